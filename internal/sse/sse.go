@@ -1,0 +1,220 @@
+// Package sse reads and writes Server-Sent Events (text/event-stream) as
+// specified by the WHATWG HTML standard, §9.2, for every streaming upstream
+// and for Switchyard's own streams.
+//
+// The Reader has no line-length limit of its own (unlike bufio.Scanner's
+// 64 KiB default): it accepts LF, CRLF and lone CR line endings, comment
+// lines, "data:" with or without a space, multi-line data, and event and id
+// fields. A configurable maximum event size bounds memory against a hostile
+// upstream.
+package sse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// DefaultMaxEventSize bounds one event's data. Real events are far smaller;
+// the bound exists so a runaway upstream cannot exhaust memory.
+const DefaultMaxEventSize = 32 << 20
+
+// ErrEventTooLarge is returned when an event exceeds the reader's maximum size.
+var ErrEventTooLarge = errors.New("sse: event too large")
+
+// Event is one dispatched event. Data is only valid until the next call to
+// Next; copy it to keep it.
+type Event struct {
+	Name string // the "event:" field, "" for the default message type
+	ID   string
+	Data []byte
+}
+
+// Reader decodes events from a stream.
+type Reader struct {
+	r          io.Reader
+	buf        []byte // buffered input: buf[start:end] is unread
+	start, end int
+	err        error // sticky read error, returned once the buffer drains
+	skipLF     bool  // the last line ended in CR: a following LF belongs to it
+	data       []byte
+	name       string
+	id         string
+	maxSize    int
+	// Comments, when non-nil, receives each comment line's text (without
+	// the leading colon). Keep-alives from upstreams arrive here.
+	Comments func(text []byte)
+}
+
+// NewReader returns a Reader on r with DefaultMaxEventSize.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{r: r, buf: make([]byte, 4096), maxSize: DefaultMaxEventSize}
+}
+
+// SetMaxEventSize changes the maximum event size.
+func (r *Reader) SetMaxEventSize(n int) { r.maxSize = n }
+
+// Next returns the next event with data. Events without any data field are
+// skipped, as the standard says. At the end of input it returns io.EOF; an
+// event not terminated by a blank line before EOF is still dispatched, since
+// several upstreams end their last event with a single newline.
+func (r *Reader) Next() (Event, error) {
+	r.data = r.data[:0]
+	r.name = ""
+	hasData := false
+	for {
+		line, err := r.readLine()
+		if err != nil {
+			if err == io.EOF && hasData {
+				return r.event(), nil
+			}
+			return Event{}, err
+		}
+		if len(line) == 0 {
+			if hasData {
+				return r.event(), nil
+			}
+			r.name = ""
+			continue
+		}
+		if line[0] == ':' {
+			if r.Comments != nil {
+				r.Comments(line[1:])
+			}
+			continue
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if hasData {
+				r.data = append(r.data, '\n')
+			}
+			if len(r.data)+len(value) > r.maxSize {
+				return Event{}, ErrEventTooLarge
+			}
+			r.data = append(r.data, value...)
+			hasData = true
+		case "event":
+			r.name = string(value)
+		case "id":
+			if bytes.IndexByte(value, 0) < 0 {
+				r.id = string(value)
+			}
+		}
+		// "retry" and unknown fields are ignored.
+	}
+}
+
+func (r *Reader) event() Event {
+	return Event{Name: r.name, ID: r.id, Data: r.data}
+}
+
+// readLine returns one line without its terminator (LF, CRLF or CR). The
+// returned slice aliases the buffer and is valid until the next call.
+func (r *Reader) readLine() ([]byte, error) {
+	for {
+		if r.skipLF && r.start < r.end {
+			if r.buf[r.start] == '\n' {
+				r.start++
+			}
+			r.skipLF = false
+		}
+		if i := bytes.IndexAny(r.buf[r.start:r.end], "\r\n"); i >= 0 {
+			line := r.buf[r.start : r.start+i]
+			r.skipLF = r.buf[r.start+i] == '\r'
+			r.start += i + 1
+			return line, nil
+		}
+		if r.err != nil {
+			if r.start < r.end {
+				line := r.buf[r.start:r.end]
+				r.start = r.end
+				return line, nil
+			}
+			return nil, r.err
+		}
+		if r.start > 0 {
+			r.end = copy(r.buf, r.buf[r.start:r.end])
+			r.start = 0
+		}
+		if r.end == len(r.buf) {
+			if len(r.buf) > r.maxSize {
+				return nil, ErrEventTooLarge
+			}
+			grown := make([]byte, 2*len(r.buf))
+			copy(grown, r.buf[:r.end])
+			r.buf = grown
+		}
+		n, err := r.r.Read(r.buf[r.end:])
+		r.end += n
+		if err != nil {
+			r.err = err
+		}
+	}
+}
+
+// Writer writes events to an HTTP response, flushing after each one.
+type Writer struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+// NewWriter returns a Writer on w. If w is an http.ResponseWriter, each
+// event is flushed to the client as soon as it is written.
+func NewWriter(w io.Writer) *Writer {
+	sw := &Writer{w: w}
+	if rw, ok := w.(http.ResponseWriter); ok {
+		sw.rc = http.NewResponseController(rw)
+	}
+	return sw
+}
+
+var (
+	dataPrefix = []byte("data: ")
+	eventEnd   = []byte("\n\n")
+)
+
+// Data writes one "data:" event. data must not contain newlines (JSON
+// produced by encoding/json never does).
+func (w *Writer) Data(data []byte) error {
+	if bytes.IndexByte(data, '\n') >= 0 {
+		return fmt.Errorf("sse: data contains a newline")
+	}
+	if _, err := w.w.Write(dataPrefix); err != nil {
+		return err
+	}
+	if _, err := w.w.Write(data); err != nil {
+		return err
+	}
+	if _, err := w.w.Write(eventEnd); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// Comment writes a comment line (": text"), used as a keep-alive.
+func (w *Writer) Comment(text string) error {
+	if _, err := io.WriteString(w.w, ": "+text+"\n\n"); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// Flush sends buffered bytes to the client.
+func (w *Writer) Flush() error {
+	if w.rc == nil {
+		return nil
+	}
+	if err := w.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
