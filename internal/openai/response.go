@@ -141,18 +141,6 @@ type Delta struct {
 	ReasoningDetails json.RawMessage `json:"reasoning_details,omitempty"`
 }
 
-// CompletionRequest is the body of the legacy POST /completions.
-type CompletionRequest struct {
-	Model         string          `json:"model,omitempty"`
-	Prompt        json.RawMessage `json:"prompt"` // string or [string]
-	Suffix        string          `json:"suffix,omitempty"`
-	Stream        bool            `json:"stream,omitempty"`
-	StreamOptions *StreamOptions  `json:"stream_options,omitempty"`
-	Echo          bool            `json:"echo,omitempty"`
-	BestOf        *int            `json:"best_of,omitempty"`
-	Logprobs      *int            `json:"logprobs,omitempty"`
-}
-
 // CompletionResponse is a legacy text completion (also each streamed chunk).
 type CompletionResponse struct {
 	ID       string             `json:"id"`

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // DefaultMaxEventSize bounds one event's data. Real events are far smaller;
@@ -37,14 +38,18 @@ type Reader struct {
 	r          io.Reader
 	buf        []byte // buffered input: buf[start:end] is unread
 	start, end int
+	scanned    int   // buf[start:start+scanned] holds no line end
 	err        error // sticky read error, returned once the buffer drains
 	skipLF     bool  // the last line ended in CR: a following LF belongs to it
+	started    bool  // a line has been read, so a byte order mark is data
 	data       []byte
 	name       string
+	lastName   string // the previous event name, reused to save allocations
 	id         string
 	maxSize    int
 	// Comments, when non-nil, receives each comment line's text (without
-	// the leading colon). Keep-alives from upstreams arrive here.
+	// the leading colon), valid only during the call. Keep-alives from
+	// upstreams arrive here.
 	Comments func(text []byte)
 }
 
@@ -59,7 +64,9 @@ func (r *Reader) SetMaxEventSize(n int) { r.maxSize = n }
 // Next returns the next event with data. Events without any data field are
 // skipped, as the standard says. At the end of input it returns io.EOF; an
 // event not terminated by a blank line before EOF is still dispatched, since
-// several upstreams end their last event with a single newline.
+// several upstreams end their last event with a single newline. Errors,
+// ErrEventTooLarge included, are sticky: once Next has returned one, it
+// returns it again.
 func (r *Reader) Next() (Event, error) {
 	r.data = r.data[:0]
 	r.name = ""
@@ -98,12 +105,15 @@ func (r *Reader) Next() (Event, error) {
 				r.data = append(r.data, '\n')
 			}
 			if len(r.data)+len(value) > r.maxSize {
-				return Event{}, ErrEventTooLarge
+				return Event{}, r.tooLarge()
 			}
 			r.data = append(r.data, value...)
 			hasData = true
 		case "event":
-			r.name = string(value)
+			if string(value) != r.lastName {
+				r.lastName = string(value)
+			}
+			r.name = r.lastName
 		case "id":
 			if bytes.IndexByte(value, 0) < 0 {
 				r.id = string(value)
@@ -117,9 +127,29 @@ func (r *Reader) event() Event {
 	return Event{Name: r.name, ID: r.id, Data: r.data}
 }
 
-// readLine returns one line without its terminator (LF, CRLF or CR). The
-// returned slice aliases the buffer and is valid until the next call.
+// tooLarge makes ErrEventTooLarge sticky, so that the rest of an oversized
+// event is never mistaken for an event of its own, and drops the buffer.
+func (r *Reader) tooLarge() error {
+	r.err = ErrEventTooLarge
+	r.start, r.end, r.scanned = 0, 0, 0
+	return r.err
+}
+
+var bom = []byte("\uFEFF")
+
+// readLine returns one line without its terminator (LF, CRLF or CR), and
+// without the byte order mark the stream may start with. The returned slice
+// aliases the buffer and is valid until the next call.
 func (r *Reader) readLine() ([]byte, error) {
+	line, err := r.readRawLine()
+	if err == nil && !r.started {
+		r.started = true
+		line = bytes.TrimPrefix(line, bom)
+	}
+	return line, err
+}
+
+func (r *Reader) readRawLine() ([]byte, error) {
 	for {
 		if r.skipLF && r.start < r.end {
 			if r.buf[r.start] == '\n' {
@@ -127,16 +157,22 @@ func (r *Reader) readLine() ([]byte, error) {
 			}
 			r.skipLF = false
 		}
-		if i := bytes.IndexAny(r.buf[r.start:r.end], "\r\n"); i >= 0 {
+		// Only the bytes that arrived since the last look are scanned, so a
+		// long line read in small pieces costs linear time.
+		if i := bytes.IndexAny(r.buf[r.start+r.scanned:r.end], "\r\n"); i >= 0 {
+			i += r.scanned
 			line := r.buf[r.start : r.start+i]
 			r.skipLF = r.buf[r.start+i] == '\r'
 			r.start += i + 1
+			r.scanned = 0
 			return line, nil
 		}
+		r.scanned = r.end - r.start
 		if r.err != nil {
 			if r.start < r.end {
 				line := r.buf[r.start:r.end]
 				r.start = r.end
+				r.scanned = 0
 				return line, nil
 			}
 			return nil, r.err
@@ -146,10 +182,17 @@ func (r *Reader) readLine() ([]byte, error) {
 			r.start = 0
 		}
 		if r.end == len(r.buf) {
-			if len(r.buf) > r.maxSize {
-				return nil, ErrEventTooLarge
+			// The buffer holds one unterminated line. The longest line
+			// an event within the maximum can have is "data: " and
+			// maxSize bytes; allow for its terminator, and no more.
+			if r.end-len(dataPrefix) > r.maxSize {
+				return nil, r.tooLarge()
 			}
-			grown := make([]byte, 2*len(r.buf))
+			n := 2 * len(r.buf)
+			if limit := r.maxSize + len(dataPrefix) + 1; limit > len(r.buf) && limit < n {
+				n = limit
+			}
+			grown := make([]byte, n)
 			copy(grown, r.buf[:r.end])
 			r.buf = grown
 		}
@@ -182,11 +225,11 @@ var (
 	eventEnd   = []byte("\n\n")
 )
 
-// Data writes one "data:" event. data must not contain newlines (JSON
-// produced by encoding/json never does).
+// Data writes one "data:" event. data must not contain line breaks, CR or
+// LF (JSON produced by encoding/json never does).
 func (w *Writer) Data(data []byte) error {
-	if bytes.IndexByte(data, '\n') >= 0 {
-		return fmt.Errorf("sse: data contains a newline")
+	if bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') >= 0 {
+		return fmt.Errorf("sse: data contains a line break")
 	}
 	if _, err := w.w.Write(dataPrefix); err != nil {
 		return err
@@ -200,8 +243,12 @@ func (w *Writer) Data(data []byte) error {
 	return w.Flush()
 }
 
-// Comment writes a comment line (": text"), used as a keep-alive.
+// Comment writes a comment line (": text"), used as a keep-alive. text
+// must not contain line breaks.
 func (w *Writer) Comment(text string) error {
+	if strings.ContainsAny(text, "\r\n") {
+		return fmt.Errorf("sse: comment contains a line break")
+	}
 	if _, err := io.WriteString(w.w, ": "+text+"\n\n"); err != nil {
 		return err
 	}

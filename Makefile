@@ -1,0 +1,24 @@
+# The test target is what CI runs (.ci/run) and what the README tells you to run.
+GO ?= go
+
+.PHONY: test build run generate lint fuzz
+
+test: lint
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o bin/switchyard ./cmd/switchyard
+
+run:
+	$(GO) run ./cmd/switchyard serve --demo
+
+generate:
+	$(GO) generate ./...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzReader -fuzztime=30s ./internal/sse/

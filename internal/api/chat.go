@@ -1,0 +1,242 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/switchyard-dev/switchyard/internal/apierr"
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/router"
+	"github.com/switchyard-dev/switchyard/internal/sse"
+)
+
+// wireFormat renders what the router returns in one client dialect: chat
+// completions, or legacy text completions.
+type wireFormat interface {
+	response(g *generation, resp *openai.ChatResponse) any
+	chunk(g *generation, c *openai.Chunk) any
+	// final is the last chunk: usage alone (e == nil), or an in-band error
+	// with the usage so far.
+	final(g *generation, u *openai.Usage, e *apierr.Error) any
+}
+
+// POST /chat/completions
+func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.begin(w, r)
+	if err != nil {
+		return err
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var req openai.ChatRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	if err := validateChat(&req); err != nil {
+		return err
+	}
+	g.req, g.promptBytes = &req, len(body)
+	return s.run(w, r, g, chatFormat{})
+}
+
+// begin assigns the generation id (sent on every response, errors
+// included) and authenticates the caller.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*generation, error) {
+	now := s.now()
+	g := &generation{id: newGenerationID(now.Unix()), start: now, created: now.Unix(), attr: attributionOf(r)}
+	w.Header().Set("X-Generation-Id", g.id)
+	c, err := s.authenticateInference(r)
+	g.caller = c
+	return g, err
+}
+
+// run executes a decoded request, streamed or not.
+func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
+	if g.req.Stream {
+		g.streamed = true
+		return s.stream(w, r, g, f)
+	}
+	res, err := s.router.Chat(r.Context(), g.req, nil)
+	if err != nil {
+		return err
+	}
+	g.serve(res.Candidate, res.Attempts)
+	g.firstToken = s.now().Sub(g.start)
+	resp := res.Response
+	g.usage, g.upstreamID = resp.Usage, resp.ID
+	for _, c := range resp.Choices {
+		if c.FinishReason != nil {
+			g.finish = *c.FinishReason
+		}
+		if c.NativeFinishReason != nil {
+			g.nativeFinish = *c.NativeFinishReason
+		}
+		if c.Message.Content != nil {
+			g.contentBytes += len(*c.Message.Content)
+		}
+	}
+	u := g.settle()
+	resp.Usage = u
+	writeJSON(w, http.StatusOK, f.response(g, resp))
+	http.NewResponseController(w).Flush() // the client has it all before we record
+	s.record(r.Context(), g, u)
+	return nil
+}
+
+// stream relays an upstream stream. Until the first chunk the router may
+// fail over; after it, errors travel in-band as one final error chunk.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
+	ctx := r.Context()
+	ka := startKeepAlive(w, s.keepAlive)
+	sr, err := s.router.ChatStream(ctx, g.req, nil)
+	committed := ka.stop()
+	if err != nil {
+		if !committed {
+			return err
+		}
+		e := apierr.From(err)
+		s.logError(r, e)
+		if ctx.Err() == nil {
+			s.writeFinal(w, r, f.final(g, nil, e))
+		}
+		return nil
+	}
+	defer sr.Stream.Close()
+	g.serve(sr.Candidate, sr.Attempts)
+	if !committed {
+		writeStreamHeaders(w)
+	}
+	sw := sse.NewWriter(w)
+	for {
+		chunk, err := sr.Stream.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return s.endStream(w, r, g, f, err)
+		}
+		g.observe(chunk, s.now())
+		if len(chunk.Choices) == 0 {
+			continue // a usage-only chunk: we send our own, with the cost
+		}
+		b, err := json.Marshal(f.chunk(g, chunk))
+		if err != nil {
+			return s.endStream(w, r, g, f, err)
+		}
+		if err := sw.Data(b); err != nil {
+			g.cancelled = true
+			s.record(ctx, g, g.settle())
+			return nil
+		}
+	}
+	u := g.settle()
+	if b, err := json.Marshal(f.final(g, u, nil)); err == nil {
+		sw.Data(b)
+	}
+	sw.Data([]byte("[DONE]"))
+	s.record(ctx, g, u)
+	return nil
+}
+
+// endStream finishes a stream that failed after its first byte: a client
+// that left is recorded as cancelled; an upstream failure is reported
+// in-band with the usage so far, and the stream ends without [DONE].
+func (s *Server) endStream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat, err error) error {
+	ctx := r.Context()
+	if ctx.Err() != nil {
+		g.cancelled = true
+		s.record(ctx, g, g.settle())
+		return nil
+	}
+	var e *apierr.Error
+	var pe *provider.Error
+	if errors.As(err, &pe) {
+		e = router.UpstreamError(pe)
+	} else {
+		e = apierr.Wrap(apierr.Upstream, err, "the upstream stream failed")
+	}
+	s.logError(r, e)
+	g.finish = openai.FinishError
+	u := g.settle()
+	s.writeFinal(w, r, f.final(g, u, e))
+	s.record(ctx, g, u)
+	return nil
+}
+
+func (s *Server) writeFinal(w http.ResponseWriter, r *http.Request, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.logger.LogAttrs(r.Context(), slog.LevelError, "encoding final chunk", slog.Any("error", err))
+		return
+	}
+	sse.NewWriter(w).Data(b)
+}
+
+// chatFormat is the chat completions dialect.
+type chatFormat struct{}
+
+func (chatFormat) response(g *generation, resp *openai.ChatResponse) any {
+	resp.ID = g.id
+	resp.Object = openai.ObjectChatCompletion
+	resp.Created = g.created
+	resp.Model = g.cand.Model.ID
+	resp.Provider = g.cand.Provider.Name
+	for i := range resp.Choices {
+		c := &resp.Choices[i]
+		if c.Message.Role == "" {
+			c.Message.Role = "assistant"
+		}
+		if len(c.Logprobs) == 0 {
+			c.Logprobs = json.RawMessage("null")
+		}
+	}
+	return resp
+}
+
+func (chatFormat) chunk(g *generation, c *openai.Chunk) any {
+	c.ID = g.id
+	c.Object = openai.ObjectChatCompletionChunk
+	c.Created = g.created
+	c.Model = g.cand.Model.ID
+	c.Provider = g.cand.Provider.Name
+	c.Usage = nil
+	c.Error = nil
+	return c
+}
+
+func (chatFormat) final(g *generation, u *openai.Usage, e *apierr.Error) any {
+	c := &openai.Chunk{
+		ID:      g.id,
+		Object:  openai.ObjectChatCompletionChunk,
+		Created: g.created,
+		Model:   g.modelID(),
+		Choices: []openai.ChunkChoice{},
+		Usage:   u,
+	}
+	if g.served {
+		c.Provider = g.cand.Provider.Name
+	}
+	if e != nil {
+		body := errorBody(e)
+		c.Error = &body
+		c.Choices = []openai.ChunkChoice{{
+			Delta:        openai.Delta{Content: openai.Ptr("")},
+			FinishReason: openai.Ptr(openai.FinishError),
+		}}
+	}
+	return c
+}
+
+// modelID is the served model, or the requested one before any served.
+func (g *generation) modelID() string {
+	if g.served {
+		return g.cand.Model.ID
+	}
+	return g.req.Model
+}

@@ -1,0 +1,162 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/billing"
+	"github.com/switchyard-dev/switchyard/internal/money"
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/router"
+	"github.com/switchyard-dev/switchyard/internal/store"
+)
+
+// generation is one request's life: who asked, what served it, what it
+// consumed and what it cost.
+type generation struct {
+	id      string
+	start   time.Time
+	created int64
+	caller  caller
+	attr    attribution
+	req     *openai.ChatRequest
+	// promptBytes sizes the prompt for estimates when an upstream reports
+	// no usage.
+	promptBytes int
+
+	cand     router.Candidate
+	attempts []router.Attempt
+	served   bool
+
+	streamed     bool
+	cancelled    bool
+	firstToken   time.Duration
+	finish       string
+	nativeFinish string
+	upstreamID   string
+	contentBytes int
+	usage        *openai.Usage // the upstream's, when it sent one
+	estimated    bool          // usage was estimated because the upstream sent none
+	cost         money.Amount
+}
+
+// serve records the endpoint that answered.
+func (g *generation) serve(c router.Candidate, attempts []router.Attempt) {
+	g.cand, g.attempts, g.served = c, attempts, true
+}
+
+// observe folds a streamed chunk into the generation.
+func (g *generation) observe(c *openai.Chunk, now time.Time) {
+	if g.firstToken == 0 {
+		g.firstToken = now.Sub(g.start)
+	}
+	if g.upstreamID == "" {
+		g.upstreamID = c.ID
+	}
+	if c.Usage != nil {
+		g.usage = c.Usage
+	}
+	for i := range c.Choices {
+		ch := &c.Choices[i]
+		if ch.FinishReason != nil {
+			g.finish = *ch.FinishReason
+		}
+		if ch.NativeFinishReason != nil {
+			g.nativeFinish = *ch.NativeFinishReason
+		}
+		d := &ch.Delta
+		if d.Content != nil {
+			g.contentBytes += len(*d.Content)
+		}
+		if d.Reasoning != nil {
+			g.contentBytes += len(*d.Reasoning)
+		}
+		for _, tc := range d.ToolCalls {
+			g.contentBytes += len(tc.Function.Name) + len(tc.Function.Arguments)
+		}
+	}
+}
+
+// settle prices the generation. When the upstream reported no usage (a
+// cancelled stream, or an upstream that ignores include_usage) the counts
+// are estimated at four bytes per token, and marked as estimated; the
+// billing issue replaces this with the model's tokenizer.
+func (g *generation) settle() *openai.Usage {
+	u := g.usage
+	if u == nil {
+		g.estimated = true
+		u = &openai.Usage{
+			PromptTokens:     (g.promptBytes + 3) / 4,
+			CompletionTokens: (g.contentBytes + 3) / 4,
+		}
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+	if u.TotalTokens == 0 {
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+	cost, err := billing.Cost(g.cand.Endpoint.Pricing, billing.UsageFrom(u, g.finish))
+	if err != nil { // only on absurd token counts; charge nothing rather than garbage
+		cost = 0
+	}
+	g.cost = cost
+	out := *u
+	out.Cost = &g.cost
+	if out.PromptTokensDetails == nil {
+		out.PromptTokensDetails = &openai.PromptTokensDetails{}
+	}
+	if out.CompletionTokensDetails == nil {
+		out.CompletionTokensDetails = &openai.CompletionTokensDetails{}
+	}
+	return &out
+}
+
+// record writes the generation and charges its cost. It runs after the
+// response is complete, on a context detached from the client's so that a
+// disconnect never loses a charge.
+func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
+	if !g.served {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.recordTTL)
+	defer cancel()
+	rec := store.Generation{
+		ID:                 g.id,
+		AccountID:          g.caller.account.ID,
+		KeyHash:            g.caller.key.Hash,
+		Model:              g.cand.Model.ID,
+		ProviderSlug:       g.cand.Provider.Slug,
+		ProviderName:       g.cand.Provider.Name,
+		UpstreamModel:      g.cand.Endpoint.UpstreamModel,
+		UpstreamID:         g.upstreamID,
+		Streamed:           g.streamed,
+		Cancelled:          g.cancelled,
+		FinishReason:       g.finish,
+		NativeFinishReason: g.nativeFinish,
+		PromptTokens:       u.PromptTokens,
+		CompletionTokens:   u.CompletionTokens,
+		ReasoningTokens:    u.ReasoningTokens(),
+		CachedTokens:       u.CachedTokens(),
+		CacheWriteTokens:   u.CacheWriteTokens(),
+		Cost:               g.cost,
+		LatencyMs:          g.firstToken.Milliseconds(),
+		GenerationTimeMs:   s.now().Sub(g.start).Milliseconds(),
+		HTTPReferer:        g.attr.referer,
+		AppTitle:           g.attr.title,
+		User:               bounded(g.req.User, 256),
+		SessionID:          bounded(g.req.SessionID, 256),
+		Attempts:           len(g.attempts),
+		CreatedAt:          g.start.UTC(),
+	}
+	if err := s.store.RecordGeneration(ctx, rec); err != nil {
+		s.logger.LogAttrs(ctx, slog.LevelError, "recording generation failed; the account was not charged",
+			slog.String("generation", g.id), slog.String("cost", g.cost.String()), slog.Any("error", err))
+		return
+	}
+	s.logger.LogAttrs(ctx, slog.LevelInfo, "generation",
+		slog.String("id", g.id), slog.String("model", rec.Model), slog.String("provider", rec.ProviderSlug),
+		slog.Int("attempts", rec.Attempts), slog.Bool("stream", rec.Streamed), slog.Bool("cancelled", rec.Cancelled),
+		slog.Int("prompt_tokens", rec.PromptTokens), slog.Int("completion_tokens", rec.CompletionTokens),
+		slog.Bool("estimated", g.estimated), slog.String("cost", g.cost.String()),
+		slog.Int64("ms", rec.GenerationTimeMs))
+}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/switchyard-dev/switchyard/internal/apierr"
+	"github.com/switchyard-dev/switchyard/internal/store"
+)
+
+// GET /generation?id=gen-…: one generation's metadata and cost, for the
+// account that made it.
+func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		return apierr.New(apierr.InvalidRequest, "id is required").With("error_type", "invalid_request")
+	}
+	g, err := s.store.Generation(r.Context(), id)
+	notFound := apierr.New(apierr.NotFound, "generation %q not found", id).With("error_type", "not_found")
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound
+	case err != nil:
+		return apierr.Wrap(apierr.Internal, err, "internal error while reading the generation")
+	case g.AccountID != c.account.ID:
+		return notFound // never reveal another account's generations
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
+		"id":                       g.ID,
+		"created_at":               g.CreatedAt,
+		"model":                    g.Model,
+		"provider_name":            g.ProviderName,
+		"upstream_id":              g.UpstreamID,
+		"api_type":                 "completions",
+		"http_referer":             nullable(g.HTTPReferer),
+		"app_title":                nullable(g.AppTitle),
+		"external_user":            nullable(g.User),
+		"session_id":               nullable(g.SessionID),
+		"streamed":                 g.Streamed,
+		"cancelled":                g.Cancelled,
+		"finish_reason":            nullable(g.FinishReason),
+		"native_finish_reason":     nullable(g.NativeFinishReason),
+		"latency":                  g.LatencyMs,
+		"generation_time":          g.GenerationTimeMs,
+		"tokens_prompt":            g.PromptTokens,
+		"tokens_completion":        g.CompletionTokens,
+		"native_tokens_prompt":     g.PromptTokens,
+		"native_tokens_completion": g.CompletionTokens,
+		"native_tokens_reasoning":  g.ReasoningTokens,
+		"native_tokens_cached":     g.CachedTokens,
+		"total_cost":               g.Cost,
+		"usage":                    g.Cost,
+		"is_byok":                  false,
+		"attempts":                 g.Attempts,
+	}})
+	return nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

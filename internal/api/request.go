@@ -1,0 +1,189 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/switchyard-dev/switchyard/internal/apierr"
+	"github.com/switchyard-dev/switchyard/internal/apikey"
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/store"
+)
+
+// readBody reads the request body up to the configured limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, apierr.New(apierr.InvalidRequest, "Content-Type must be application/json, got %q", ct)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, apierr.New(apierr.TooLarge, "request body exceeds the limit of %d bytes", s.maxBody).
+				With("error_type", "payload_too_large")
+		}
+		return nil, apierr.Wrap(apierr.InvalidRequest, err, "could not read the request body")
+	}
+	if len(body) == 0 {
+		return nil, apierr.New(apierr.InvalidRequest, "request body is empty; expected a JSON object")
+	}
+	return body, nil
+}
+
+// decodeJSON decodes body into v with a client-readable error. Unknown
+// fields are ignored, as OpenAI-compatible clients send vendor extras.
+func decodeJSON(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			return apierr.New(apierr.InvalidRequest, "invalid request: field %q must be %s, got %s",
+				typeErr.Field, typeErr.Type, typeErr.Value).With("error_type", "invalid_request")
+		case errors.As(err, &syntaxErr):
+			return apierr.New(apierr.InvalidRequest, "invalid JSON at byte %d: %v", syntaxErr.Offset, err).
+				With("error_type", "invalid_request")
+		}
+		return apierr.New(apierr.InvalidRequest, "invalid JSON: %v", err).With("error_type", "invalid_request")
+	}
+	return nil
+}
+
+var validRoles = map[string]bool{
+	"system": true, "developer": true, "user": true, "assistant": true, "tool": true, "function": true,
+}
+
+// validateChat checks what every upstream would reject anyway, so the client
+// gets a precise 400 without an upstream round trip.
+func validateChat(req *openai.ChatRequest) error {
+	bad := func(format string, args ...any) error {
+		return apierr.New(apierr.InvalidRequest, format, args...).With("error_type", "invalid_request")
+	}
+	if req.Model == "" && len(req.Models) == 0 {
+		return bad("model is required")
+	}
+	if len(req.Messages) == 0 {
+		return bad("messages must be a non-empty array")
+	}
+	for i, m := range req.Messages {
+		if !validRoles[m.Role] {
+			return bad("messages[%d].role %q is not one of system, developer, user, assistant, tool", i, m.Role)
+		}
+		if m.Role == "tool" && m.ToolCallID == "" {
+			return bad("messages[%d]: a tool message needs tool_call_id", i)
+		}
+	}
+	if n := req.MaxTokens; n != nil && *n < 1 {
+		return bad("max_tokens must be at least 1")
+	}
+	if n := req.MaxCompletionTokens; n != nil && *n < 1 {
+		return bad("max_completion_tokens must be at least 1")
+	}
+	if t := req.Temperature; t != nil && (*t < 0 || *t > 2) {
+		return bad("temperature must be between 0 and 2")
+	}
+	if p := req.TopP; p != nil && (*p < 0 || *p > 1) {
+		return bad("top_p must be between 0 and 1")
+	}
+	for i, t := range req.Tools {
+		if t.Type == "function" && (t.Function == nil || t.Function.Name == "") {
+			return bad("tools[%d].function.name is required", i)
+		}
+	}
+	return nil
+}
+
+// caller is an authenticated API key and its account.
+type caller struct {
+	key     store.Key
+	account store.Account
+}
+
+// authenticate resolves the bearer key. The plaintext is hashed at once and
+// never logged; lookups are by hash, compared in constant time.
+func (s *Server) authenticate(r *http.Request) (caller, error) {
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	token = strings.TrimSpace(token)
+	if !ok || token == "" {
+		return caller{}, apierr.New(apierr.Unauthorized, "missing API key: send Authorization: Bearer <key>").
+			With("error_type", "authentication")
+	}
+	invalid := apierr.New(apierr.Unauthorized, "invalid API key").With("error_type", "authentication")
+	if !apikey.LooksValid(token) {
+		return caller{}, invalid
+	}
+	hash := apikey.Hash(token)
+	k, a, err := s.store.KeyByHash(r.Context(), hash)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return caller{}, invalid
+	case err != nil:
+		return caller{}, apierr.Wrap(apierr.Internal, err, "internal error while checking the API key")
+	case !apikey.Equal(k.Hash, hash):
+		return caller{}, invalid
+	case k.Disabled:
+		return caller{}, apierr.New(apierr.Unauthorized, "API key is disabled").With("error_type", "authentication")
+	}
+	return caller{key: k, account: a}, nil
+}
+
+// authenticateInference is authenticate plus the checks for endpoints that
+// spend credits.
+func (s *Server) authenticateInference(r *http.Request) (caller, error) {
+	c, err := s.authenticate(r)
+	if err != nil {
+		return c, err
+	}
+	if c.key.IsManagement {
+		return c, apierr.New(apierr.Forbidden, "management keys cannot call inference endpoints").
+			With("error_type", "permission_denied")
+	}
+	if c.account.Balance <= 0 {
+		return c, apierr.New(apierr.PaymentRequired,
+			"insufficient credits: the account balance is $%s; add credits to continue", c.account.Balance).
+			With("error_type", "payment_required")
+	}
+	return c, nil
+}
+
+// attribution is the app attribution a client sends.
+type attribution struct {
+	referer, title string
+}
+
+func attributionOf(r *http.Request) attribution {
+	title := r.Header.Get("X-OpenRouter-Title")
+	if title == "" {
+		title = r.Header.Get("X-Title")
+	}
+	return attribution{referer: bounded(r.Header.Get("HTTP-Referer"), 512), title: bounded(title, 256)}
+}
+
+func bounded(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// newGenerationID returns "gen-<unix>-<20 random alphanumerics>".
+func newGenerationID(unix int64) string {
+	var b [20]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return fmt.Sprintf("gen-%d-%s", unix, b[:])
+}

@@ -1,0 +1,160 @@
+// Package api is Switchyard's HTTP surface: the OpenAI- and
+// OpenRouter-compatible endpoints, served identically under /api/v1 and /v1
+// so that any OpenAI SDK works by changing only its base URL.
+//
+// Handlers return errors; one wrapper renders them in OpenRouter's envelope
+// {"error":{"code","message","metadata"}} with the status of their kind.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/apierr"
+	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/router"
+	"github.com/switchyard-dev/switchyard/internal/store"
+)
+
+// Store is what the API needs of persistence.
+type Store interface {
+	KeyByHash(ctx context.Context, hash string) (store.Key, store.Account, error)
+	RecordGeneration(ctx context.Context, g store.Generation) error
+	Generation(ctx context.Context, id string) (store.Generation, error)
+}
+
+// Options configures a Server.
+type Options struct {
+	Catalog *catalog.Catalog
+	Router  *router.Router
+	Store   Store
+	Logger  *slog.Logger
+	// MaxBodyBytes bounds request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	// KeepAliveInterval is how long a stream waits for its upstream before
+	// sending ": SWITCHYARD PROCESSING" comments, and their period.
+	KeepAliveInterval time.Duration
+	// RecordTimeout bounds writing a generation record after the response.
+	RecordTimeout time.Duration
+}
+
+// Server serves the API.
+type Server struct {
+	cat       *catalog.Catalog
+	router    *router.Router
+	store     Store
+	logger    *slog.Logger
+	maxBody   int64
+	keepAlive time.Duration
+	recordTTL time.Duration
+	now       func() time.Time
+}
+
+// New returns a Server.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.RecordTimeout <= 0 {
+		o.RecordTimeout = 10 * time.Second
+	}
+	return &Server{
+		cat:       o.Catalog,
+		router:    o.Router,
+		store:     o.Store,
+		logger:    o.Logger,
+		maxBody:   o.MaxBodyBytes,
+		keepAlive: o.KeepAliveInterval,
+		recordTTL: o.RecordTimeout,
+		now:       time.Now,
+	}
+}
+
+// Handler returns the API's routes under both /api/v1 and /v1.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, prefix := range []string{"/api/v1", "/v1"} {
+		mux.Handle("POST "+prefix+"/chat/completions", s.handle(s.chatCompletions))
+		mux.Handle("POST "+prefix+"/completions", s.handle(s.completions))
+		mux.Handle("GET "+prefix+"/models", s.handle(s.listModels))
+		mux.Handle("GET "+prefix+"/models/{rest...}", s.handle(s.modelSubresource))
+		mux.Handle("GET "+prefix+"/providers", s.handle(s.listProviders))
+		mux.Handle("GET "+prefix+"/generation", s.handle(s.getGeneration))
+		mux.Handle(prefix+"/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+			return apierr.New(apierr.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+		}))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// handlerFunc is an HTTP handler that returns its error for rendering.
+type handlerFunc func(http.ResponseWriter, *http.Request) error
+
+// handle renders a handler's error in the API envelope.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, http.ErrAbortHandler) {
+			panic(http.ErrAbortHandler)
+		}
+		e := apierr.From(err)
+		s.logError(r, e)
+		writeError(w, e)
+	})
+}
+
+func (s *Server) logError(r *http.Request, e *apierr.Error) {
+	level := slog.LevelInfo
+	if e.Kind.Status() >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", e.Kind.Status()), slog.String("message", e.Message),
+	}
+	if e.Cause != nil {
+		attrs = append(attrs, slog.String("cause", e.Cause.Error()))
+	}
+	s.logger.LogAttrs(r.Context(), level, "request failed", attrs...)
+}
+
+// writeError writes e as the JSON error envelope.
+func writeError(w http.ResponseWriter, e *apierr.Error) {
+	status := e.Kind.Status()
+	if e.RetryAfter > 0 {
+		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	writeJSON(w, status, openai.ErrorEnvelope{Error: errorBody(e)})
+}
+
+func errorBody(e *apierr.Error) openai.ErrorBody {
+	return openai.ErrorBody{Code: e.Kind.Status(), Message: e.Message, Metadata: e.Metadata}
+}
+
+// writeJSON writes v with status. Encoding our own types cannot fail; if it
+// somehow does, the client gets a 500 instead of half a body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":500,"message":"internal error: response encoding failed"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}

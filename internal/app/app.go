@@ -1,0 +1,179 @@
+// Package app wires Switchyard together and runs it: it opens the store,
+// builds the catalog and the provider clients, starts the demo providers
+// when asked, serves the API, and on shutdown stops in reverse order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/api"
+	"github.com/switchyard-dev/switchyard/internal/apikey"
+	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/config"
+	"github.com/switchyard-dev/switchyard/internal/demo"
+	"github.com/switchyard-dev/switchyard/internal/money"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
+	"github.com/switchyard-dev/switchyard/internal/router"
+	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
+)
+
+// Env is the process environment the app reads, injected for tests.
+type Env struct {
+	Stdout io.Writer
+	Logger *slog.Logger
+	Getenv func(string) string
+	// Ready, if set, receives the bound address once the server listens.
+	Ready func(addr string)
+}
+
+// demoCredits is what the key printed by --demo holds.
+const demoCredits = 10 * money.NanoPerUSD
+
+// Run serves until ctx is cancelled, then shuts down gracefully.
+func Run(ctx context.Context, cfg config.Config, env Env) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	logger := env.Logger
+
+	st, err := storeopen.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	file, err := catalog.Bundled()
+	if err != nil {
+		return err
+	}
+	var cluster *demo.Cluster
+	if cfg.Demo {
+		cluster, err = demo.Start(ctx, demo.DefaultProfiles(), logger.With("component", "demo"))
+		if err != nil {
+			return fmt.Errorf("starting demo providers: %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			cluster.Close(sctx)
+		}()
+		cluster.AddTo(file)
+	}
+	if err := file.Apply(overlay(cfg)); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	cat, err := catalog.New(file)
+	if err != nil {
+		return err
+	}
+
+	adapters := provider.NewRegistry()
+	if err := adapters.Register(catalog.ProtocolOpenAI, openaicompat.New); err != nil {
+		return err
+	}
+	clients, err := buildClients(cat, adapters, cfg, cluster, env.Getenv, logger)
+	if err != nil {
+		return err
+	}
+	rt := router.New(cat, router.Options{
+		Clients:           clients,
+		Adapters:          adapters,
+		FirstByteTimeout:  cfg.FirstByteTimeout,
+		RequestTimeout:    cfg.RequestTimeout,
+		StreamIdleTimeout: cfg.StreamIdleTimeout,
+		Logger:            logger.With("component", "router"),
+	})
+	srv := api.New(api.Options{
+		Catalog:           cat,
+		Router:            rt,
+		Store:             st,
+		Logger:            logger.With("component", "api"),
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		KeepAliveInterval: cfg.KeepAliveInterval,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	addr := ln.Addr().String()
+	logger.Info("switchyard listening", "addr", addr, "models", len(cat.Models()),
+		"providers", len(cat.Providers()), "routable_providers", len(clients), "demo", cfg.Demo)
+	if err := announce(ctx, env.Stdout, st, addr, cluster); err != nil {
+		ln.Close()
+		return err
+	}
+	if env.Ready != nil {
+		env.Ready(addr)
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		httpSrv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// announce prints where the server is and, in demo mode, a fresh key.
+func announce(ctx context.Context, w io.Writer, st store.Store, addr string, cluster *demo.Cluster) error {
+	base := "http://" + addr + "/api/v1"
+	fmt.Fprintf(w, "Switchyard is serving on http://%s (OpenAI-compatible base URL: %s)\n", addr, base)
+	if cluster == nil {
+		fmt.Fprintf(w, "Create a key with: switchyard keys create --name me --credits 10\n")
+		return nil
+	}
+	key, err := CreateKey(ctx, st, "demo", demoCredits)
+	if err != nil {
+		return fmt.Errorf("creating the demo key: %w", err)
+	}
+	fmt.Fprintf(w, "Demo mode: simulated providers serve %v.\n", demo.ModelIDs())
+	fmt.Fprintf(w, "A demo key holding $%s of credits (shown once):\n\n  %s\n\n", demoCredits, key.Reveal())
+	fmt.Fprintf(w, "Try:\n  curl -N %s/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n"+
+		"    -d '{\"model\":\"%s\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}'\n",
+		base, key.Reveal(), demo.ModelIDs()[0])
+	fmt.Fprintf(w, "More keys: switchyard keys create --name me --credits 10\n")
+	return nil
+}
+
+// CreateKey creates an account holding credits and a key for it, and
+// returns the plaintext key (the store keeps only its hash).
+func CreateKey(ctx context.Context, st store.Store, name string, credits money.Amount) (apikey.Plaintext, error) {
+	acct, err := st.CreateAccount(ctx, name, credits)
+	if err != nil {
+		return "", err
+	}
+	key, hash, label := apikey.New()
+	if _, err := st.CreateKey(ctx, store.NewKey{AccountID: acct.ID, Hash: hash, Name: name, Label: label}); err != nil {
+		return "", err
+	}
+	return key, nil
+}

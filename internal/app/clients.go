@@ -1,0 +1,93 @@
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/config"
+	"github.com/switchyard-dev/switchyard/internal/demo"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+)
+
+// overlay turns the config file's providers and models into a catalog
+// overlay (credentials stay out of the catalog).
+func overlay(cfg config.Config) catalog.Overlay {
+	o := catalog.Overlay{Models: cfg.Models}
+	for _, p := range cfg.Providers {
+		o.Providers = append(o.Providers, p.ProviderOverlay)
+	}
+	return o
+}
+
+// buildClients creates one provider client per routable provider.
+//
+// A provider is routable when its protocol has an adapter and either it has
+// a credential (the config file's api_key, its api_key_env, or the
+// provider's conventional environment variables such as GROQ_API_KEY) or
+// the operator declared it in the config file (local servers such as vLLM
+// or Ollama need no key). Catalog providers without credentials are listed
+// but not routed to.
+func buildClients(cat *catalog.Catalog, adapters *provider.Registry, cfg config.Config,
+	cluster *demo.Cluster, getenv func(string) string, logger *slog.Logger) (map[string]provider.Provider, error) {
+	declared := make(map[string]config.Provider, len(cfg.Providers))
+	for _, p := range cfg.Providers {
+		declared[p.Slug] = p
+	}
+	httpClient := newHTTPClient()
+	clients := make(map[string]provider.Provider)
+	for _, p := range cat.Providers() {
+		if !adapters.Supports(p.Protocol) {
+			continue
+		}
+		dp, isDeclared := declared[p.Slug]
+		key := dp.APIKey
+		for _, env := range p.APIKeyEnv {
+			if key != "" {
+				break
+			}
+			key = getenv(env)
+		}
+		if p.Simulated && cluster != nil {
+			key = cluster.APIKey()
+		}
+		if key == "" && !isDeclared && !p.Simulated {
+			continue
+		}
+		c, err := adapters.New(provider.Config{
+			Slug:       p.Slug,
+			Name:       p.Name,
+			Protocol:   p.Protocol,
+			BaseURL:    p.BaseURL,
+			APIKey:     provider.Secret(key),
+			Headers:    dp.Headers,
+			HTTPClient: httpClient,
+			Logger:     logger.With("provider", p.Slug),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", p.Slug, err)
+		}
+		clients[p.Slug] = c
+	}
+	return clients, nil
+}
+
+// newHTTPClient is the transport shared by every upstream: generous
+// connection reuse, bounded dial and TLS handshakes, and no overall
+// timeout (streams are long; the router bounds each attempt instead).
+func newHTTPClient() *http.Client {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: t}
+}

@@ -1,0 +1,153 @@
+// Package config is Switchyard's one typed configuration: defaults, then the
+// YAML file, then environment variables, then command-line flags, validated
+// in one place.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/switchyard-dev/switchyard/internal/catalog"
+)
+
+// Config is the whole configuration of a Switchyard server.
+type Config struct {
+	// Addr is the listen address, HOST:PORT.
+	Addr string `yaml:"addr"`
+	// DB is a SQLite file path or a postgres:// URL.
+	DB string `yaml:"db"`
+	// Demo starts the simulated providers.
+	Demo bool `yaml:"demo"`
+
+	// MaxBodyBytes bounds request bodies (413 past it).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// FirstByteTimeout is how long a streamed upstream may take to send its
+	// first chunk before the request fails over to the next endpoint.
+	FirstByteTimeout time.Duration `yaml:"first_byte_timeout"`
+	// RequestTimeout bounds a whole non-streamed upstream request.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// StreamIdleTimeout bounds the silence between two chunks of a stream.
+	StreamIdleTimeout time.Duration `yaml:"stream_idle_timeout"`
+	// KeepAliveInterval is the period of ": SWITCHYARD PROCESSING" comments
+	// while a stream waits for its upstream.
+	KeepAliveInterval time.Duration `yaml:"keepalive_interval"`
+	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	// Providers add or override catalog providers and their endpoints.
+	Providers []Provider `yaml:"providers"`
+	// Models add or override catalog models.
+	Models []catalog.ModelOverlay `yaml:"models"`
+}
+
+// Provider is a provider entry of the config file: the catalog overlay plus
+// the credential, which never enters the catalog.
+type Provider struct {
+	catalog.ProviderOverlay `yaml:",inline"`
+	// APIKey is the credential in clear; prefer api_key_env.
+	APIKey string `yaml:"api_key"`
+	// Headers are sent on every request to this provider.
+	Headers map[string]string `yaml:"headers"`
+}
+
+// Default returns the built-in configuration.
+func Default() Config {
+	return Config{
+		Addr:              "127.0.0.1:8080",
+		DB:                "./switchyard.db",
+		MaxBodyBytes:      16 << 20,
+		FirstByteTimeout:  120 * time.Second,
+		RequestTimeout:    10 * time.Minute,
+		StreamIdleTimeout: 5 * time.Minute,
+		KeepAliveInterval: 3 * time.Second,
+		ShutdownTimeout:   30 * time.Second,
+	}
+}
+
+// Load returns the defaults overlaid with the file at path (if path is not
+// empty) and then with the environment (SWITCHYARD_ADDR, SWITCHYARD_DB).
+// Unknown keys in the file are errors: a typo must not silently change
+// behaviour. An empty file means all defaults.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if v := getenv("SWITCHYARD_ADDR"); v != "" {
+		cfg.Addr = v
+	}
+	if v := getenv("SWITCHYARD_DB"); v != "" {
+		cfg.DB = v
+	}
+	return cfg, nil
+}
+
+var protocols = []string{
+	catalog.ProtocolOpenAI, catalog.ProtocolAnthropic, catalog.ProtocolGemini, catalog.ProtocolVertex,
+	catalog.ProtocolBedrock, catalog.ProtocolCohere, catalog.ProtocolAzure, catalog.ProtocolOllama,
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want HOST:PORT", c.Addr))
+	}
+	if strings.TrimSpace(c.DB) == "" {
+		errs = append(errs, errors.New("db: empty"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max_body_bytes %d: must be at least 1024", c.MaxBodyBytes))
+	}
+	for name, d := range map[string]time.Duration{
+		"first_byte_timeout": c.FirstByteTimeout, "request_timeout": c.RequestTimeout,
+		"stream_idle_timeout": c.StreamIdleTimeout, "shutdown_timeout": c.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive", name))
+		}
+	}
+	if c.KeepAliveInterval < 0 {
+		errs = append(errs, errors.New("keepalive_interval: must not be negative (0 disables)"))
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Providers {
+		where := fmt.Sprintf("providers[%d]", i)
+		switch {
+		case p.Slug == "":
+			errs = append(errs, fmt.Errorf("%s: slug is required", where))
+		case seen[p.Slug]:
+			errs = append(errs, fmt.Errorf("%s: duplicate slug %q", where, p.Slug))
+		}
+		seen[p.Slug] = true
+		if p.Protocol != "" && !slices.Contains(protocols, p.Protocol) {
+			errs = append(errs, fmt.Errorf("%s (%s): protocol %q is not one of %s", where, p.Slug, p.Protocol, strings.Join(protocols, ", ")))
+		}
+		if p.APIKey != "" && p.APIKeyEnv != "" {
+			errs = append(errs, fmt.Errorf("%s (%s): set api_key or api_key_env, not both", where, p.Slug))
+		}
+		for j, e := range p.Endpoints {
+			if e.Model == "" {
+				errs = append(errs, fmt.Errorf("%s (%s).endpoints[%d]: model is required", where, p.Slug, j))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,301 @@
+package openaitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// examples holds the x-oaiMeta example of each component schema that has one.
+var examples = sync.OnceValues(func() (map[string]string, error) {
+	var spec struct {
+		Components struct {
+			Schemas map[string]struct {
+				Meta struct {
+					Example string `yaml:"example"`
+				} `yaml:"x-oaiMeta"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(specYAML, &spec); err != nil {
+		return nil, err
+	}
+	ex := make(map[string]string)
+	for name, s := range spec.Components.Schemas {
+		if s.Meta.Example != "" {
+			ex[name] = s.Meta.Example
+		}
+	}
+	return ex, nil
+})
+
+// specExample returns the x-oaiMeta example the spec gives for a component
+// schema, or fails t.
+func specExample(t *testing.T, schema string) string {
+	t.Helper()
+	ex, err := examples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex[schema] == "" {
+		t.Fatalf("spec has no x-oaiMeta example for %s", schema)
+	}
+	return ex[schema]
+}
+
+// edit decodes a JSON object, applies f to it and re-encodes it.
+func edit(t *testing.T, body string, f func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSpecExamplesPass(t *testing.T) {
+	for _, schema := range []string{"CreateChatCompletionResponse", "CreateCompletionResponse", "Model"} {
+		t.Run(schema, func(t *testing.T) {
+			Validate(t, schema, []byte(specExample(t, schema)))
+		})
+	}
+	t.Run("CreateChatCompletionStreamResponse", func(t *testing.T) {
+		// The example is several chunks separated by blank lines, with
+		// "...." standing for the chunks left out.
+		n := 0
+		for chunk := range strings.SplitSeq(specExample(t, "CreateChatCompletionStreamResponse"), "\n\n") {
+			chunk = strings.TrimSpace(chunk)
+			if chunk == "" || strings.Trim(chunk, ".") == "" {
+				continue
+			}
+			Validate(t, "CreateChatCompletionStreamResponse", []byte(chunk))
+			n++
+		}
+		if n < 2 {
+			t.Fatalf("found %d chunks in the spec's example", n)
+		}
+	})
+}
+
+func TestCheckRejects(t *testing.T) {
+	completion := specExample(t, "CreateChatCompletionResponse")
+	chunk := `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}]}`
+	tests := []struct {
+		name, schema string
+		body         []byte
+		want         string // in the error
+	}{
+		{"wrong object", "CreateChatCompletionResponse",
+			edit(t, completion, func(m map[string]any) { m["object"] = "wrong" }), "/object"},
+		{"missing choices", "CreateChatCompletionResponse",
+			edit(t, completion, func(m map[string]any) { delete(m, "choices") }), "choices"},
+		{"created is a string", "CreateChatCompletionResponse",
+			edit(t, completion, func(m map[string]any) { m["created"] = "1741570283" }), "/created"},
+		{"unknown finish_reason", "CreateChatCompletionResponse",
+			edit(t, completion, func(m map[string]any) {
+				m["choices"].([]any)[0].(map[string]any)["finish_reason"] = "error"
+			}), "/choices/0/finish_reason"},
+		// Only the streamed finish_reason is nullable.
+		{"null finish_reason", "CreateChatCompletionResponse",
+			edit(t, completion, func(m map[string]any) {
+				m["choices"].([]any)[0].(map[string]any)["finish_reason"] = nil
+			}), "/choices/0/finish_reason"},
+		{"chunk with completion object", "CreateChatCompletionStreamResponse",
+			edit(t, chunk, func(m map[string]any) { m["object"] = "chat.completion" }), "/object"},
+		{"chunk without delta", "CreateChatCompletionStreamResponse",
+			edit(t, chunk, func(m map[string]any) {
+				delete(m["choices"].([]any)[0].(map[string]any), "delta")
+			}), "delta"},
+		{"chunk with unknown finish_reason", "CreateChatCompletionStreamResponse",
+			edit(t, chunk, func(m map[string]any) {
+				m["choices"].([]any)[0].(map[string]any)["finish_reason"] = "error"
+			}), "/choices/0/finish_reason"},
+		{"not JSON", "CreateChatCompletionResponse", []byte(`{"id":`), "not JSON"},
+		{"trailing data", "CreateChatCompletionResponse", []byte(completion + "{}"), "not JSON"},
+		{"unknown schema", "NoSuchSchema", []byte(`{}`), `no schema "NoSuchSchema"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Check(tt.schema, tt.body)
+			if err == nil {
+				t.Fatalf("Check(%s) = nil for %s", tt.schema, tt.body)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Check(%s) = %v, want an error mentioning %q", tt.schema, err, tt.want)
+			}
+		})
+	}
+}
+
+// The spec does not set additionalProperties: false on responses or
+// chunks, so gateway extensions (OpenRouter's "provider",
+// "native_finish_reason", usage.cost, ...) are allowed.
+func TestExtraFieldsAllowed(t *testing.T) {
+	chunk := `{"id":"gen-1","object":"chat.completion.chunk","created":1694268190,"model":"openai/gpt-4o-mini","provider":"OpenAI","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null,"native_finish_reason":null,"logprobs":null}],"usage":null}`
+	Validate(t, "CreateChatCompletionStreamResponse", []byte(chunk))
+
+	final := `{"id":"gen-1","object":"chat.completion.chunk","created":1694268190,"model":"openai/gpt-4o-mini","provider":"OpenAI","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,"cost":"0.0000123","is_byok":false}}`
+	Validate(t, "CreateChatCompletionStreamResponse", []byte(final))
+
+	completion := edit(t, specExample(t, "CreateChatCompletionResponse"), func(m map[string]any) {
+		m["provider"] = "OpenAI"
+	})
+	Validate(t, "CreateChatCompletionResponse", completion)
+}
+
+// nullable: true (OpenAPI 3.0 style) must admit null and still check the
+// non-null value, enum included.
+func TestNullable(t *testing.T) {
+	const base = `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":%s,"logprobs":%s}],"usage":%s}`
+	tests := []struct {
+		finish, logprobs, usage string
+		ok                      bool
+	}{
+		{`null`, `null`, `null`, true},
+		{`"stop"`, `{"content":null,"refusal":null}`, `{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}`, true},
+		{`"bogus"`, `null`, `null`, false},          // enum still applies
+		{`null`, `{"content":null}`, `null`, false}, // required still applies
+		{`null`, `null`, `{"prompt_tokens":"1"}`, false},
+		{`null`, `"none"`, `null`, false},
+	}
+	for _, tt := range tests {
+		body := fmt.Sprintf(base, tt.finish, tt.logprobs, tt.usage)
+		if err := Check("CreateChatCompletionStreamResponse", []byte(body)); (err == nil) != tt.ok {
+			t.Errorf("Check(%s) = %v, want ok=%v", body, err, tt.ok)
+		}
+	}
+}
+
+// CompoundFilter refers to itself with the draft 2019-09 $recursiveRef,
+// which is converted to a $ref.
+func TestRecursiveSchema(t *testing.T) {
+	Validate(t, "CompoundFilter", []byte(`{"type":"and","filters":[
+		{"type":"eq","key":"a","value":1},
+		{"type":"or","filters":[{"type":"ne","key":"b","value":"x"}]}]}`))
+	if err := Check("CompoundFilter", []byte(`{"type":"and","filters":[
+		{"type":"or","filters":[{"type":"bogus","key":"b","value":"x"}]}]}`)); err == nil {
+		t.Error("a nested filter with an unknown operator passed")
+	}
+}
+
+// OpenAPI 3.0's boolean exclusiveMinimum is converted to the 2020-12 form.
+func TestExclusiveMinimum(t *testing.T) {
+	for _, tt := range []struct {
+		multiplier string
+		ok         bool
+	}{{`0.5`, true}, {`"auto"`, true}, {`0`, false}, {`-1`, false}} {
+		body := `{"model":"gpt-4o-mini","training_file":"file-abc123","hyperparameters":{"learning_rate_multiplier":` + tt.multiplier + `}}`
+		if err := Check("CreateFineTuningJobRequest", []byte(body)); (err == nil) != tt.ok {
+			t.Errorf("learning_rate_multiplier %s: Check = %v, want ok=%v", tt.multiplier, err, tt.ok)
+		}
+	}
+}
+
+func TestOtherSchemas(t *testing.T) {
+	tests := []struct {
+		schema, body string
+		ok           bool
+	}{
+		{"ListModelsResponse", `{"object":"list","data":[{"id":"gpt-4o","object":"model","created":1686935002,"owned_by":"openai"}]}`, true},
+		{"ListModelsResponse", `{"object":"list","data":[{"id":"gpt-4o","object":"model","owned_by":"openai"}]}`, false},
+		{"ErrorResponse", `{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}`, true},
+		// OpenRouter's error shape has an integer code and no type or param.
+		{"ErrorResponse", `{"error":{"code":400,"message":"bad"}}`, false},
+		{"CreateEmbeddingResponse", `{"object":"list","model":"text-embedding-3-small","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2]}],"usage":{"prompt_tokens":2,"total_tokens":2}}`, true},
+	}
+	for _, tt := range tests {
+		if err := Check(tt.schema, []byte(tt.body)); (err == nil) != tt.ok {
+			t.Errorf("Check(%s, %s) = %v, want ok=%v", tt.schema, tt.body, err, tt.ok)
+		}
+	}
+}
+
+// Every component schema of the spec compiles, so a spec update that the
+// conversion does not handle fails here rather than in some caller's test.
+func TestAllSchemasCompile(t *testing.T) {
+	if _, err := lookup("Model"); err != nil {
+		t.Fatal(err)
+	}
+	names := slices.Sorted(maps.Keys(defs))
+	if len(names) < 100 {
+		t.Fatalf("only %d component schemas", len(names))
+	}
+	for _, name := range names {
+		if _, err := lookup(name); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	body := []byte(specExample(t, "CreateCompletionResponse"))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for _, schema := range []string{"CreateCompletionResponse", "CreateChatCompletionResponse"} {
+				err := Check(schema, body)
+				if (err == nil) != (schema == "CreateCompletionResponse") {
+					t.Errorf("Check(%s) = %v", schema, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// fakeTB records what Validate reports instead of failing the test.
+type fakeTB struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (f *fakeTB) Helper() {}
+
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.failed = true
+	f.msg = fmt.Sprintf(format, args...)
+}
+
+func TestValidateFails(t *testing.T) {
+	var tb fakeTB
+	Validate(&tb, "CreateChatCompletionResponse", []byte(`{"object":"wrong"}`))
+	if !tb.failed {
+		t.Fatal("Validate did not fail")
+	}
+	for _, want := range []string{"CreateChatCompletionResponse", "/object", `body: {"object":"wrong"}`} {
+		if !strings.Contains(tb.msg, want) {
+			t.Errorf("Validate reported %q, want it to mention %q", tb.msg, want)
+		}
+	}
+
+	tb = fakeTB{}
+	Validate(&tb, "CreateCompletionResponse", []byte(specExample(t, "CreateCompletionResponse")))
+	if tb.failed {
+		t.Errorf("Validate failed a valid body: %s", tb.msg)
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	body := []byte(`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null,"logprobs":null}]}`)
+	if err := Check("CreateChatCompletionStreamResponse", body); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Check("CreateChatCompletionStreamResponse", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,186 @@
+// Package openaicompat is the adapter for every upstream that speaks
+// OpenAI's Chat Completions: OpenAI itself and the OpenAI-compatible family
+// (Groq, Together, DeepSeek, Fireworks, Mistral, xAI, DeepInfra,
+// Perplexity, OpenRouter, Cerebras, SambaNova, Novita, Nebius) and local
+// servers (vLLM, llama.cpp, LM Studio, Ollama's /v1).
+//
+// One code path serves them all. What differs on the request side is data:
+// a Quirks value chosen by provider slug (see QuirksFor). What differs on
+// the response side (reasoning in reasoning_content or reasoning, extra
+// finish reasons, DeepSeek's and Groq's usage extensions, the many error
+// shapes, keep-alive comments and blank lines) is accepted from every
+// upstream, since accepting it costs nothing when it is absent.
+//
+// Streams are read event by event with package sse; a stream that ends
+// without [DONE] and without a finish_reason is an error, never a silent
+// truncation.
+package openaicompat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+)
+
+// maxResponseBody bounds a non-streamed response body.
+const maxResponseBody = 32 << 20
+
+// Adapter is a provider.Provider for one OpenAI-compatible upstream. It is
+// safe for concurrent use.
+type Adapter struct {
+	name   string
+	url    string // the chat completions endpoint
+	header http.Header
+	client *http.Client
+	quirks Quirks
+}
+
+var _ provider.Provider = (*Adapter)(nil)
+
+// New returns an Adapter for cfg, with the quirks of cfg.Slug. An empty
+// cfg.BaseURL falls back to the upstream's public one, if known. It is a
+// provider.Factory.
+func New(cfg provider.Config) (provider.Provider, error) {
+	q := QuirksFor(cfg.Slug)
+	base := cfg.BaseURL
+	if base == "" {
+		base = q.BaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("openaicompat: provider %q: base URL %q is not an absolute http(s) URL", cfg.Slug, base)
+	}
+	name := cfg.Name
+	if name == "" {
+		name = cfg.Slug
+	}
+	h := make(http.Header, len(cfg.Headers)+2)
+	h.Set("Content-Type", "application/json")
+	for k, v := range cfg.Headers {
+		h.Set(k, v)
+	}
+	if key := cfg.APIKey.Reveal(); key != "" {
+		h.Set("Authorization", "Bearer "+key)
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = new(http.Client)
+	}
+	return &Adapter{
+		name:   name,
+		url:    strings.TrimRight(base, "/") + "/chat/completions",
+		header: h,
+		client: client,
+		quirks: q,
+	}, nil
+}
+
+// Quirks returns the quirks the adapter applies.
+func (a *Adapter) Quirks() Quirks { return a.quirks }
+
+// Chat sends a non-streamed chat completion.
+func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.ChatResponse, error) {
+	body, ids, err := a.encode(req, false)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.send(ctx, req, body, false)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return a.decodeResponse(ctx, resp.Body, ids)
+}
+
+// ChatStream starts a streamed chat completion. It returns once the
+// upstream has answered with a success status; the stream reads the body
+// as the caller asks for chunks.
+func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	body, ids, err := a.encode(req, true)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.send(ctx, req, body, true)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		// The upstream ignored stream:true or failed with status 200.
+		defer resp.Body.Close()
+		r, err := a.decodeResponse(ctx, resp.Body, ids)
+		if err != nil {
+			return nil, err
+		}
+		return responseChunks(r), nil
+	}
+	return newStream(ctx, a.name, resp.Body, ids), nil
+}
+
+// send posts body upstream with ctx, so that a client disconnect cancels
+// the upstream request. A non-2xx answer becomes a *provider.Error.
+func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, stream bool) (*http.Response, error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("openaicompat: %w", err)
+	}
+	hr.Header = a.header.Clone()
+	for k, vs := range req.Headers {
+		if http.CanonicalHeaderKey(k) == "Authorization" {
+			continue // the credential is the provider's, never the caller's
+		}
+		hr.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	if stream {
+		hr.Header.Set("Accept", "text/event-stream")
+	} else {
+		hr.Header.Set("Accept", "application/json")
+	}
+	resp, err := a.client.Do(hr)
+	if err != nil {
+		return nil, provider.AsError(a.name, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return nil, statusError(a.name, resp, time.Now())
+	}
+	return resp, nil
+}
+
+// decodeResponse reads and converts a non-streamed body. Leading blank
+// lines (DeepSeek's keep-alives) are skipped; an error in the body becomes
+// a *provider.Error.
+func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, ids toolIDs) (*openai.ChatResponse, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, provider.AsError(a.name, err)
+	}
+	if len(data) > maxResponseBody {
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: "upstream response exceeds 32 MiB"}
+	}
+	data = bytes.TrimSpace(data)
+	var c completion
+	if err := json.Unmarshal(data, &c); err != nil {
+		msg := "upstream sent a malformed response: " + err.Error()
+		if len(data) == 0 {
+			msg, err = "upstream sent an empty response", errors.New("empty body")
+		}
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(data)), Err: err}
+	}
+	if c.failed() {
+		return nil, inBandError(a.name, data)
+	}
+	return c.response(ids), nil
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package openaicompat
+
+const raceEnabled = true

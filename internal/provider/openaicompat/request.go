@@ -1,0 +1,185 @@
+package openaicompat
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+)
+
+// upstreamRequest is the body sent upstream. ChatRequest points at a copy
+// of the client's request with the quirks applied, never at the original,
+// which later fallback attempts reuse.
+type upstreamRequest struct {
+	*openai.ChatRequest
+	RandomSeed *int64 `json:"random_seed,omitempty"`
+}
+
+// encode builds the upstream body for req. It returns the map of the tool
+// call ids it rewrote, to restore them in the response.
+func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, toolIDs, error) {
+	q := &a.quirks
+	body := *req.Chat // shallow copy: fields below are replaced, never written through
+	up := upstreamRequest{ChatRequest: &body}
+
+	body.Model = req.UpstreamModel
+	body.Stream = stream
+	body.StreamOptions = nil
+	if stream && !q.NoStreamOptions {
+		// Always ask for usage: billing needs it.
+		body.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+
+	// Routing and control fields are Switchyard's (and OpenRouter's); the
+	// router has already acted on them. An OpenRouter upstream understands
+	// some of them, but never the model list or route: UpstreamModel is
+	// the model we priced.
+	body.Models, body.Route, body.Usage, body.Plugins = nil, "", nil, nil
+	if !q.OpenRouter {
+		body.Provider, body.Reasoning, body.IncludeReasoning = nil, nil, nil
+		body.SessionID, body.Transforms = "", nil
+	}
+
+	if q.Params&TopK == 0 {
+		body.TopK = nil
+	}
+	if q.Params&MinP == 0 {
+		body.MinP = nil
+	}
+	if q.Params&TopA == 0 {
+		body.TopA = nil
+	}
+	if q.Params&RepetitionPenalty == 0 {
+		body.RepetitionPenalty = nil
+	}
+
+	switch q.Cap {
+	case CapMaxTokens:
+		if body.MaxCompletionTokens != nil {
+			body.MaxTokens, body.MaxCompletionTokens = body.MaxCompletionTokens, nil
+		}
+	case CapMaxCompletionTokens:
+		if body.MaxCompletionTokens == nil {
+			body.MaxCompletionTokens = body.MaxTokens
+		}
+		body.MaxTokens = nil
+	}
+
+	if q.RandomSeed {
+		up.RandomSeed, body.Seed = body.Seed, nil
+	}
+	if q.ToolChoiceAny && bytes.Equal(bytes.TrimSpace(body.ToolChoice), []byte(`"required"`)) {
+		body.ToolChoice = json.RawMessage(`"any"`)
+	}
+
+	var ids toolIDs
+	body.Messages, ids = a.messages(body.Messages)
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(up); err != nil {
+		return nil, nil, fmt.Errorf("openaicompat: encode request: %w", err)
+	}
+	return buf.Bytes(), ids, nil
+}
+
+// messages returns msgs as the upstream should see them: without earlier
+// turns' reasoning (which only OpenRouter accepts back) and with tool-call
+// ids shortened where required. It copies only when something changes.
+func (a *Adapter) messages(msgs []openai.Message) ([]openai.Message, toolIDs) {
+	q := &a.quirks
+	change := func(m *openai.Message) bool {
+		if !q.OpenRouter && (m.Reasoning != "" || m.ReasoningDetails != nil) {
+			return true
+		}
+		return q.ShortToolCallIDs && (len(m.ToolCalls) > 0 || m.ToolCallID != "")
+	}
+	i := 0
+	for i < len(msgs) && !change(&msgs[i]) {
+		i++
+	}
+	if i == len(msgs) {
+		return msgs, nil
+	}
+
+	out := make([]openai.Message, len(msgs))
+	copy(out, msgs)
+	var ids toolIDs
+	for ; i < len(out); i++ {
+		m := &out[i]
+		if !q.OpenRouter {
+			m.Reasoning, m.ReasoningDetails = "", nil
+		}
+		if !q.ShortToolCallIDs {
+			continue
+		}
+		if len(m.ToolCalls) > 0 {
+			calls := make([]openai.ToolCall, len(m.ToolCalls))
+			copy(calls, m.ToolCalls)
+			for j := range calls {
+				calls[j].ID = ids.shorten(calls[j].ID)
+			}
+			m.ToolCalls = calls
+		}
+		if m.ToolCallID != "" {
+			m.ToolCallID = ids.shorten(m.ToolCallID)
+		}
+	}
+	return out, ids
+}
+
+// toolIDs maps the short tool-call ids sent upstream back to the client's.
+type toolIDs map[string]string
+
+const (
+	shortIDLen   = 9
+	base62Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+
+// shorten returns id as nine letters and digits: unchanged if it already
+// is, else derived from its SHA-256 so that the same id maps to the same
+// short id in every request of a conversation.
+func (m *toolIDs) shorten(id string) string {
+	if isShortID(id) {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	n := binary.BigEndian.Uint64(sum[:8])
+	var b [shortIDLen]byte
+	for i := range b {
+		b[i] = base62Digits[n%62]
+		n /= 62
+	}
+	short := string(b[:])
+	if *m == nil {
+		*m = make(toolIDs)
+	}
+	(*m)[short] = id
+	return short
+}
+
+// restore returns the client's id for an id seen in a response.
+func (m toolIDs) restore(id string) string {
+	if orig, ok := m[id]; ok {
+		return orig
+	}
+	return id
+}
+
+func isShortID(id string) bool {
+	if len(id) != shortIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

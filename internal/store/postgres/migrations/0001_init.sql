@@ -1,0 +1,75 @@
+-- Accounts, API keys, generations and the credit ledger.
+-- Money columns are BIGINT nano-dollars (money.Amount). Times are stored at
+-- millisecond resolution by the application.
+
+CREATE TABLE accounts (
+    id            BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name          TEXT        NOT NULL,
+    balance       BIGINT      NOT NULL DEFAULT 0, -- = total_credits - total_usage = sum(ledger.amount)
+    total_credits BIGINT      NOT NULL DEFAULT 0,
+    total_usage   BIGINT      NOT NULL DEFAULT 0,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+
+-- Keys are identified by the SHA-256 hex digest of their plaintext.
+CREATE TABLE api_keys (
+    hash          TEXT        PRIMARY KEY,
+    account_id    BIGINT      NOT NULL REFERENCES accounts (id),
+    name          TEXT        NOT NULL DEFAULT '',
+    label         TEXT        NOT NULL DEFAULT '',
+    disabled      BOOLEAN     NOT NULL DEFAULT FALSE,
+    is_management BOOLEAN     NOT NULL DEFAULT FALSE,
+    total_usage   BIGINT      NOT NULL DEFAULT 0, -- sum of the key's generation costs
+    created_at    TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX api_keys_account ON api_keys (account_id, created_at);
+
+CREATE TABLE generations (
+    id                   TEXT        PRIMARY KEY,
+    account_id           BIGINT      NOT NULL REFERENCES accounts (id),
+    key_hash             TEXT        NOT NULL REFERENCES api_keys (hash),
+    model                TEXT        NOT NULL DEFAULT '',
+    provider_slug        TEXT        NOT NULL DEFAULT '',
+    provider_name        TEXT        NOT NULL DEFAULT '',
+    upstream_model       TEXT        NOT NULL DEFAULT '',
+    upstream_id          TEXT        NOT NULL DEFAULT '',
+    streamed             BOOLEAN     NOT NULL DEFAULT FALSE,
+    cancelled            BOOLEAN     NOT NULL DEFAULT FALSE,
+    finish_reason        TEXT        NOT NULL DEFAULT '',
+    native_finish_reason TEXT        NOT NULL DEFAULT '',
+    prompt_tokens        BIGINT      NOT NULL DEFAULT 0,
+    completion_tokens    BIGINT      NOT NULL DEFAULT 0,
+    reasoning_tokens     BIGINT      NOT NULL DEFAULT 0,
+    cached_tokens        BIGINT      NOT NULL DEFAULT 0,
+    cache_write_tokens   BIGINT      NOT NULL DEFAULT 0,
+    cost                 BIGINT      NOT NULL DEFAULT 0 CHECK (cost >= 0),
+    latency_ms           BIGINT      NOT NULL DEFAULT 0,
+    generation_time_ms   BIGINT      NOT NULL DEFAULT 0,
+    http_referer         TEXT        NOT NULL DEFAULT '',
+    app_title            TEXT        NOT NULL DEFAULT '',
+    end_user             TEXT        NOT NULL DEFAULT '',
+    session_id           TEXT        NOT NULL DEFAULT '',
+    attempts             INTEGER     NOT NULL DEFAULT 0,
+    created_at           TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX generations_account_created ON generations (account_id, created_at);
+CREATE INDEX generations_key_created ON generations (key_hash, created_at);
+
+-- Every change to accounts.balance is one row here, written in the same
+-- transaction. kind is 'credit' (amount > 0) or 'generation' (amount < 0,
+-- generation_id set); later kinds (refunds, adjustments, holds) add rows of
+-- new kinds.
+CREATE TABLE ledger (
+    id            BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id    BIGINT      NOT NULL REFERENCES accounts (id),
+    kind          TEXT        NOT NULL,
+    amount        BIGINT      NOT NULL, -- signed nano-dollars
+    generation_id TEXT        UNIQUE REFERENCES generations (id),
+    key_hash      TEXT        REFERENCES api_keys (hash),
+    note          TEXT        NOT NULL DEFAULT '',
+    created_at    TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX ledger_account ON ledger (account_id, id);

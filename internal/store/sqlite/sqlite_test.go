@@ -1,0 +1,133 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/sqlite"
+	"github.com/switchyard-dev/switchyard/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		path := filepath.Join(t.TempDir(), "switchyard.db")
+		return func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) }
+	})
+}
+
+func TestConformanceURI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		path := "file:" + filepath.Join(t.TempDir(), "switchyard.db") + "?cache=private"
+		return func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) }
+	})
+}
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// rawDB opens the database file directly, bypassing the store.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func TestMigrationsRecordedOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	open(t, path)
+	open(t, path)
+	db := rawDB(t, path)
+	var n, version int
+	if err := db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &version); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || version != 1 {
+		t.Errorf("schema_migrations: %d rows, version %d; want 1, 1", n, version)
+	}
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode %q, want wal", mode)
+	}
+}
+
+// TestConcurrentOpen opens a new database from several stores at once, as
+// several processes starting together would.
+func TestConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			s, err := sqlite.Open(t.Context(), path)
+			if err != nil {
+				t.Errorf("Open: %v", err)
+				return
+			}
+			if _, err := s.CreateAccount(t.Context(), "a", 1); err != nil {
+				t.Errorf("CreateAccount: %v", err)
+			}
+			_ = s.Close()
+		})
+	}
+	wg.Wait()
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	open(t, path)
+	if _, err := rawDB(t, path).Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, '0099_future.sql', '')`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := sqlite.Open(t.Context(), path); err == nil {
+		_ = s.Close()
+		t.Fatal("Open of a newer schema succeeded")
+	}
+}
+
+func TestVerifyLedgerDetectsMismatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	s := open(t, path)
+	a, err := s.CreateAccount(t.Context(), "a", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rawDB(t, path).Exec(`UPDATE accounts SET balance = balance + 7 WHERE id = ?`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.VerifyLedger(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.LedgerMismatch{{AccountID: a.ID, Balance: 1007, LedgerSum: 1000}}
+	if len(ms) != 1 || ms[0] != want[0] {
+		t.Errorf("VerifyLedger = %+v, want %+v", ms, want)
+	}
+}
+
+func TestInMemory(t *testing.T) {
+	s := open(t, ":memory:")
+	a, err := s.CreateAccount(t.Context(), "a", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Account(t.Context(), a.ID); err != nil || got.Balance != 5 {
+		t.Errorf("Account = %+v, %v", got, err)
+	}
+}

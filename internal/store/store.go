@@ -1,0 +1,223 @@
+// Package store defines Switchyard's persistence boundary: accounts, API
+// keys, generation records and the credit ledger.
+//
+// Store is implemented by package store/sqlite (a single file, the default
+// for self-hosting) and package store/postgres; package store/storeopen picks
+// one from a DSN, and package store/storetest is the conformance suite both
+// pass. Callers depend on this package only.
+//
+// Money is integer nano-dollars (money.Amount) end to end, stored as 64-bit
+// integers; no float ever touches a balance. Every change to an account's
+// balance is written in the same transaction as a row of the ledger, so that
+// an account's balance always equals the sum of its ledger rows (see
+// VerifyLedger).
+//
+// Timestamps are kept at millisecond resolution and returned in UTC (see
+// Timestamp). API keys are identified by the SHA-256 hex digest of their
+// plaintext; the plaintext never reaches the store.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/money"
+)
+
+// Sentinel errors. Implementations wrap them with the operation, so test
+// with errors.Is.
+var (
+	// ErrNotFound reports that an account, key or generation does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists reports a duplicate key hash or generation id.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrInvalid reports an argument the store refuses, such as a negative
+	// cost, a non-positive credit amount or an empty generation id.
+	ErrInvalid = errors.New("store: invalid argument")
+	// ErrInsufficientCredits reports an account with nothing left to spend;
+	// see Account.CheckBalance.
+	ErrInsufficientCredits = errors.New("store: insufficient credits")
+)
+
+// Store persists accounts, keys, generations and the ledger.
+// Implementations are safe for concurrent use.
+type Store interface {
+	// CreateAccount creates an account named name holding credits (≥ 0),
+	// recorded as the account's first ledger entry.
+	CreateAccount(ctx context.Context, name string, credits money.Amount) (Account, error)
+	// Account returns the account with the given id, or ErrNotFound.
+	Account(ctx context.Context, id int64) (Account, error)
+	// AddCredits adds amount (> 0) to the account's balance and total
+	// credits, with a ledger entry carrying note, and returns the new
+	// balance. ErrNotFound if the account does not exist.
+	AddCredits(ctx context.Context, accountID int64, amount money.Amount, note string) (money.Amount, error)
+
+	// CreateKey stores a new API key. ErrNotFound if the account does not
+	// exist, ErrAlreadyExists if the hash is already stored.
+	CreateKey(ctx context.Context, k NewKey) (Key, error)
+	// KeyByHash returns the key whose hash is hash and its account (with
+	// its current balance), or ErrNotFound. Disabled keys are returned too;
+	// the caller checks Key.Disabled.
+	KeyByHash(ctx context.Context, hash string) (Key, Account, error)
+	// ListKeys returns the account's keys, oldest first. An unknown account
+	// has no keys.
+	ListKeys(ctx context.Context, accountID int64) ([]Key, error)
+	// DisableKey marks a key disabled; disabling a disabled key is a no-op.
+	// ErrNotFound if no key has this hash.
+	DisableKey(ctx context.Context, hash string) error
+
+	// RecordGeneration atomically inserts the generation record and charges
+	// its cost: the account's balance falls and its total usage and the
+	// key's usage rise by g.Cost, with a ledger entry, in one transaction.
+	//
+	// The charge is unconditional: the pre-flight check is Balance > 0
+	// (Account.CheckBalance), so a balance goes negative by at most the cost
+	// of the generations in flight when it reached zero. A disabled key is
+	// still charged for a generation it started.
+	//
+	// Recording an id twice returns ErrAlreadyExists and charges nothing the
+	// second time. ErrNotFound if g.KeyHash is not a key of g.AccountID.
+	// A zero g.CreatedAt means now.
+	RecordGeneration(ctx context.Context, g Generation) error
+	// Generation returns the generation with the given id, or ErrNotFound.
+	Generation(ctx context.Context, id string) (Generation, error)
+
+	// VerifyLedger returns every account whose balance differs from the
+	// sum of its ledger entries, ordered by account id; none when the
+	// store is consistent.
+	VerifyLedger(ctx context.Context) ([]LedgerMismatch, error)
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Account is a holder of credits. Balance = TotalCredits − TotalUsage.
+type Account struct {
+	ID           int64
+	Name         string
+	Balance      money.Amount
+	TotalCredits money.Amount // sum of all credits added
+	TotalUsage   money.Amount // sum of all generation costs charged
+	CreatedAt    time.Time
+}
+
+// CheckBalance is the pre-flight credit check made before a generation
+// starts: it returns ErrInsufficientCredits unless the balance is positive.
+func (a Account) CheckBalance() error {
+	if a.Balance <= 0 {
+		return fmt.Errorf("account %d balance %s: %w", a.ID, a.Balance, ErrInsufficientCredits)
+	}
+	return nil
+}
+
+// NewKey is what CreateKey needs to store an API key.
+type NewKey struct {
+	AccountID int64
+	Hash      string // SHA-256 hex digest of the plaintext key
+	Name      string // the owner's name for it
+	// Label is a displayable fragment of the plaintext, such as
+	// "sk-sy-v1-abc…xyz", so owners can tell keys apart.
+	Label        string
+	IsManagement bool // may manage keys instead of calling models
+}
+
+// Validate reports whether k can be stored.
+func (k NewKey) Validate() error {
+	switch {
+	case k.AccountID <= 0:
+		return fmt.Errorf("key account id %d: %w", k.AccountID, ErrInvalid)
+	case k.Hash == "":
+		return fmt.Errorf("key hash is empty: %w", ErrInvalid)
+	}
+	return nil
+}
+
+// Key is a stored API key.
+type Key struct {
+	Hash         string
+	AccountID    int64
+	Name         string
+	Label        string
+	Disabled     bool
+	IsManagement bool
+	CreatedAt    time.Time
+	Usage        money.Amount // sum of the costs of the key's generations
+}
+
+// Generation is the record of one completed (or cancelled) request.
+type Generation struct {
+	ID        string // "gen-…"
+	AccountID int64
+	KeyHash   string
+
+	Model         string // the model the client asked for
+	ProviderSlug  string
+	ProviderName  string
+	UpstreamModel string // the upstream's name for the model
+	UpstreamID    string // the upstream's response id
+
+	Streamed           bool
+	Cancelled          bool
+	FinishReason       string // normalised
+	NativeFinishReason string // as the upstream sent it
+
+	PromptTokens     int
+	CompletionTokens int
+	ReasoningTokens  int
+	CachedTokens     int
+	CacheWriteTokens int
+
+	Cost money.Amount // charged to the account, ≥ 0
+
+	LatencyMs        int64 // time to first token (or to the response)
+	GenerationTimeMs int64 // total upstream time
+
+	HTTPReferer string
+	AppTitle    string
+	User        string // the client's end-user identifier
+	SessionID   string
+
+	Attempts  int // how many endpoints were tried
+	CreatedAt time.Time
+}
+
+// Validate reports whether g can be recorded.
+func (g Generation) Validate() error {
+	switch {
+	case g.ID == "":
+		return fmt.Errorf("generation id is empty: %w", ErrInvalid)
+	case g.AccountID <= 0:
+		return fmt.Errorf("generation %s account id %d: %w", g.ID, g.AccountID, ErrInvalid)
+	case g.KeyHash == "":
+		return fmt.Errorf("generation %s key hash is empty: %w", g.ID, ErrInvalid)
+	case g.Cost < 0:
+		return fmt.Errorf("generation %s cost %s is negative: %w", g.ID, g.Cost, ErrInvalid)
+	case g.PromptTokens < 0 || g.CompletionTokens < 0 || g.ReasoningTokens < 0 ||
+		g.CachedTokens < 0 || g.CacheWriteTokens < 0 || g.Attempts < 0:
+		return fmt.Errorf("generation %s has a negative count: %w", g.ID, ErrInvalid)
+	}
+	return nil
+}
+
+// LedgerMismatch is an account whose balance is not the sum of its ledger.
+type LedgerMismatch struct {
+	AccountID int64
+	Balance   money.Amount // accounts.balance
+	LedgerSum money.Amount // sum of the account's ledger entries
+}
+
+// Ledger entry kinds, stored in the ledger's kind column. Credits are
+// positive amounts, generation charges negative ones.
+const (
+	LedgerCredit     = "credit"
+	LedgerGeneration = "generation"
+)
+
+// TimeResolution is the precision timestamps are stored with.
+const TimeResolution = time.Millisecond
+
+// Timestamp returns t as the store keeps it: UTC, truncated to
+// TimeResolution. Implementations normalise every time they write with it.
+func Timestamp(t time.Time) time.Time { return t.UTC().Truncate(TimeResolution) }

@@ -1,0 +1,214 @@
+// Package storetest is the conformance suite every store.Store
+// implementation must pass. An implementation's tests call Run with a
+// function that creates a fresh database.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/money"
+	"github.com/switchyard-dev/switchyard/internal/store"
+)
+
+// Opener opens a Store on one particular database.
+type Opener func(ctx context.Context) (store.Store, error)
+
+// Run runs the conformance suite. Each test calls newDB once: it must create
+// a fresh, empty database isolated from every other test's (removing it when
+// t ends) and return an Opener for it. A test may call the Opener more than
+// once, to reopen the database; the suite closes every Store it opens.
+// Tests run in parallel.
+func Run(t *testing.T, newDB func(t *testing.T) Opener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"AccountAndKey", testAccountAndKey},
+		{"CreateKeyErrors", testCreateKeyErrors},
+		{"NotFound", testNotFound},
+		{"DisableKey", testDisableKey},
+		{"AddCredits", testAddCredits},
+		{"RecordGenerationCharges", testRecordGenerationCharges},
+		{"RecordGenerationDuplicate", testRecordGenerationDuplicate},
+		{"RecordGenerationRejected", testRecordGenerationRejected},
+		{"BalanceMayGoNegative", testBalanceMayGoNegative},
+		{"ConcurrentCharges", testConcurrentCharges},
+		{"ConcurrentDuplicates", testConcurrentDuplicates},
+		{"GenerationRoundTrip", testGenerationRoundTrip},
+		{"GenerationDefaultTime", testGenerationDefaultTime},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t, newDB(t)))
+		})
+	}
+	t.Run("Reopen", func(t *testing.T) {
+		t.Parallel()
+		testReopen(t, newDB(t))
+	})
+}
+
+// open opens a store and closes it when t ends.
+func open(t *testing.T, opener Opener) store.Store {
+	t.Helper()
+	s, err := opener(t.Context())
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return s
+}
+
+// usd converts whole dollars to an Amount.
+func usd(n int64) money.Amount { return money.Amount(n) * money.NanoPerUSD }
+
+// newHash returns the SHA-256 hex hash of a random plaintext key.
+func newHash(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("sk-sy-v1-" + hex.EncodeToString(b)))
+	return hex.EncodeToString(sum[:])
+}
+
+func newGenID(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "gen-" + hex.EncodeToString(b)
+}
+
+func mustAccount(t *testing.T, s store.Store, credits money.Amount) store.Account {
+	t.Helper()
+	a, err := s.CreateAccount(t.Context(), "acct-"+newGenID(t)[4:12], credits)
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	return a
+}
+
+func mustKey(t *testing.T, s store.Store, accountID int64) store.Key {
+	t.Helper()
+	k, err := s.CreateKey(t.Context(), store.NewKey{AccountID: accountID, Hash: newHash(t), Name: "key", Label: "sk-sy-v1-abc…xyz"})
+	if err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	return k
+}
+
+func mustAccountByID(t *testing.T, s store.Store, id int64) store.Account {
+	t.Helper()
+	a, err := s.Account(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Account(%d): %v", id, err)
+	}
+	return a
+}
+
+func mustKeyByHash(t *testing.T, s store.Store, hash string) (store.Key, store.Account) {
+	t.Helper()
+	k, a, err := s.KeyByHash(t.Context(), hash)
+	if err != nil {
+		t.Fatalf("KeyByHash: %v", err)
+	}
+	return k, a
+}
+
+func gen(t *testing.T, k store.Key, cost money.Amount) store.Generation {
+	return store.Generation{ID: newGenID(t), AccountID: k.AccountID, KeyHash: k.Hash, Model: "test/model", Cost: cost}
+}
+
+func mustRecord(t *testing.T, s store.Store, g store.Generation) {
+	t.Helper()
+	if err := s.RecordGeneration(t.Context(), g); err != nil {
+		t.Fatalf("RecordGeneration(%s): %v", g.ID, err)
+	}
+}
+
+// wantErr fails t unless err is target.
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: error %v, want %v", what, err, target)
+	}
+}
+
+// wantMoney checks an account's balance, total credits and total usage.
+func wantMoney(t *testing.T, s store.Store, id int64, balance, credits, usage money.Amount) {
+	t.Helper()
+	a := mustAccountByID(t, s, id)
+	if a.Balance != balance || a.TotalCredits != credits || a.TotalUsage != usage {
+		t.Errorf("account %d: balance %s, credits %s, usage %s; want %s, %s, %s",
+			id, a.Balance, a.TotalCredits, a.TotalUsage, balance, credits, usage)
+	}
+}
+
+func wantKeyUsage(t *testing.T, s store.Store, hash string, usage money.Amount) {
+	t.Helper()
+	if k, _ := mustKeyByHash(t, s, hash); k.Usage != usage {
+		t.Errorf("key usage %s, want %s", k.Usage, usage)
+	}
+}
+
+// wantLedgerConsistent fails t if VerifyLedger reports a mismatch.
+func wantLedgerConsistent(t *testing.T, s store.Store) {
+	t.Helper()
+	ms, err := s.VerifyLedger(t.Context())
+	if err != nil {
+		t.Fatalf("VerifyLedger: %v", err)
+	}
+	if len(ms) != 0 {
+		t.Errorf("VerifyLedger: mismatches %+v, want none", ms)
+	}
+}
+
+// wantRecentUTC checks a store-assigned timestamp.
+func wantRecentUTC(t *testing.T, what string, got time.Time, before time.Time) {
+	t.Helper()
+	if got.Location() != time.UTC {
+		t.Errorf("%s: location %v, want UTC", what, got.Location())
+	}
+	if !got.Equal(store.Timestamp(got)) {
+		t.Errorf("%s: %v is finer than %v", what, got, store.TimeResolution)
+	}
+	if got.Before(before.Add(-time.Second)) || got.After(time.Now().Add(time.Second)) {
+		t.Errorf("%s: %v, want about %v", what, got, before)
+	}
+}
+
+// equalAccount, equalKey and equalGeneration compare times with Equal.
+func equalAccount(a, b store.Account) bool {
+	ta, tb := a.CreatedAt, b.CreatedAt
+	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
+	return a == b && ta.Equal(tb)
+}
+
+func equalKey(a, b store.Key) bool {
+	ta, tb := a.CreatedAt, b.CreatedAt
+	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
+	return a == b && ta.Equal(tb)
+}
+
+func equalGeneration(a, b store.Generation) bool {
+	ta, tb := a.CreatedAt, b.CreatedAt
+	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
+	return a == b && ta.Equal(tb)
+}
+
+func fmtGen(g store.Generation) string { return fmt.Sprintf("%+v", g) }
