@@ -435,11 +435,8 @@ func supportedParameters(e *sourceEntry, protocol, author string) []string {
 	if e.SamplingParams == nil || *e.SamplingParams {
 		params = append(params, sampling...)
 	}
-	if e.FunctionCalling {
+	if e.FunctionCalling || e.ToolChoice { // tool_choice implies tools
 		params = append(params, "tools", "tool_choice")
-	}
-	if e.ToolChoice {
-		params = append(params, "tool_choice")
 	}
 	if e.ParallelToolCalls {
 		params = append(params, "parallel_tool_calls")

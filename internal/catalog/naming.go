@@ -78,11 +78,21 @@ func humanWord(w string, i int) string {
 	case i == 0 && oSeries.MatchString(w):
 		return w // OpenAI's o1, o3, o4 are lower-case
 	case sizeWord.MatchString(w):
-		return strings.ToUpper(w)
+		return upperSize(w)
 	case versionWord.MatchString(w):
 		return strings.ToUpper(w[:1]) + w[1:] // K2, M2.5, V3.1
 	}
 	return titleWords([]string{w})
+}
+
+// upperSize spells a parameter count: 70b → 70B, a22b → A22B, 8x7b → 8x7B.
+func upperSize(w string) string {
+	b := []byte(w)
+	if b[0] == 'a' || b[0] == 'e' {
+		b[0] -= 'a' - 'A'
+	}
+	b[len(b)-1] -= 'a' - 'A'
+	return string(b)
 }
 
 // titleWords capitalises the first letter of each word and joins them.

@@ -19,13 +19,15 @@ package catalog
 //     recorded as the endpoint's quantization; serving variants (Together
 //     "turbo", Fireworks "fast", "free", "maas", "hf", …) are dropped and
 //     lower the entry's rank, so the plain entry wins when both exist.
-//  5. "-latest" aliases drop their suffix; a trailing full date (YYYYMMDD,
-//     YYYY-MM-DD, or YYMMDD at Volcano Engine) is split off as the snapshot
-//     date. Four-digit tags (gpt-4-0613, deepseek-v3-0324, mistral-large-2411)
-//     are versions, not snapshots: they stay in the name.
+//  5. "-latest" aliases drop their suffix; a trailing full date (YYYYMMDD
+//     or YYYY-MM-DD) is split off as the snapshot date. Four-digit tags
+//     (gpt-4-0613, deepseek-v3-0324, mistral-large-2411) are versions, not
+//     snapshots: they stay in the name. Volcano Engine's YYMMDD deployment
+//     tags (deepseek-v3-2-251201) are dropped.
 //  6. Spelling: vendor spellings converge on OpenRouter-style slugs — dotted
-//     versions (claude-3-7-sonnet → claude-3.7-sonnet, llama-v3p1 →
-//     llama-3.1, gpt-35 → gpt-3.5), family order (claude-4-opus →
+//     versions (claude-3-7-sonnet → claude-3.7-sonnet, Fireworks'
+//     llama-v3p1 → llama-3.1, Bedrock's llama3-1 → llama-3.1, gpt-35 →
+//     gpt-3.5), family order (claude-4-opus →
 //     claude-opus-4), instruct suffixes where a provider omits them, and a
 //     short alias table for names that differ by vendor convention only.
 //  7. Author: from the model family (claude → anthropic, llama →

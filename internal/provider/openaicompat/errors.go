@@ -94,12 +94,7 @@ var codeTypes = map[string]string{
 
 // contextPhrases identify context-length errors of upstreams that send no
 // code for them (DeepSeek, xAI, vLLM).
-var contextPhrases = []string{
-	"maximum context length",
-	"context window",
-	"maximum prompt length",
-	"context length",
-}
+var contextPhrases = []string{"context length", "context window", "maximum prompt length"}
 
 func (d *errorDetails) classify(status int) string {
 	if d.errorType != "" {
@@ -155,19 +150,26 @@ func parseError(body []byte) errorDetails {
 	return d
 }
 
+// read fills d from s. Nested error objects are read once: the error of
+// the envelope, or a message that is itself an object (Mistral wraps its
+// validation errors so).
 func (d *errorDetails) read(s *errorShape, depth int) {
-	switch nested := s.Error; {
-	case truthy(nested) && nested[0] == '{' && depth == 0:
+	nested := func(raw json.RawMessage) bool {
 		var inner errorShape
-		if json.Unmarshal(nested, &inner) == nil {
-			d.read(&inner, depth+1)
+		if depth > 0 || !truthy(raw) || raw[0] != '{' || json.Unmarshal(raw, &inner) != nil {
+			return false
 		}
-	case truthy(nested):
-		d.message = str(nested)
-	case s.XGroq != nil && truthy(s.XGroq.Error) && depth == 0:
+		d.read(&inner, depth+1)
+		return true
+	}
+	switch {
+	case nested(s.Error): // {"error":{…}}
+	case truthy(s.Error):
+		d.message = str(s.Error)
+	case s.XGroq != nil && truthy(s.XGroq.Error):
 		d.read(&errorShape{Error: s.XGroq.Error}, depth)
 	}
-	if d.message == "" {
+	if d.message == "" && !nested(s.Message) {
 		d.message = str(s.Message)
 	}
 	if d.message == "" {

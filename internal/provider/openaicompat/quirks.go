@@ -2,19 +2,29 @@ package openaicompat
 
 import "strings"
 
-// Param is a request parameter outside OpenAI's schema that some upstreams
-// accept. Quirks.Params is a set of them; the others are dropped from the
-// upstream request.
-type Param uint8
+// Field is a set of optional request fields. Quirks.Drop names those an
+// upstream refuses or does not know: they are removed from its requests,
+// as OpenRouter ignores parameters a model does not support.
+type Field uint32
 
-// Sampling parameters OpenRouter accepts beyond OpenAI's.
+// Optional request fields that some upstreams refuse.
 const (
-	TopK Param = 1 << iota
-	MinP
-	TopA
-	RepetitionPenalty
+	// OpenRouter's sampling extras.
+	FieldTopK Field = 1 << iota
+	FieldMinP
+	FieldTopA
+	FieldRepetitionPenalty
+	// OpenAI fields that not every upstream knows.
+	FieldUser
+	FieldLogprobs // logprobs and top_logprobs
+	FieldLogitBias
+	FieldServiceTier
+	FieldMetadata
+	FieldModalities
+	FieldVerbosity
 
-	allParams = TopK | MinP | TopA | RepetitionPenalty
+	// samplingExtras are the parameters OpenRouter adds to OpenAI's.
+	samplingExtras = FieldTopK | FieldMinP | FieldTopA | FieldRepetitionPenalty
 )
 
 // TokenCap says which request field carries the output-token cap.
@@ -40,8 +50,8 @@ type Quirks struct {
 	// BaseURL is the upstream's public API root, used when the
 	// configuration leaves it empty.
 	BaseURL string
-	// Params are the non-OpenAI sampling parameters the upstream accepts.
-	Params Param
+	// Drop are the optional fields removed from requests.
+	Drop Field
 	// Cap is the field that carries the output-token cap.
 	Cap TokenCap
 	// NoStreamOptions leaves stream_options out of streamed requests, for
@@ -61,39 +71,39 @@ type Quirks struct {
 	OpenRouter bool
 }
 
-// vllmParams are the extras of vLLM and of the hosts built on it.
-const vllmParams = TopK | MinP | RepetitionPenalty
-
 // known holds the quirks of every upstream Switchyard knows by slug. It is
 // never written after initialisation.
 var known = map[string]Quirks{
-	"openai":     {BaseURL: "https://api.openai.com/v1", Cap: CapMaxCompletionTokens},
-	"groq":       {BaseURL: "https://api.groq.com/openai/v1"},
-	"together":   {BaseURL: "https://api.together.ai/v1", Params: vllmParams, Cap: CapMaxTokens},
-	"deepseek":   {BaseURL: "https://api.deepseek.com", Cap: CapMaxTokens},
-	"fireworks":  {BaseURL: "https://api.fireworks.ai/inference/v1", Params: vllmParams, Cap: CapMaxTokens},
-	"x-ai":       {BaseURL: "https://api.x.ai/v1"},
-	"deepinfra":  {BaseURL: "https://api.deepinfra.com/v1/openai", Params: vllmParams, Cap: CapMaxTokens},
-	"perplexity": {BaseURL: "https://api.perplexity.ai", Params: TopK, Cap: CapMaxTokens, NoStreamOptions: true},
-	"cerebras":   {BaseURL: "https://api.cerebras.ai/v1"},
-	"sambanova":  {BaseURL: "https://api.sambanova.ai/v1", Params: TopK, Cap: CapMaxTokens},
-	"novita":     {Params: vllmParams, Cap: CapMaxTokens},
-	"nebius":     {Params: vllmParams, Cap: CapMaxTokens},
+	"openai":     {BaseURL: "https://api.openai.com/v1", Drop: samplingExtras, Cap: CapMaxCompletionTokens},
+	"groq":       {BaseURL: "https://api.groq.com/openai/v1", Drop: samplingExtras | FieldLogprobs | FieldLogitBias},
+	"together":   {BaseURL: "https://api.together.ai/v1", Drop: FieldTopA, Cap: CapMaxTokens},
+	"deepseek":   {BaseURL: "https://api.deepseek.com", Drop: samplingExtras, Cap: CapMaxTokens},
+	"fireworks":  {BaseURL: "https://api.fireworks.ai/inference/v1", Drop: FieldTopA, Cap: CapMaxTokens},
+	"x-ai":       {BaseURL: "https://api.x.ai/v1", Drop: samplingExtras},
+	"deepinfra":  {BaseURL: "https://api.deepinfra.com/v1/openai", Drop: FieldTopA, Cap: CapMaxTokens},
+	"perplexity": {BaseURL: "https://api.perplexity.ai", Drop: samplingExtras &^ FieldTopK, Cap: CapMaxTokens, NoStreamOptions: true},
+	"cerebras":   {BaseURL: "https://api.cerebras.ai/v1", Drop: samplingExtras},
+	"sambanova":  {BaseURL: "https://api.sambanova.ai/v1", Drop: samplingExtras &^ FieldTopK, Cap: CapMaxTokens},
+	"novita":     {Drop: FieldTopA, Cap: CapMaxTokens},
+	"nebius":     {Drop: FieldTopA, Cap: CapMaxTokens},
 	"mistral": {
-		BaseURL:          "https://api.mistral.ai/v1",
+		BaseURL: "https://api.mistral.ai/v1",
+		// Mistral answers unknown fields with a 422.
+		Drop: samplingExtras | FieldUser | FieldLogprobs | FieldLogitBias | FieldServiceTier |
+			FieldMetadata | FieldModalities | FieldVerbosity,
 		Cap:              CapMaxTokens,
-		NoStreamOptions:  true, // rejects unknown fields; usage comes on the last chunk
+		NoStreamOptions:  true, // usage comes on the last chunk unasked
 		RandomSeed:       true,
 		ToolChoiceAny:    true,
 		ShortToolCallIDs: true,
 	},
-	"openrouter": {BaseURL: "https://openrouter.ai/api/v1", Params: allParams, OpenRouter: true},
+	"openrouter": {BaseURL: "https://openrouter.ai/api/v1", OpenRouter: true},
 
 	// Local servers: no key, usually on their default port.
-	"vllm":      {BaseURL: "http://localhost:8000/v1", Params: vllmParams},
-	"llama.cpp": {BaseURL: "http://localhost:8080/v1", Params: TopK | MinP, Cap: CapMaxTokens},
-	"lmstudio":  {BaseURL: "http://localhost:1234/v1", Params: TopK | MinP, Cap: CapMaxTokens},
-	"ollama":    {BaseURL: "http://localhost:11434/v1", Cap: CapMaxTokens},
+	"vllm":      {BaseURL: "http://localhost:8000/v1", Drop: FieldTopA},
+	"llama.cpp": {BaseURL: "http://localhost:8080/v1", Drop: FieldTopA | FieldRepetitionPenalty, Cap: CapMaxTokens},
+	"lmstudio":  {BaseURL: "http://localhost:1234/v1", Drop: FieldTopA | FieldRepetitionPenalty, Cap: CapMaxTokens},
+	"ollama":    {BaseURL: "http://localhost:11434/v1", Drop: samplingExtras, Cap: CapMaxTokens},
 }
 
 // aliases maps other spellings of a slug (LiteLLM's among them) to the one
@@ -114,7 +124,7 @@ var aliases = map[string]string{
 
 // defaultQuirks serve unknown slugs: typically self-hosted servers, which
 // accept the common sampling extras and ignore what they do not know.
-var defaultQuirks = Quirks{Params: allParams}
+var defaultQuirks = Quirks{}
 
 // QuirksFor returns the quirks of the upstream with the given provider slug.
 // Matching ignores case, treats "_" as "-", and ignores a routing suffix

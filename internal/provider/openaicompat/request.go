@@ -19,6 +19,24 @@ type upstreamRequest struct {
 	RandomSeed *int64 `json:"random_seed,omitempty"`
 }
 
+// droppable says how to remove each Field from a request copy.
+var droppable = [...]struct {
+	field Field
+	clear func(*openai.ChatRequest)
+}{
+	{FieldTopK, func(r *openai.ChatRequest) { r.TopK = nil }},
+	{FieldMinP, func(r *openai.ChatRequest) { r.MinP = nil }},
+	{FieldTopA, func(r *openai.ChatRequest) { r.TopA = nil }},
+	{FieldRepetitionPenalty, func(r *openai.ChatRequest) { r.RepetitionPenalty = nil }},
+	{FieldUser, func(r *openai.ChatRequest) { r.User = "" }},
+	{FieldLogprobs, func(r *openai.ChatRequest) { r.Logprobs, r.TopLogprobs = nil, nil }},
+	{FieldLogitBias, func(r *openai.ChatRequest) { r.LogitBias = nil }},
+	{FieldServiceTier, func(r *openai.ChatRequest) { r.ServiceTier = "" }},
+	{FieldMetadata, func(r *openai.ChatRequest) { r.Metadata = nil }},
+	{FieldModalities, func(r *openai.ChatRequest) { r.Modalities = nil }},
+	{FieldVerbosity, func(r *openai.ChatRequest) { r.Verbosity = "" }},
+}
+
 // encode builds the upstream body for req. It returns the map of the tool
 // call ids it rewrote, to restore them in the response.
 func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, toolIDs, error) {
@@ -44,17 +62,10 @@ func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, toolIDs, e
 		body.SessionID, body.Transforms = "", nil
 	}
 
-	if q.Params&TopK == 0 {
-		body.TopK = nil
-	}
-	if q.Params&MinP == 0 {
-		body.MinP = nil
-	}
-	if q.Params&TopA == 0 {
-		body.TopA = nil
-	}
-	if q.Params&RepetitionPenalty == 0 {
-		body.RepetitionPenalty = nil
+	for _, f := range droppable {
+		if q.Drop&f.field != 0 {
+			f.clear(&body)
+		}
 	}
 
 	switch q.Cap {

@@ -10,7 +10,8 @@ import (
 
 // completion is an upstream chat.completion or chat.completion.chunk with
 // the extensions of the OpenAI-compatible family. Optional raw fields are
-// pointers so that the ubiquitous JSON nulls cost no allocation.
+// pointers so that the ubiquitous JSON nulls cost no allocation. Object is
+// read only to recognise vLLM's old {"object":"error"}.
 type completion struct {
 	ID                shared           `json:"id"`
 	Object            shared           `json:"object"`
@@ -120,7 +121,7 @@ func (c *completion) chunk(ids toolIDs) (*openai.Chunk, bool) {
 	out := &c.out
 	*out = openai.Chunk{
 		ID:                c.ID.s,
-		Object:            c.Object.s,
+		Object:            openai.ObjectChatCompletionChunk,
 		Created:           c.Created,
 		Model:             c.Model.s,
 		SystemFingerprint: c.SystemFingerprint.s,
@@ -132,9 +133,6 @@ func (c *completion) chunk(ids toolIDs) (*openai.Chunk, bool) {
 		out.Choices = make([]openai.ChunkChoice, 0, len(c.Choices))
 	}
 	out.Choices = out.Choices[:len(c.Choices)]
-	if out.Object == "" {
-		out.Object = openai.ObjectChatCompletionChunk
-	}
 	finished := false
 	for i := range c.Choices {
 		in := &c.Choices[i]
@@ -160,16 +158,13 @@ func (c *completion) chunk(ids toolIDs) (*openai.Chunk, bool) {
 func (c *completion) response(ids toolIDs) *openai.ChatResponse {
 	out := &openai.ChatResponse{
 		ID:                c.ID.s,
-		Object:            c.Object.s,
+		Object:            openai.ObjectChatCompletion,
 		Created:           c.Created,
 		Model:             c.Model.s,
 		SystemFingerprint: c.SystemFingerprint.s,
 		ServiceTier:       c.ServiceTier.s,
 		Choices:           make([]openai.Choice, len(c.Choices)),
 		Usage:             c.usage(),
-	}
-	if out.Object == "" {
-		out.Object = openai.ObjectChatCompletion
 	}
 	for i := range c.Choices {
 		in := &c.Choices[i]
@@ -194,12 +189,13 @@ func (c *completion) response(ids toolIDs) *openai.ChatResponse {
 	return out
 }
 
-// reasoning returns the reasoning text from whichever field carries it.
+// reasoning returns the reasoning text from whichever field carries it,
+// or nil if there is none.
 func (m *message) reasoning() *string {
 	switch {
-	case m.Reasoning.set:
+	case m.Reasoning.s != "":
 		return &m.Reasoning.s
-	case m.ReasoningContent.set:
+	case m.ReasoningContent.s != "":
 		return &m.ReasoningContent.s
 	case m.Content.thinking != "":
 		return &m.Content.thinking

@@ -215,9 +215,9 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, rec *Request, s *s
 
 	switch s.dialect {
 	case OpenRouter:
-		send([]byte(": OPENROUTER PROCESSING\n\n"))
+		send(s.comments("OPENROUTER PROCESSING"))
 	case DeepSeek:
-		send([]byte(": keep-alive\n\n"))
+		send(s.comments("keep-alive"))
 	}
 	for i, ev := range rd.events() {
 		switch i {

@@ -23,8 +23,8 @@ const (
 	// prompt_cache_hit_tokens, and pads bodies with keep-alives: blank
 	// lines before a JSON body, ": keep-alive" comments in streams.
 	DeepSeek
-	// Groq adds x_groq to chunks: its id on the first, usage on the
-	// last, errors as x_groq.error.
+	// Groq adds x_groq to bodies and chunks: its request id, usage on the
+	// last chunk, errors as x_groq.error.
 	Groq
 	// Together ends outputs with finish_reason "eos".
 	Together

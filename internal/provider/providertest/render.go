@@ -124,10 +124,9 @@ func (r *render) response() []byte {
 	}
 	body := r.envelope("chat.completion")
 	body["choices"] = []obj{{"index": 0, "message": msg, "logprobs": nil, "finish_reason": r.finishReason()}}
+	body["usage"] = r.usage()
 	if r.s.dialect == Groq {
-		body["x_groq"] = obj{"id": "req_fake", "usage": r.usage()}
-	} else {
-		body["usage"] = r.usage()
+		body["x_groq"] = obj{"id": "req_fake"}
 	}
 	b := marshal(body)
 	if r.s.dialect == DeepSeek {
@@ -241,16 +240,22 @@ func errorBody(d Dialect, status int) string {
 
 // frame renders one SSE event, preceded by the script's keep-alive comment.
 func (s *script) frame(payload string) []byte {
-	nl := "\n"
-	if s.crlf {
-		nl = "\r\n"
-	}
-	var b bytes.Buffer
+	var b []byte
 	if s.comment != "" {
-		b.WriteString(": " + s.comment + nl + nl)
+		b = s.comments(s.comment)
 	}
-	b.WriteString("data: " + payload + nl + nl)
-	return b.Bytes()
+	return append(b, s.line("data: "+payload)...)
+}
+
+// comments renders comment lines, as upstreams send keep-alives.
+func (s *script) comments(text string) []byte { return s.line(": " + text) }
+
+// line renders one line and the blank line that ends an event.
+func (s *script) line(l string) []byte {
+	if s.crlf {
+		return []byte(l + "\r\n\r\n")
+	}
+	return []byte(l + "\n\n")
 }
 
 // StreamBody renders the whole SSE body a fake of dialect d sends for a

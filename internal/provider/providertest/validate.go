@@ -24,7 +24,7 @@ var mistralParams = fields(
 	"model", "messages", "stream", "max_tokens", "temperature", "top_p", "n", "stop",
 	"random_seed", "presence_penalty", "frequency_penalty", "response_format", "tools",
 	"tool_choice", "parallel_tool_calls", "prediction", "prompt_mode", "safe_prompt",
-	"reasoning_effort", "prompt_cache_key", "guardrails", "metadata",
+	"reasoning_effort", "prompt_cache_key", "guardrails",
 )
 
 var mistralToolID = regexp.MustCompile(`^[a-zA-Z0-9]{9}$`)
