@@ -44,6 +44,9 @@ func decodeJSON(body []byte, v any) error {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return apierr.New(apierr.InvalidRequest, "invalid request: field %q must be %s, got %s",
 				typeErr.Field, typeErr.Type, typeErr.Value).With("error_type", "invalid_request")
+		case errors.As(err, &typeErr):
+			return apierr.New(apierr.InvalidRequest, "invalid request: the body must be a JSON object, got %s",
+				typeErr.Value).With("error_type", "invalid_request")
 		case errors.As(err, &syntaxErr):
 			return apierr.New(apierr.InvalidRequest, "invalid JSON at byte %d: %v", syntaxErr.Offset, err).
 				With("error_type", "invalid_request")

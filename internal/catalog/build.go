@@ -9,6 +9,9 @@ package catalog
 // carry both an input and an output token price. Tiered prices use the
 // first tier (from 0 tokens). Prices above $0.001 per token ($1,000 per
 // million) are treated as errors in the source and the entry is skipped.
+// A price of 0 is kept as the source states it (local servers, free tiers,
+// and some providers whose list shows 0); entries without token prices are
+// skipped, never priced by guess.
 //
 // Snapshot rule: a model name with exactly one snapshot date in the whole
 // source is one model — the undated alias and the dated snapshot are the
@@ -334,7 +337,7 @@ func assembleModel(id string, cands []*candidate) assembled {
 	}
 	m.InputModalities = orderModalities(in)
 	m.OutputModalities = orderModalities(out)
-	m.Created = created(modelDate(id, cands), id)
+	m.Created = created(modelDate(cands), id)
 	m.Description = description(&m.Model)
 	return m
 }
@@ -356,7 +359,7 @@ func better(a, b *candidate) bool {
 
 // modelDate is the snapshot date a model stands for, if any: the date of
 // any of its dated candidates (they agree by construction).
-func modelDate(id string, cands []*candidate) string {
+func modelDate(cands []*candidate) string {
 	for _, c := range cands {
 		if c.name.date != "" {
 			return c.name.date

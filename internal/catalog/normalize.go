@@ -395,7 +395,6 @@ var bareInstruct = []rewrite{
 // convention only; both sides are in post-rule spelling.
 var aliases = map[string]string{
 	"command-a-03-2025":                   "command-a",
-	"deepseek-chat-v3":                    "deepseek-v3",
 	"gemma-4-26b-it":                      "gemma-4-26b-a4b-it",
 	"hermes-3-405b":                       "hermes-3-llama-3.1-405b",
 	"hermes-3-70b":                        "hermes-3-llama-3.1-70b",

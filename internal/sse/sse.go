@@ -189,7 +189,6 @@ func (r *Reader) readRawLine() ([]byte, error) {
 				return nil, r.tooLarge()
 			}
 			n := 2 * len(r.buf)
-			// limit > len(r.buf) unless the sum overflowed.
 			if limit := r.maxSize + len(dataPrefix) + 1; limit > len(r.buf) && limit < n {
 				n = limit
 			}

@@ -153,10 +153,10 @@ func TestReaderLongLines(t *testing.T) {
 
 func TestReaderMaxEventSize(t *testing.T) {
 	tests := []struct {
-		name string
-		max  int
-		in   string
-		want []ev // before the error
+		name  string
+		limit int
+		in    string
+		want  []ev // before the error
 	}{
 		{"one line", 10, "data: 0123456789x\n\n", nil},
 		{"joined lines", 10, "data: 01234\ndata: 56789\n\n", nil},
@@ -170,7 +170,7 @@ func TestReaderMaxEventSize(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for how, r := range readers(tt.in) {
 				sr := sse.NewReader(r())
-				sr.SetMaxEventSize(tt.max)
+				sr.SetMaxEventSize(tt.limit)
 				events, err := collect(sr)
 				if !errors.Is(err, sse.ErrEventTooLarge) {
 					t.Errorf("%s: err = %v, want ErrEventTooLarge", how, err)
@@ -214,21 +214,21 @@ func TestReaderMaxEventSizeBoundary(t *testing.T) {
 			return "data: " + a + "\ndata: " + b + "\n\n", a + "\n" + b
 		},
 	}
-	for _, max := range []int{1, 2, 10, 4089, 4090, 4091, 4095, 4096, 4097, 8190, 100000} {
+	for _, limit := range []int{1, 2, 10, 4089, 4090, 4091, 4095, 4096, 4097, 8190, 100000} {
 		for name, framing := range framings {
-			in, data := framing(max)
+			in, data := framing(limit)
 			for how, r := range map[string]io.Reader{
 				"whole": strings.NewReader(in),
 				"half":  iotest.HalfReader(strings.NewReader(in)),
 			} {
-				events, _, err := readAll(r, max)
+				events, _, err := readAll(r, limit)
 				if err != io.EOF || len(events) != 1 || events[0].Data != data {
-					t.Errorf("max %d, %s, %s: %d events, err %v", max, name, how, len(events), err)
+					t.Errorf("limit %d, %s, %s: %d events, err %v", limit, name, how, len(events), err)
 				}
 			}
-			in, _ = framing(max + 1)
-			if _, _, err := readAll(strings.NewReader(in), max); !errors.Is(err, sse.ErrEventTooLarge) {
-				t.Errorf("max %d, %s, one byte more: err %v, want ErrEventTooLarge", max, name, err)
+			in, _ = framing(limit + 1)
+			if _, _, err := readAll(strings.NewReader(in), limit); !errors.Is(err, sse.ErrEventTooLarge) {
+				t.Errorf("limit %d, %s, one byte more: err %v, want ErrEventTooLarge", limit, name, err)
 			}
 		}
 	}
@@ -237,14 +237,14 @@ func TestReaderMaxEventSizeBoundary(t *testing.T) {
 // A hostile upstream that never ends a line must not make the reader
 // buffer much more than the maximum event size.
 func TestReaderEndlessLine(t *testing.T) {
-	const max = 1 << 10
+	const limit = 1 << 10
 	for _, line := range []string{"data: x", ":", "x"} {
 		cr := &countingReader{r: io.MultiReader(strings.NewReader(line), endless('x'))}
-		_, _, err := readAll(cr, max)
+		_, _, err := readAll(cr, limit)
 		if !errors.Is(err, sse.ErrEventTooLarge) {
 			t.Errorf("%q: err = %v, want ErrEventTooLarge", line, err)
 		}
-		if cr.n > 2*max+4096 {
+		if cr.n > 2*limit+4096 {
 			t.Errorf("%q: read %d bytes before giving up", line, cr.n)
 		}
 	}
@@ -418,18 +418,23 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// checkReader reads in the way FuzzReader does and checks the reader's
-// invariants: no event larger than max, only EOF or ErrEventTooLarge as
-// errors.
-func checkReader(t *testing.T, r io.Reader, max int) ([]ev, error) {
-	events, _, err := readAll(r, max)
+// checkReader reads all events and checks the reader's invariants: no
+// event larger than limit, only io.EOF or ErrEventTooLarge as errors, and
+// errors are sticky.
+func checkReader(t *testing.T, r io.Reader, limit int) ([]ev, error) {
+	sr := sse.NewReader(r)
+	sr.SetMaxEventSize(limit)
+	events, err := collect(sr)
 	for _, e := range events {
-		if len(e.Data) > max {
-			t.Fatalf("event of %d bytes with max %d", len(e.Data), max)
+		if len(e.Data) > limit {
+			t.Fatalf("event of %d bytes with limit %d", len(e.Data), limit)
 		}
 	}
 	if err != io.EOF && !errors.Is(err, sse.ErrEventTooLarge) {
 		t.Fatalf("unexpected error %v", err)
+	}
+	if e, err2 := sr.Next(); err2 != err {
+		t.Fatalf("after %v, Next returned %v, %q", err, err2, e.Data)
 	}
 	return events, err
 }
@@ -442,37 +447,49 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(openAIStream), uint16(200), uint8(255))
 	f.Add([]byte("data: 0123456789x\ndata: 1\n\ndata: 2\n\n"), uint16(10), uint8(1))
 	f.Fuzz(func(t *testing.T, in []byte, max16 uint16, chunk uint8) {
-		max := int(max16)
-		if max == 0 {
-			max = sse.DefaultMaxEventSize
+		limit := int(max16)
+		if limit == 0 {
+			limit = sse.DefaultMaxEventSize
 		}
 		// However the input is split into reads, it decodes alike.
-		want, wantErr := checkReader(t, bytes.NewReader(in), max)
-		got, err := checkReader(t, &chunkReader{r: bytes.NewReader(in), n: int(chunk) + 1}, max)
+		want, wantErr := checkReader(t, bytes.NewReader(in), limit)
+		got, err := checkReader(t, &chunkReader{r: bytes.NewReader(in), n: int(chunk) + 1}, limit)
 		if err != wantErr || !slices.Equal(got, want) {
 			t.Fatalf("in reads of %d bytes: %v, %v; in one: %v, %v", int(chunk)+1, got, err, want, wantErr)
 		}
 
-		// Round trip: each line of the input, written with Data (and
-		// Comment), reads back unchanged.
-		lines := bytes.FieldsFunc(in, func(r rune) bool { return r == '\n' || r == '\r' })
+		// Round trip: what Data and Comment accept reads back unchanged,
+		// even when the reader's maximum is the longest event written.
+		// They accept the whole input if it has no line break, and each
+		// of its lines.
 		var buf bytes.Buffer
 		w := sse.NewWriter(&buf)
-		for _, l := range lines {
-			if err := w.Data(l); err != nil {
+		var writes [][]byte
+		if bytes.ContainsAny(in, "\r\n") {
+			if w.Data(in) == nil || w.Comment(string(in)) == nil || buf.Len() != 0 {
+				t.Fatalf("Data or Comment accepted %q", in)
+			}
+		} else {
+			writes = append(writes, in)
+		}
+		writes = append(writes, bytes.FieldsFunc(in, func(r rune) bool { return r == '\n' || r == '\r' })...)
+		longest := 1
+		for _, d := range writes {
+			longest = max(longest, len(d))
+			if err := w.Data(d); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Comment(string(l)); err != nil {
+			if err := w.Comment(string(d)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		events, comments, err := readAll(&buf, 0)
-		if err != io.EOF || len(events) != len(lines) || len(comments) != len(lines) {
-			t.Fatalf("wrote %d lines, read %d events, %d comments, err %v", len(lines), len(events), len(comments), err)
+		events, comments, err := readAll(&buf, longest)
+		if err != io.EOF || len(events) != len(writes) || len(comments) != len(writes) {
+			t.Fatalf("wrote %d events, read %d events, %d comments, err %v", len(writes), len(events), len(comments), err)
 		}
-		for i, l := range lines {
-			if events[i] != (ev{Data: string(l)}) || comments[i] != " "+string(l) {
-				t.Fatalf("wrote %q, read %v and comment %q", l, events[i], comments[i])
+		for i, d := range writes {
+			if events[i] != (ev{Data: string(d)}) || comments[i] != " "+string(d) {
+				t.Fatalf("wrote %q, read %v and comment %q", d, events[i], comments[i])
 			}
 		}
 	})

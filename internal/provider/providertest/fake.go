@@ -219,23 +219,20 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, rec *Request, s *s
 	case DeepSeek:
 		send(s.comments("keep-alive"))
 	}
-	for i, ev := range rd.events() {
-		switch i {
-		case s.errAfter:
-			send(s.frame(rd.streamError()))
+	events, end := rd.plan()
+	for i, ev := range events {
+		if i == s.stallAfter && !f.wait(r, rec, s.stall) {
 			return
-		case s.closeAfter:
-			return
-		case s.dropAfter:
-			panic(http.ErrAbortHandler) // the server drops the connection
-		case s.stallAfter:
-			if !f.wait(r, rec, s.stall) {
-				return
-			}
 		}
 		if !f.wait(r, rec, s.delay) || !send(s.frame(ev)) {
 			return
 		}
+	}
+	switch end {
+	case endInBand:
+		send(s.frame(rd.streamError()))
+	case endDrop:
+		panic(http.ErrAbortHandler) // the server drops the connection
 	}
 }
 

@@ -1,7 +1,6 @@
 package providertest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -258,10 +257,35 @@ func (s *script) line(l string) []byte {
 	return []byte(l + "\n\n")
 }
 
+// ending is how a scripted stream ends once its events are sent.
+type ending int
+
+const (
+	endNormally ending = iota // the events end with [DONE], or are cut cleanly
+	endInBand                 // an in-band error event follows
+	endDrop                   // the connection is aborted
+)
+
+// plan returns the events a stream sends, cut where the script says, and
+// how it ends. The earliest cut wins.
+func (r *render) plan() ([]string, ending) {
+	events := r.events()
+	n, end := len(events), endNormally
+	for _, c := range []struct {
+		at  int
+		end ending
+	}{{r.s.errAfter, endInBand}, {r.s.closeAfter, endNormally}, {r.s.dropAfter, endDrop}} {
+		if c.at >= 0 && c.at < n {
+			n, end = c.at, c.end
+		}
+	}
+	return events[:n], end
+}
+
 // StreamBody renders the whole SSE body a fake of dialect d sends for a
 // streamed request with usage requested, for benchmarks and parser tests
-// that need no server. Mid-stream errors and clean closes apply; delays,
-// hangs and drops do not.
+// that need no server. Mid-stream errors and cuts apply; delays, hangs and
+// drops (but for the cut) do not.
 func StreamBody(d Dialect, opts ...Option) []byte {
 	s := newScript(d)
 	for _, o := range opts {
@@ -269,18 +293,15 @@ func StreamBody(d Dialect, opts ...Option) []byte {
 	}
 	req := obj{"model": "fake-model", "stream": true, "stream_options": obj{"include_usage": true}}
 	r := newRender(&s, req, 0)
-	var b bytes.Buffer
-	for i, ev := range r.events() {
-		switch i {
-		case s.errAfter:
-			b.Write(s.frame(r.streamError()))
-			return b.Bytes()
-		case s.closeAfter:
-			return b.Bytes()
-		}
-		b.Write(s.frame(ev))
+	events, end := r.plan()
+	var b []byte
+	for _, ev := range events {
+		b = append(b, s.frame(ev)...)
 	}
-	return b.Bytes()
+	if end == endInBand {
+		b = append(b, s.frame(r.streamError())...)
+	}
+	return b
 }
 
 func marshal(v any) []byte {
