@@ -46,6 +46,11 @@ type ChatRequest struct {
 	PromptCacheKey      string          `json:"prompt_cache_key,omitempty"`
 	Modalities          []string        `json:"modalities,omitempty"`
 	Verbosity           string          `json:"verbosity,omitempty"`
+	Store               *bool           `json:"store,omitempty"`
+	Audio               json.RawMessage `json:"audio,omitempty"`
+	WebSearchOptions    json.RawMessage `json:"web_search_options,omitempty"`
+	SafetyIdentifier    string          `json:"safety_identifier,omitempty"`
+	PromptCacheRetain   string          `json:"prompt_cache_retention,omitempty"`
 
 	// OpenRouter sampling extras, forwarded where the upstream understands them.
 	TopK              *int     `json:"top_k,omitempty"`
