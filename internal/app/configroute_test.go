@@ -1,0 +1,145 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/config"
+	"github.com/switchyard-dev/switchyard/internal/money"
+	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
+	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while Run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestConfigFileProviderIsRouted runs the app with the README's config
+// shape: a provider declared in the file, with an endpoint for a model the
+// catalog lacks, is created, priced and routed to; a catalog provider is
+// routable only when its conventional credential variable is set.
+func TestConfigFileProviderIsRouted(t *testing.T) {
+	fake := providertest.NewOpenAI(t, providertest.WithReply("hello from acme"), providertest.WithAPIKey("acme-secret"))
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "switchyard.yaml")
+	yaml := `
+providers:
+  - slug: acme
+    name: Acme AI
+    protocol: openai
+    base_url: ` + fake.URL + `
+    api_key_env: ACME_API_KEY
+    endpoints:
+      - model: acme/house-model
+        upstream_model: house-1
+        pricing: { prompt: "0.000001", completion: "0.000002" }
+        context_length: 32768
+`
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ACME_API_KEY": "acme-secret", "GROQ_API_KEY": "gsk-test"}
+	cfg, err := config.Load(cfgFile, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DB = filepath.Join(dir, "sy.db")
+
+	// A key, made the way the CLI does.
+	st, err := storeopen.Open(context.Background(), cfg.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := CreateKey(context.Background(), st, "t", 5*money.NanoPerUSD)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	var stdout syncBuffer
+	go func() {
+		done <- Run(ctx, cfg, Env{Stdout: &stdout, Logger: slog.New(slog.DiscardHandler),
+			Getenv: func(k string) string { return env[k] }, Ready: func(a string) { addrc <- a }})
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	base := "http://" + addr + "/api/v1"
+
+	req, _ := http.NewRequest(http.MethodPost, base+"/chat/completions",
+		strings.NewReader(`{"model":"acme/house-model","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+key.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "hello from acme") ||
+		!strings.Contains(string(body), `"provider":"Acme AI"`) {
+		t.Fatalf("status %d body %s", resp.StatusCode, body)
+	}
+	if got := fake.Last().JSON["model"]; got != "house-1" {
+		t.Fatalf("upstream model %v", got)
+	}
+
+	// Providers: acme and groq (credential in the environment) are routable;
+	// openai (no OPENAI_API_KEY) is listed but not routable.
+	resp, err = http.Get(base + "/providers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var provs struct{ Data []map[string]any }
+	json.NewDecoder(resp.Body).Decode(&provs)
+	resp.Body.Close()
+	routable := map[string]bool{}
+	for _, p := range provs.Data {
+		routable[p["slug"].(string)] = p["routable"] == true
+	}
+	if !routable["acme"] || !routable["groq"] || routable["openai"] {
+		t.Fatalf("routable: acme %v groq %v openai %v", routable["acme"], routable["groq"], routable["openai"])
+	}
+	if strings.Contains(stdout.String(), "acme-secret") || regexp.MustCompile(`gsk-test`).MatchString(stdout.String()) {
+		t.Fatal("a credential was printed")
+	}
+}
