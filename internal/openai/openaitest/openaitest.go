@@ -9,12 +9,15 @@
 // "CreateEmbeddingResponse", "ListModelsResponse", "Model" and
 // "ErrorResponse".
 //
-// The spec is converted to a JSON Schema 2020-12 document before it is
-// compiled: the OpenAPI 3.0 leftovers "nullable: true" and boolean
+// The spec's component schemas are converted to one JSON Schema 2020-12
+// document before they are compiled: references to #/components/schemas/X
+// become #/$defs/X; the OpenAPI 3.0 leftovers "nullable: true" and boolean
 // "exclusiveMinimum"/"exclusiveMaximum" are rewritten to their 2020-12
-// equivalents, and references to #/components/schemas/X become #/$defs/X.
-// OpenAPI-only keywords (discriminator, example, x-*) are annotations that
-// the validator ignores. Formats are not asserted. Where the spec does not
+// equivalents; the draft 2019-09 "$recursiveRef": "#" of the self-recursive
+// filter schemas becomes a $ref to the enclosing component; and duplicate
+// names in "required" are dropped. OpenAPI-only keywords (discriminator,
+// example, x-*) are annotations that the validator ignores. Formats are not
+// asserted. Where the spec does not
 // say additionalProperties: false, unknown properties are allowed, so
 // extension fields such as OpenRouter's "provider" pass.
 package openaitest
@@ -66,9 +69,10 @@ func Validate(t testing.TB, schema string, body []byte) {
 	}
 }
 
-// Check reports whether body is valid JSON that conforms to
-// #/components/schemas/<schema> of OpenAI's OpenAPI specification. It is
-// safe for concurrent use. The spec is parsed once, and each schema is
+// Check returns nil if body is valid JSON that conforms to
+// #/components/schemas/<schema> of OpenAI's OpenAPI specification, and
+// otherwise an error that names each violation by its JSON Pointer in body
+// (a *jsonschema.ValidationError is wrapped). It is safe for concurrent use. The spec is parsed once, and each schema is
 // compiled once, on first use.
 func Check(schema string, body []byte) error {
 	sch, err := lookup(schema)

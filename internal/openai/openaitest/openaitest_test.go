@@ -2,6 +2,7 @@ package openaitest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -135,6 +137,22 @@ func TestCheckRejects(t *testing.T) {
 				t.Errorf("Check(%s) = %v, want an error mentioning %q", tt.schema, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestCheckErrorDetail(t *testing.T) {
+	err := Check("CreateChatCompletionResponse", edit(t, specExample(t, "CreateChatCompletionResponse"), func(m map[string]any) {
+		m["object"] = "wrong"
+		delete(m, "choices")
+	}))
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("Check = %v, want a *jsonschema.ValidationError", err)
+	}
+	for _, want := range []string{"'/object'", "'choices'"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
 	}
 }
 
