@@ -83,14 +83,7 @@ func (textFormat) response(g *generation, resp *openai.ChatResponse) any {
 		Usage:    resp.Usage,
 	}
 	for _, c := range resp.Choices {
-		text := ""
-		if c.Message.Content != nil {
-			text = *c.Message.Content
-		}
-		out.Choices = append(out.Choices, openai.CompletionChoice{
-			Index: c.Index, Text: text, FinishReason: c.FinishReason,
-			NativeFinishReason: c.NativeFinishReason, Logprobs: json.RawMessage("null"),
-		})
+		out.Choices = append(out.Choices, completionChoice(c.Index, c.Message.Content, c.FinishReason, c.NativeFinishReason))
 	}
 	return out
 }
@@ -105,14 +98,7 @@ func (textFormat) chunk(g *generation, c *openai.Chunk) any {
 		Choices:  make([]openai.CompletionChoice, 0, len(c.Choices)),
 	}
 	for _, ch := range c.Choices {
-		text := ""
-		if ch.Delta.Content != nil {
-			text = *ch.Delta.Content
-		}
-		out.Choices = append(out.Choices, openai.CompletionChoice{
-			Index: ch.Index, Text: text, FinishReason: ch.FinishReason,
-			NativeFinishReason: ch.NativeFinishReason, Logprobs: json.RawMessage("null"),
-		})
+		out.Choices = append(out.Choices, completionChoice(ch.Index, ch.Delta.Content, ch.FinishReason, ch.NativeFinishReason))
 	}
 	return out
 }
@@ -135,4 +121,13 @@ func (textFormat) final(g *generation, u *openai.Usage, e *apierr.Error) any {
 		out.Choices = []openai.CompletionChoice{{FinishReason: openai.Ptr(openai.FinishError), Logprobs: json.RawMessage("null")}}
 	}
 	return out
+}
+
+func completionChoice(index int, text, finish, nativeFinish *string) openai.CompletionChoice {
+	c := openai.CompletionChoice{Index: index, FinishReason: finish, NativeFinishReason: nativeFinish,
+		Logprobs: json.RawMessage("null")}
+	if text != nil {
+		c.Text = *text
+	}
+	return c
 }

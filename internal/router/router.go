@@ -95,54 +95,56 @@ type StreamResult struct {
 
 // Chat runs a non-streamed request, failing over across the plan.
 func (r *Router) Chat(ctx context.Context, req *openai.ChatRequest, headers http.Header) (*Result, error) {
-	plan, err := r.Plan(req)
+	var resp *openai.ChatResponse
+	c, attempts, err := r.each(ctx, req, func(c Candidate) error {
+		actx, cancel := context.WithTimeout(ctx, r.requestTimeout)
+		defer cancel()
+		var err error
+		resp, err = c.Client.Chat(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, Headers: headers})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	var attempts []Attempt
-	for i := 0; i < len(plan); i++ {
-		c := plan[i]
-		start := time.Now()
-		actx, cancel := context.WithTimeout(ctx, r.requestTimeout)
-		resp, err := c.Client.Chat(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, Headers: headers})
-		cancel()
-		a := Attempt{Model: c.Model.ID, Provider: c.Provider.Slug, Name: c.Provider.Name, Latency: time.Since(start)}
-		if err == nil {
-			a.Status = http.StatusOK
-			return &Result{Response: resp, Candidate: c, Attempts: append(attempts, a)}, nil
-		}
-		if ctx.Err() != nil {
-			return nil, clientGone(ctx)
-		}
-		pe := provider.AsError(c.Provider.Name, err)
-		a.Status, a.Err = pe.Status, pe
-		attempts = append(attempts, a)
-		r.logAttempt(ctx, c, pe)
-		i = nextIndex(plan, i, pe)
-	}
-	return nil, failure(attempts)
+	return &Result{Response: resp, Candidate: c, Attempts: attempts}, nil
 }
 
 // ChatStream starts a streamed request, failing over across the plan until
 // one upstream produces a first chunk. The returned stream replays that
 // chunk first. Closing it releases the upstream.
 func (r *Router) ChatStream(ctx context.Context, req *openai.ChatRequest, headers http.Header) (*StreamResult, error) {
-	plan, err := r.Plan(req)
+	var s provider.Stream
+	c, attempts, err := r.each(ctx, req, func(c Candidate) error {
+		var err error
+		s, err = r.openStream(ctx, c, req, headers)
+		return err
+	})
 	if err != nil {
 		return nil, err
+	}
+	return &StreamResult{Stream: s, Candidate: c, Attempts: attempts}, nil
+}
+
+// each plans req and calls try on its candidates in order until one
+// succeeds, skipping ahead by nextIndex after each failure. It returns the
+// candidate that succeeded and every attempt made.
+func (r *Router) each(ctx context.Context, req *openai.ChatRequest, try func(Candidate) error) (Candidate, []Attempt, error) {
+	plan, err := r.Plan(req)
+	if err != nil {
+		return Candidate{}, nil, err
 	}
 	var attempts []Attempt
 	for i := 0; i < len(plan); i++ {
 		c := plan[i]
 		start := time.Now()
-		s, err := r.openStream(ctx, c, req, headers)
+		err := try(c)
 		a := Attempt{Model: c.Model.ID, Provider: c.Provider.Slug, Name: c.Provider.Name, Latency: time.Since(start)}
 		if err == nil {
 			a.Status = http.StatusOK
-			return &StreamResult{Stream: s, Candidate: c, Attempts: append(attempts, a)}, nil
+			return c, append(attempts, a), nil
 		}
 		if ctx.Err() != nil {
-			return nil, clientGone(ctx)
+			return Candidate{}, nil, clientGone(ctx)
 		}
 		pe := provider.AsError(c.Provider.Name, err)
 		a.Status, a.Err = pe.Status, pe
@@ -150,7 +152,7 @@ func (r *Router) ChatStream(ctx context.Context, req *openai.ChatRequest, header
 		r.logAttempt(ctx, c, pe)
 		i = nextIndex(plan, i, pe)
 	}
-	return nil, failure(attempts)
+	return Candidate{}, nil, failure(attempts)
 }
 
 // openStream starts one upstream stream and waits for its first chunk,
