@@ -67,8 +67,15 @@ func buildClients(cat *catalog.Catalog, adapters *provider.Registry, cfg config.
 			HTTPClient: httpClient,
 			Logger:     logger.With("provider", p.Slug),
 		})
-		if err != nil {
+		switch {
+		case err != nil && isDeclared:
 			return nil, fmt.Errorf("provider %s: %w", p.Slug, err)
+		case err != nil:
+			// A credential in the environment is not a promise to serve:
+			// say why the provider stays unroutable, and go on.
+			logger.Warn("provider has a credential but cannot be used; declare it in the config file",
+				"provider", p.Slug, "error", err)
+			continue
 		}
 		clients[p.Slug] = c
 	}

@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/config"
 	"github.com/switchyard-dev/switchyard/internal/money"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
@@ -141,5 +144,41 @@ providers:
 	}
 	if strings.Contains(stdout.String(), "acme-secret") || regexp.MustCompile(`gsk-test`).MatchString(stdout.String()) {
 		t.Fatal("a credential was printed")
+	}
+}
+
+// TestEnvCredentialWithoutBaseURL: a catalog provider whose base URL is
+// account-specific (Cloudflare, Databricks) stays unroutable, with a
+// warning, when only its credential is set; the server still starts.
+func TestEnvCredentialWithoutBaseURL(t *testing.T) {
+	cat, err := catalog.New(&catalog.File{
+		Providers: []catalog.Provider{
+			{Slug: "nourl", Name: "No URL", Protocol: catalog.ProtocolOpenAI, APIKeyEnv: []string{"NOURL_KEY"}},
+			{Slug: "withurl", Name: "With URL", Protocol: catalog.ProtocolOpenAI, BaseURL: "http://127.0.0.1:1/v1",
+				APIKeyEnv: []string{"WITHURL_KEY"}},
+			{Slug: "nokey", Name: "No Key", Protocol: catalog.ProtocolOpenAI, BaseURL: "http://127.0.0.1:1/v1",
+				APIKeyEnv: []string{"NOKEY_KEY"}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapters := provider.NewRegistry()
+	adapters.Register(catalog.ProtocolOpenAI, openaicompat.New)
+	env := map[string]string{"NOURL_KEY": "k1", "WITHURL_KEY": "k2"}
+	getenv := func(k string) string { return env[k] }
+	clients, err := buildClients(cat, adapters, config.Default(), nil, getenv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clients["nourl"] != nil || clients["withurl"] == nil || clients["nokey"] != nil {
+		t.Fatalf("clients %v", clients)
+	}
+
+	// Declared in the config file without a usable URL, it is an error.
+	cfg := config.Default()
+	cfg.Providers = []config.Provider{{ProviderOverlay: catalog.ProviderOverlay{Slug: "nourl"}}}
+	if _, err := buildClients(cat, adapters, cfg, nil, getenv, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("a declared provider without a base URL started")
 	}
 }
