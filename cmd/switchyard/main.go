@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db := fs.String("db", "", "store `DSN`: SQLite path or postgres:// URL (default ./switchyard.db, env SWITCHYARD_DB)")
 	demo := fs.Bool("demo", false, "start simulated providers so it works with no provider keys")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(*configPath, os.Getenv)
@@ -107,7 +107,7 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	name := fs.String("name", "", "account and key `name` (required)")
 	credits := fs.String("credits", "0", "credits in `USD` to put on the new account, e.g. 10 or 2.50")
 	db := fs.String("db", "", "store `DSN` (default ./switchyard.db, env SWITCHYARD_DB)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *name == "" {
@@ -133,5 +133,18 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "Created key %q holding $%s of credits. It is shown only once:\n", *name, amount)
 	fmt.Fprintln(stdout, key.Reveal())
+	return nil
+}
+
+// parseFlags parses a command's flags and refuses positional arguments:
+// flag parsing stops at the first one, so in "keys create --name my team
+// --credits 5" everything after "my" would otherwise be silently dropped.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q (quote values that contain spaces)", fs.Name(), fs.Arg(0))
+	}
 	return nil
 }

@@ -164,15 +164,12 @@ func announce(ctx context.Context, w io.Writer, st store.Store, addr string, clu
 	return nil
 }
 
-// CreateKey creates an account holding credits and a key for it, and
-// returns the plaintext key (the store keeps only its hash).
+// CreateKey creates an account holding credits and a key for it, in one
+// store transaction, and returns the plaintext key (the store keeps only
+// its hash). On error nothing is stored.
 func CreateKey(ctx context.Context, st store.Store, name string, credits money.Amount) (apikey.Plaintext, error) {
-	acct, err := st.CreateAccount(ctx, name, credits)
-	if err != nil {
-		return "", err
-	}
 	key, hash, label := apikey.New()
-	if _, err := st.CreateKey(ctx, store.NewKey{AccountID: acct.ID, Hash: hash, Name: name, Label: label}); err != nil {
+	if _, _, err := st.CreateAccountWithKey(ctx, name, credits, store.NewKey{Hash: hash, Name: name, Label: label}); err != nil {
 		return "", err
 	}
 	return key, nil

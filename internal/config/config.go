@@ -89,6 +89,20 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 			return cfg, fmt.Errorf("config %s: %w", path, err)
 		}
+		// Further documents would be ignored, unknown keys and all.
+		for {
+			var rest any
+			err := dec.Decode(&rest)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return cfg, fmt.Errorf("config %s: %w", path, err)
+			}
+			if rest != nil {
+				return cfg, fmt.Errorf("config %s: more than one YAML document", path)
+			}
+		}
 	}
 	if v := getenv("SWITCHYARD_ADDR"); v != "" {
 		cfg.Addr = v

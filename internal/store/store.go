@@ -57,6 +57,13 @@ type Store interface {
 	// CreateKey stores a new API key. ErrNotFound if the account does not
 	// exist, ErrAlreadyExists if the hash is already stored.
 	CreateKey(ctx context.Context, k NewKey) (Key, error)
+	// CreateAccountWithKey creates an account named name holding credits
+	// (≥ 0), exactly as CreateAccount does, and its first API key, in one
+	// transaction: k.AccountID is ignored and the key belongs to the new
+	// account. It returns both as stored. On any error, such as
+	// ErrAlreadyExists if k.Hash is already stored or ErrInvalid for
+	// negative credits or an empty hash, nothing is written.
+	CreateAccountWithKey(ctx context.Context, name string, credits money.Amount, k NewKey) (Account, Key, error)
 	// KeyByHash returns the key whose hash is hash and its account (with
 	// its current balance), or ErrNotFound. Disabled keys are returned too;
 	// the caller checks Key.Disabled.
@@ -112,7 +119,8 @@ func (a Account) CheckBalance() error {
 	return nil
 }
 
-// NewKey is what CreateKey needs to store an API key.
+// NewKey is what CreateKey and CreateAccountWithKey need to store an API
+// key.
 type NewKey struct {
 	AccountID int64
 	Hash      string // SHA-256 hex digest of the plaintext key

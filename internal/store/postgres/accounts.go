@@ -32,23 +32,60 @@ func scanKey(row pgx.Row) (store.Key, error) {
 
 // CreateAccount implements store.Store.
 func (s *Store) CreateAccount(ctx context.Context, name string, credits money.Amount) (store.Account, error) {
-	if credits < 0 {
-		return store.Account{}, fmt.Errorf("create account: negative credits %s: %w", credits, store.ErrInvalid)
-	}
-	a := store.Account{Name: name, Balance: credits, TotalCredits: credits, CreatedAt: store.Timestamp(time.Now())}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx,
-			`INSERT INTO accounts (name, balance, total_credits, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			name, credits, credits, a.CreatedAt).Scan(&a.ID)
-		if err != nil || credits == 0 {
-			return err
-		}
-		return insertLedger(ctx, tx, a.ID, store.LedgerCredit, credits, nil, nil, "initial credits", a.CreatedAt)
-	})
+	a, err := newAccount(name, credits, time.Now())
 	if err != nil {
 		return store.Account{}, fmt.Errorf("create account: %w", err)
 	}
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return insertAccount(ctx, tx, &a) }); err != nil {
+		return store.Account{}, fmt.Errorf("create account: %w", err)
+	}
 	return a, nil
+}
+
+// CreateAccountWithKey implements store.Store.
+func (s *Store) CreateAccountWithKey(ctx context.Context, name string, credits money.Amount, nk store.NewKey) (store.Account, store.Key, error) {
+	now := time.Now()
+	a, err := newAccount(name, credits, now)
+	if err != nil {
+		return store.Account{}, store.Key{}, fmt.Errorf("create account with key: %w", err)
+	}
+	var k store.Key
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := insertAccount(ctx, tx, &a); err != nil {
+			return err
+		}
+		nk.AccountID = a.ID
+		var err error
+		if k, err = newKey(nk, now); err != nil {
+			return err
+		}
+		return insertKey(ctx, tx, k)
+	})
+	if err != nil {
+		return store.Account{}, store.Key{}, fmt.Errorf("create account with key: %w", err)
+	}
+	return a, k, nil
+}
+
+// newAccount checks credits and returns the account to insert, created at
+// now.
+func newAccount(name string, credits money.Amount, now time.Time) (store.Account, error) {
+	if credits < 0 {
+		return store.Account{}, fmt.Errorf("negative credits %s: %w", credits, store.ErrInvalid)
+	}
+	return store.Account{Name: name, Balance: credits, TotalCredits: credits, CreatedAt: store.Timestamp(now)}, nil
+}
+
+// insertAccount inserts a (from newAccount) with its opening ledger entry
+// and sets a.ID.
+func insertAccount(ctx context.Context, tx pgx.Tx, a *store.Account) error {
+	err := tx.QueryRow(ctx,
+		`INSERT INTO accounts (name, balance, total_credits, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		a.Name, a.Balance, a.TotalCredits, a.CreatedAt).Scan(&a.ID)
+	if err != nil || a.TotalCredits == 0 {
+		return err
+	}
+	return insertLedger(ctx, tx, a.ID, store.LedgerCredit, a.TotalCredits, nil, nil, "initial credits", a.CreatedAt)
 }
 
 // Account implements store.Store.
@@ -100,31 +137,42 @@ func insertLedger(ctx context.Context, tx pgx.Tx, accountID int64, kind string, 
 
 // CreateKey implements store.Store.
 func (s *Store) CreateKey(ctx context.Context, nk store.NewKey) (store.Key, error) {
-	if err := nk.Validate(); err != nil {
+	k, err := newKey(nk, time.Now())
+	if err != nil {
 		return store.Key{}, fmt.Errorf("create key: %w", err)
 	}
-	k := store.Key{
-		Hash: nk.Hash, AccountID: nk.AccountID, Name: nk.Name, Label: nk.Label,
-		IsManagement: nk.IsManagement, CreatedAt: store.Timestamp(time.Now()),
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)`, k.AccountID).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return fmt.Errorf("account %d: %w", k.AccountID, store.ErrNotFound)
-		}
-		tag, err := tx.Exec(ctx,
-			`INSERT INTO api_keys (hash, account_id, name, label, is_management, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING`,
-			k.Hash, k.AccountID, k.Name, k.Label, k.IsManagement, k.CreatedAt)
-		return mustAffect(tag, err, fmt.Errorf("key hash: %w", store.ErrAlreadyExists))
-	})
-	if err != nil {
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return insertKey(ctx, tx, k) }); err != nil {
 		return store.Key{}, fmt.Errorf("create key for account %d: %w", nk.AccountID, err)
 	}
 	return k, nil
+}
+
+// newKey validates nk and returns the key to insert, created at now.
+func newKey(nk store.NewKey, now time.Time) (store.Key, error) {
+	if err := nk.Validate(); err != nil {
+		return store.Key{}, err
+	}
+	return store.Key{
+		Hash: nk.Hash, AccountID: nk.AccountID, Name: nk.Name, Label: nk.Label,
+		IsManagement: nk.IsManagement, CreatedAt: store.Timestamp(now),
+	}, nil
+}
+
+// insertKey inserts k (from newKey): ErrNotFound if its account does not
+// exist, ErrAlreadyExists if its hash is already stored.
+func insertKey(ctx context.Context, tx pgx.Tx, k store.Key) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)`, k.AccountID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("account %d: %w", k.AccountID, store.ErrNotFound)
+	}
+	tag, err := tx.Exec(ctx,
+		`INSERT INTO api_keys (hash, account_id, name, label, is_management, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING`,
+		k.Hash, k.AccountID, k.Name, k.Label, k.IsManagement, k.CreatedAt)
+	return mustAffect(tag, err, fmt.Errorf("key hash: %w", store.ErrAlreadyExists))
 }
 
 // KeyByHash implements store.Store.

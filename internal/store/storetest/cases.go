@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -92,6 +93,99 @@ func testCreateKeyErrors(t *testing.T, s store.Store) {
 	if got, _ := mustKeyByHash(t, s, k.Hash); got.Name != k.Name {
 		t.Errorf("duplicate CreateKey changed the key: %+v", got)
 	}
+}
+
+func testCreateAccountWithKey(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	before := time.Now()
+	other := mustAccount(t, s, 0)
+	nk := store.NewKey{AccountID: other.ID, Hash: newHash(t), Name: "prod", Label: "sk-sy-v1-abc…xyz"}
+	a, k, err := s.CreateAccountWithKey(ctx, "acme", usd(10), nk)
+	if err != nil {
+		t.Fatalf("CreateAccountWithKey: %v", err)
+	}
+	if a.ID <= 0 || a.ID == other.ID || a.Name != "acme" || a.Balance != usd(10) || a.TotalCredits != usd(10) || a.TotalUsage != 0 {
+		t.Errorf("CreateAccountWithKey account = %+v", a)
+	}
+	wantRecentUTC(t, "account CreatedAt", a.CreatedAt, before)
+	// nk.AccountID is ignored: the key belongs to the new account.
+	want := store.Key{Hash: nk.Hash, AccountID: a.ID, Name: "prod", Label: "sk-sy-v1-abc…xyz", CreatedAt: k.CreatedAt}
+	if !equalKey(k, want) {
+		t.Errorf("CreateAccountWithKey key = %+v, want %+v", k, want)
+	}
+	wantRecentUTC(t, "key CreatedAt", k.CreatedAt, before)
+
+	if got := mustAccountByID(t, s, a.ID); !equalAccount(got, a) {
+		t.Errorf("Account = %+v, want %+v", got, a)
+	}
+	gotK, gotA := mustKeyByHash(t, s, k.Hash)
+	if !equalKey(gotK, k) {
+		t.Errorf("KeyByHash key = %+v, want %+v", gotK, k)
+	}
+	if !equalAccount(gotA, a) {
+		t.Errorf("KeyByHash account = %+v, want %+v", gotA, a)
+	}
+	if keys, err := s.ListKeys(ctx, other.ID); err != nil || len(keys) != 0 {
+		t.Errorf("ListKeys(other account) = %v, %v; want none", keys, err)
+	}
+
+	// The account's opening credit is in the ledger, and it can be charged.
+	mustRecord(t, s, gen(t, k, usd(1)))
+	wantMoney(t, s, a.ID, usd(9), usd(10), usd(1))
+	wantKeyUsage(t, s, k.Hash, usd(1))
+
+	// Zero credits, and a management key.
+	z, zk, err := s.CreateAccountWithKey(ctx, "zero", 0, store.NewKey{Hash: newHash(t), Name: "admin", IsManagement: true})
+	if err != nil {
+		t.Fatalf("CreateAccountWithKey(zero credits): %v", err)
+	}
+	if z.Balance != 0 || z.TotalCredits != 0 || zk.AccountID != z.ID || !zk.IsManagement {
+		t.Errorf("CreateAccountWithKey(zero credits) = %+v, %+v", z, zk)
+	}
+	wantMoney(t, s, z.ID, 0, 0, 0)
+	wantLedgerConsistent(t, s)
+}
+
+// testCreateAccountWithKeyAtomic checks that a failed CreateAccountWithKey
+// writes nothing: no account, no ledger entry, no key.
+func testCreateAccountWithKeyAtomic(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	first := mustAccount(t, s, usd(1))
+	k := mustKey(t, s, first.ID)
+
+	_, _, err := s.CreateAccountWithKey(ctx, "dup", usd(5), store.NewKey{Hash: k.Hash, Name: "again"})
+	wantErr(t, "CreateAccountWithKey(duplicate hash)", err, store.ErrAlreadyExists)
+	_, _, err = s.CreateAccountWithKey(ctx, "empty", usd(5), store.NewKey{Name: "no hash"})
+	wantErr(t, "CreateAccountWithKey(empty hash)", err, store.ErrInvalid)
+	unused := newHash(t)
+	_, _, err = s.CreateAccountWithKey(ctx, "negative", -1, store.NewKey{Hash: unused})
+	wantErr(t, "CreateAccountWithKey(negative credits)", err, store.ErrInvalid)
+
+	// No account was left behind. Ids are assigned in increasing order, and
+	// a rolled-back insert may use one up (a Postgres sequence does), so
+	// every id between the account made before the failures and the one
+	// made after them must be unused.
+	next := mustAccount(t, s, 0)
+	if next.ID <= first.ID {
+		t.Fatalf("account ids not increasing: %d then %d", first.ID, next.ID)
+	}
+	for id := first.ID + 1; id < next.ID; id++ {
+		_, err := s.Account(ctx, id)
+		wantErr(t, fmt.Sprintf("Account(%d) after failed CreateAccountWithKey", id), err, store.ErrNotFound)
+	}
+	if keys, err := s.ListKeys(ctx, next.ID); err != nil || len(keys) != 0 {
+		t.Errorf("ListKeys(next account) = %v, %v; want none", keys, err)
+	}
+
+	// The existing key is untouched, no key was stored under the unused
+	// hash, and the ledger still balances.
+	if gotK, gotA := mustKeyByHash(t, s, k.Hash); !equalKey(gotK, k) || gotA.ID != first.ID {
+		t.Errorf("KeyByHash after failed CreateAccountWithKey = %+v, %+v; want %+v on account %d", gotK, gotA, k, first.ID)
+	}
+	_, _, err = s.KeyByHash(ctx, unused)
+	wantErr(t, "KeyByHash(hash of a failed CreateAccountWithKey)", err, store.ErrNotFound)
+	wantMoney(t, s, first.ID, usd(1), usd(1), 0)
+	wantLedgerConsistent(t, s)
 }
 
 func testNotFound(t *testing.T, s store.Store) {

@@ -32,6 +32,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 	}{
 		{"AccountAndKey", testAccountAndKey},
 		{"CreateKeyErrors", testCreateKeyErrors},
+		{"CreateAccountWithKey", testCreateAccountWithKey},
+		{"CreateAccountWithKeyAtomic", testCreateAccountWithKeyAtomic},
 		{"NotFound", testNotFound},
 		{"DisableKey", testDisableKey},
 		{"AddCredits", testAddCredits},
