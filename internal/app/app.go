@@ -26,7 +26,8 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
 
-// Env is the process environment the app reads, injected for tests.
+// Env is the process environment the app reads, injected for tests. Nil
+// fields mean: no logging, no output, an empty environment.
 type Env struct {
 	Stdout io.Writer
 	Logger *slog.Logger
@@ -42,6 +43,15 @@ const demoCredits = 10 * money.NanoPerUSD
 func Run(ctx context.Context, cfg config.Config, env Env) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.DiscardHandler)
+	}
+	if env.Stdout == nil {
+		env.Stdout = io.Discard
+	}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
 	}
 	logger := env.Logger
 

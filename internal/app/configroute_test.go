@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,24 +21,6 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while Run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestConfigFileProviderIsRouted runs the app with the README's config
 // shape: a provider declared in the file, with an endpoint for a model the
@@ -88,7 +68,7 @@ providers:
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	var stdout syncBuffer
+	var stdout lockedBuffer
 	go func() {
 		done <- Run(ctx, cfg, Env{Stdout: &stdout, Logger: slog.New(slog.DiscardHandler),
 			Getenv: func(k string) string { return env[k] }, Ready: func(a string) { addrc <- a }})
