@@ -73,15 +73,8 @@ func promptText(raw json.RawMessage) (string, error) {
 type textFormat struct{}
 
 func (textFormat) response(g *generation, resp *openai.ChatResponse) any {
-	out := &openai.CompletionResponse{
-		ID:       g.id,
-		Object:   openai.ObjectTextCompletion,
-		Created:  g.created,
-		Model:    g.cand.Model.ID,
-		Provider: g.cand.Provider.Name,
-		Choices:  make([]openai.CompletionChoice, 0, len(resp.Choices)),
-		Usage:    resp.Usage,
-	}
+	out := textCompletion(g, len(resp.Choices))
+	out.Usage = resp.Usage
 	for _, c := range resp.Choices {
 		out.Choices = append(out.Choices, completionChoice(c.Index, c.Message.Content, c.FinishReason, c.NativeFinishReason))
 	}
@@ -89,14 +82,7 @@ func (textFormat) response(g *generation, resp *openai.ChatResponse) any {
 }
 
 func (textFormat) chunk(g *generation, c *openai.Chunk) any {
-	out := &openai.CompletionResponse{
-		ID:       g.id,
-		Object:   openai.ObjectTextCompletion,
-		Created:  g.created,
-		Model:    g.cand.Model.ID,
-		Provider: g.cand.Provider.Name,
-		Choices:  make([]openai.CompletionChoice, 0, len(c.Choices)),
-	}
+	out := textCompletion(g, len(c.Choices))
 	for _, ch := range c.Choices {
 		out.Choices = append(out.Choices, completionChoice(ch.Index, ch.Delta.Content, ch.FinishReason, ch.NativeFinishReason))
 	}
@@ -104,21 +90,29 @@ func (textFormat) chunk(g *generation, c *openai.Chunk) any {
 }
 
 func (textFormat) final(g *generation, u *openai.Usage, e *apierr.Error) any {
+	out := textCompletion(g, 1)
+	out.Usage = u
+	if e != nil {
+		body := errorBody(e)
+		out.Error = &body
+		out.Choices = append(out.Choices, openai.CompletionChoice{
+			FinishReason: openai.Ptr(openai.FinishError), Logprobs: json.RawMessage("null")})
+	}
+	return out
+}
+
+// textCompletion starts a text_completion object of g with room for n
+// choices.
+func textCompletion(g *generation, n int) *openai.CompletionResponse {
 	out := &openai.CompletionResponse{
 		ID:      g.id,
 		Object:  openai.ObjectTextCompletion,
 		Created: g.created,
 		Model:   g.modelID(),
-		Choices: []openai.CompletionChoice{},
-		Usage:   u,
+		Choices: make([]openai.CompletionChoice, 0, n),
 	}
 	if g.served {
 		out.Provider = g.cand.Provider.Name
-	}
-	if e != nil {
-		body := errorBody(e)
-		out.Error = &body
-		out.Choices = []openai.CompletionChoice{{FinishReason: openai.Ptr(openai.FinishError), Logprobs: json.RawMessage("null")}}
 	}
 	return out
 }
