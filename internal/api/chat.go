@@ -122,6 +122,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 			return s.endStream(w, r, g, f, err)
 		}
 		g.observe(chunk, s.now())
+		if g.finish == openai.FinishError {
+			// An upstream that reports failure as a finish reason
+			// (DeepSeek's insufficient_system_resource, vLLM's abort)
+			// gets the same in-band error as any other failure.
+			return s.endStream(w, r, g, f, &provider.Error{Provider: g.cand.Provider.Name, Type: "server",
+				Message: "the upstream stopped the generation: " + orUnknown(g.nativeFinish)})
+		}
 		if len(chunk.Choices) == 0 {
 			continue // a usage-only chunk: we send our own, with the cost
 		}
@@ -239,4 +246,11 @@ func (g *generation) modelID() string {
 		return g.cand.Model.ID
 	}
 	return g.req.Model
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown reason"
+	}
+	return s
 }

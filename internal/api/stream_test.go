@@ -193,3 +193,13 @@ func TestStreamLongChunkAndCRLF(t *testing.T) {
 		t.Fatalf("reassembled %d bytes, want %d", text.Len(), len(long)+6)
 	}
 }
+
+func TestErrorFinishReasonIsInBand(t *testing.T) {
+	fake := providertest.New(t, providertest.DeepSeek, providertest.WithReply("a b c"),
+		providertest.WithFinishReason("insufficient_system_resource"))
+	e := newEnv(t, envOptions{upstreams: []upstream{{slug: "alpha", fake: fake, prompt: "0.000001"}}})
+	got := finalError(t, readStream(t, e.post("/api/v1/chat/completions", streamBody(modelA)).Body))
+	if !strings.Contains(got["message"].(string), "insufficient_system_resource") {
+		t.Fatalf("error %v", got)
+	}
+}
