@@ -13,7 +13,10 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/money"
 )
 
-// modelJSON is OpenRouter's Model object.
+// modelJSON is OpenRouter's Model object (#/components/schemas/Model of
+// OpenRouter's OpenAPI spec; openrouter_spec_test.go checks it). Fields the
+// spec requires but the catalog has no data for are null. The spec allows
+// additional properties; Switchyard's own are under "switchyard".
 type modelJSON struct {
 	ID                  string          `json:"id"`
 	CanonicalSlug       string          `json:"canonical_slug"`
@@ -28,16 +31,38 @@ type modelJSON struct {
 	PerRequestLimits    *struct{}       `json:"per_request_limits"`
 	SupportedParameters []string        `json:"supported_parameters"`
 	DefaultParameters   *struct{}       `json:"default_parameters"`
+	SupportedVoices     []string        `json:"supported_voices"` // nil: the catalog does not know
 	Links               map[string]any  `json:"links"`
 	Switchyard          modelSwitchyard `json:"switchyard"`
 }
 
+// architecture is OpenRouter's ModelArchitecture.
 type architecture struct {
 	Modality         string   `json:"modality"`
 	InputModalities  []string `json:"input_modalities"`
 	OutputModalities []string `json:"output_modalities"`
-	Tokenizer        string   `json:"tokenizer"`
+	Tokenizer        string   `json:"tokenizer"` // a ModelGroup, see tokenizer
 	InstructType     *string  `json:"instruct_type"`
+}
+
+// tokenizer returns the model's tokenizer group. The spec's ModelGroup is a
+// closed list with "Other" for the rest, and the endpoints list requires
+// one, so a model the catalog gives no tokenizer is "Other", as it is for
+// models that the config adds.
+func tokenizer(m *catalog.Model) string {
+	if m.Tokenizer == "" {
+		return "Other"
+	}
+	return m.Tokenizer
+}
+
+// nonNil returns s, or an empty list if s is nil: the spec's lists are
+// arrays, never null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // pricingJSON is OpenRouter's PublicPricing: strings of USD per unit.
@@ -51,8 +76,10 @@ type pricingJSON struct {
 	InputCacheWrite   money.Rate `json:"input_cache_write"`
 }
 
+// topProvider is OpenRouter's TopProviderInfo; context_length is null for
+// a model without endpoints.
 type topProvider struct {
-	ContextLength       int  `json:"context_length"`
+	ContextLength       *int `json:"context_length"`
 	MaxCompletionTokens *int `json:"max_completion_tokens"`
 	IsModerated         bool `json:"is_moderated"`
 }
@@ -103,17 +130,17 @@ func (s *Server) modelObject(m *catalog.Model) modelJSON {
 		ContextLength: m.ContextLength,
 		Architecture: architecture{
 			Modality:         strings.Join(m.InputModalities, "+") + "->" + strings.Join(m.OutputModalities, "+"),
-			InputModalities:  m.InputModalities,
-			OutputModalities: m.OutputModalities,
-			Tokenizer:        m.Tokenizer,
+			InputModalities:  nonNil(m.InputModalities),
+			OutputModalities: nonNil(m.OutputModalities),
+			Tokenizer:        tokenizer(m),
 		},
-		SupportedParameters: m.SupportedParameters(),
+		SupportedParameters: nonNil(m.SupportedParameters()),
 		Links:               map[string]any{"details": "/api/v1/models/" + m.ID + "/endpoints"},
 		Switchyard:          modelSwitchyard{RoutableProviders: []string{}},
 	}
 	if e := s.topEndpoint(m); e != nil {
 		out.Pricing = toPricing(e.Pricing)
-		out.TopProvider = topProvider{ContextLength: e.ContextLength}
+		out.TopProvider = topProvider{ContextLength: &e.ContextLength}
 		if e.MaxCompletionTokens > 0 {
 			out.TopProvider.MaxCompletionTokens = &e.MaxCompletionTokens
 		}
@@ -370,7 +397,7 @@ func (s *Server) modelSubresource(w http.ResponseWriter, r *http.Request) error 
 			"max_completion_tokens":     maxOut,
 			"quantization":              quant,
 			"pricing":                   toPricing(e.Pricing),
-			"supported_parameters":      e.SupportedParameters,
+			"supported_parameters":      nonNil(e.SupportedParameters),
 			"supports_implicit_caching": e.Pricing.InputCacheRead != 0,
 			"status":                    0,
 			"uptime_last_5m":            nil,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,7 @@ var examples = sync.OnceValues(func() (map[string]string, error) {
 			} `yaml:"schemas"`
 		} `yaml:"components"`
 	}
-	if err := yaml.Unmarshal(specYAML, &spec); err != nil {
+	if err := yaml.Unmarshal(openaiYAML, &spec); err != nil {
 		return nil, err
 	}
 	ex := make(map[string]string)
@@ -239,20 +240,31 @@ func TestOtherSchemas(t *testing.T) {
 	}
 }
 
-// Every component schema of the spec compiles, so a spec update that the
-// conversion does not handle fails here rather than in some caller's test.
+// Every component schema and every response schema of each spec compiles,
+// so a spec update that the conversion does not handle fails here rather
+// than in some caller's test.
 func TestAllSchemasCompile(t *testing.T) {
-	if _, err := lookup("Model"); err != nil {
-		t.Fatal(err)
-	}
-	names := slices.Sorted(maps.Keys(defs))
-	if len(names) < 100 {
-		t.Fatalf("only %d component schemas", len(names))
-	}
-	for _, name := range names {
-		if _, err := lookup(name); err != nil {
-			t.Error(err)
-		}
+	for _, spec := range []*Spec{OpenAI, OpenRouter} {
+		t.Run(spec.String(), func(t *testing.T) {
+			names, err := spec.schemaNames()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(names) < 100 || len(spec.responses) < 50 {
+				t.Fatalf("only %d component schemas and %d response schemas", len(names), len(spec.responses))
+			}
+			for _, name := range names {
+				if _, err := spec.compile(name, "/$defs/"+escapePointer(name)); err != nil {
+					t.Error(err)
+				}
+			}
+			for _, key := range slices.Sorted(maps.Keys(spec.responses)) {
+				i := strings.LastIndexByte(key, ' ')
+				if _, err := spec.compile(key, responsePointer(key[:i], key[i+1:])); err != nil {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }
 
@@ -315,5 +327,174 @@ func BenchmarkCheck(b *testing.B) {
 		if err := Check("CreateChatCompletionStreamResponse", body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// openRouterExamples holds the example of each component schema of the
+// OpenRouter spec that has one, and of each operation's application/json
+// response, keyed by responseKey and status ("GET /providers 200").
+var openRouterExamples = sync.OnceValues(func() (map[string][]byte, error) {
+	type withExample struct {
+		Example any `yaml:"example"`
+	}
+	var spec struct {
+		Components struct {
+			Schemas map[string]withExample `yaml:"schemas"`
+		} `yaml:"components"`
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(openrouterYAML, &spec); err != nil {
+		return nil, err
+	}
+	ex := make(map[string][]byte)
+	add := func(key string, v any) error {
+		if v == nil {
+			return nil
+		}
+		b, err := json.Marshal(v)
+		ex[key] = b
+		return err
+	}
+	for name, s := range spec.Components.Schemas {
+		if err := add(name, s.Example); err != nil {
+			return nil, err
+		}
+	}
+	for path, item := range spec.Paths {
+		for method, op := range item {
+			op, _ := op.(map[string]any)
+			rs, _ := op["responses"].(map[string]any)
+			for code, r := range rs {
+				r, _ := r.(map[string]any)
+				content, _ := r["content"].(map[string]any)
+				media, _ := content["application/json"].(map[string]any)
+				if err := add(responseKey(method, path)+" "+code, media["example"]); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return ex, nil
+})
+
+func openRouterExample(t *testing.T, key string) []byte {
+	t.Helper()
+	ex, err := openRouterExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex[key] == nil {
+		t.Fatalf("the OpenRouter spec has no example for %s", key)
+	}
+	return ex[key]
+}
+
+func TestOpenRouterExamplesPass(t *testing.T) {
+	for _, schema := range []string{"Model", "ModelArchitecture", "PublicEndpoint", "PublicPricing",
+		"TopProviderInfo", "BadRequestResponse", "NotFoundResponse", "UnauthorizedResponse",
+		"PaymentRequiredResponse", "ServiceUnavailableResponse"} {
+		t.Run(schema, func(t *testing.T) {
+			OpenRouter.Validate(t, schema, openRouterExample(t, schema))
+		})
+	}
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/models", 200},
+		{"GET", "/models", 400},
+		{"GET", "/models/{author}/{slug}/endpoints", 200},
+		{"GET", "/models/{author}/{slug}/endpoints", 404},
+		{"GET", "/providers", 200},
+		{"POST", "/chat/completions", 400},
+	} {
+		key := responseKey(tt.method, tt.path) + " " + strconv.Itoa(tt.status)
+		t.Run(key, func(t *testing.T) {
+			body := openRouterExample(t, key)
+			if key == "GET /models 200" {
+				// The spec's example leaves out two fields its schema
+				// (ModelsListResponse) requires.
+				if OpenRouter.CheckResponse(tt.method, tt.path, tt.status, body) == nil {
+					t.Error("the example of GET /models now conforms: drop this fix-up")
+				}
+				body = edit(t, string(body), func(m map[string]any) {
+					m["total_count"] = len(m["data"].([]any))
+					m["links"] = map[string]any{"next": nil}
+				})
+			}
+			OpenRouter.ValidateResponse(t, tt.method, tt.path, tt.status, body)
+		})
+	}
+}
+
+func TestOpenRouterRejects(t *testing.T) {
+	model := string(openRouterExample(t, "Model"))
+	endpoint := string(openRouterExample(t, "PublicEndpoint"))
+	providers := string(openRouterExample(t, "GET /providers 200"))
+	tests := []struct {
+		name, schema string
+		body         []byte
+		want         string // in the error
+	}{
+		{"model without supported_voices", "Model",
+			edit(t, model, func(m map[string]any) { delete(m, "supported_voices") }), "supported_voices"},
+		{"unknown tokenizer", "Model",
+			edit(t, model, func(m map[string]any) { m["architecture"].(map[string]any)["tokenizer"] = "GPT-4" }),
+			"/architecture/tokenizer"},
+		{"unknown input modality", "Model",
+			edit(t, model, func(m map[string]any) {
+				m["architecture"].(map[string]any)["input_modalities"] = []any{"smell"}
+			}), "/architecture/input_modalities/0"},
+		{"numeric price", "Model",
+			edit(t, model, func(m map[string]any) { m["pricing"].(map[string]any)["prompt"] = 0.00003 }), "/pricing/prompt"},
+		{"unknown quantization", "PublicEndpoint",
+			edit(t, endpoint, func(m map[string]any) { m["quantization"] = "q4_k_m" }), "/quantization"},
+		{"endpoint without uptime", "PublicEndpoint",
+			edit(t, endpoint, func(m map[string]any) { delete(m, "uptime_last_5m") }), "uptime_last_5m"},
+		{"error code is a string", "BadRequestResponse",
+			[]byte(`{"error":{"code":"invalid_request","message":"bad"}}`), "/error/code"},
+		{"unknown schema", "NoSuchSchema", []byte(`{}`), `no schema "NoSuchSchema"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := OpenRouter.Check(tt.schema, tt.body)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Check(%s) = %v, want an error mentioning %q", tt.schema, err, tt.want)
+			}
+		})
+	}
+
+	// Inline response schemas are checked too.
+	noPrivacy := edit(t, providers, func(m map[string]any) {
+		delete(m["data"].([]any)[0].(map[string]any), "privacy_policy_url")
+	})
+	if err := OpenRouter.CheckResponse("GET", "/providers", 200, noPrivacy); err == nil ||
+		!strings.Contains(err.Error(), "privacy_policy_url") {
+		t.Errorf("CheckResponse(GET /providers) = %v for a provider without privacy_policy_url", err)
+	}
+	if err := OpenRouter.CheckResponse("GET", "/models/{author}/{slug}/endpoints", 200, []byte(`{"data":{"id":"a/b"}}`)); err == nil {
+		t.Error("CheckResponse accepted an endpoints list without endpoints")
+	}
+	// A status the operation does not list, and an unknown operation.
+	if err := OpenRouter.CheckResponse("GET", "/providers", 404, []byte(`{}`)); err == nil ||
+		!strings.Contains(err.Error(), "no application/json schema") {
+		t.Errorf("CheckResponse(GET /providers 404) = %v", err)
+	}
+	if err := OpenRouter.CheckResponse("GET", "/nothing", 200, []byte(`{}`)); err == nil {
+		t.Error("CheckResponse accepted an unknown path")
+	}
+}
+
+// The two specs are separate: a schema name means what its spec says.
+func TestSpecsAreSeparate(t *testing.T) {
+	openAIModel := []byte(`{"id":"gpt-4o","object":"model","created":1686935002,"owned_by":"openai"}`)
+	if err := OpenAI.Check("Model", openAIModel); err != nil {
+		t.Errorf("OpenAI Model: %v", err)
+	}
+	if err := OpenRouter.Check("Model", openAIModel); err == nil {
+		t.Error("an OpenAI Model passed as an OpenRouter Model")
+	}
+	if err := OpenAI.Check("PublicEndpoint", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "OpenAI spec") {
+		t.Errorf("OpenAI.Check(PublicEndpoint) = %v", err)
 	}
 }
