@@ -110,6 +110,16 @@ type Account struct {
 	CreatedAt    time.Time
 }
 
+// OpenAccount checks credits and returns the account a store inserts for
+// CreateAccount, created at now (the shared first step of every
+// implementation).
+func OpenAccount(name string, credits money.Amount, now time.Time) (Account, error) {
+	if credits < 0 {
+		return Account{}, fmt.Errorf("negative credits %s: %w", credits, ErrInvalid)
+	}
+	return Account{Name: name, Balance: credits, TotalCredits: credits, CreatedAt: Timestamp(now)}, nil
+}
+
 // CheckBalance is the pre-flight credit check made before a generation
 // starts: it returns ErrInsufficientCredits unless the balance is positive.
 func (a Account) CheckBalance() error {
@@ -140,6 +150,18 @@ func (k NewKey) Validate() error {
 		return fmt.Errorf("key hash is empty: %w", ErrInvalid)
 	}
 	return nil
+}
+
+// Key validates k and returns the key a store inserts for it, created at
+// now (the shared first step of every implementation's CreateKey).
+func (k NewKey) Key(now time.Time) (Key, error) {
+	if err := k.Validate(); err != nil {
+		return Key{}, err
+	}
+	return Key{
+		Hash: k.Hash, AccountID: k.AccountID, Name: k.Name, Label: k.Label,
+		IsManagement: k.IsManagement, CreatedAt: Timestamp(now),
+	}, nil
 }
 
 // Key is a stored API key.

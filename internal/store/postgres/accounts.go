@@ -32,7 +32,7 @@ func scanKey(row pgx.Row) (store.Key, error) {
 
 // CreateAccount implements store.Store.
 func (s *Store) CreateAccount(ctx context.Context, name string, credits money.Amount) (store.Account, error) {
-	a, err := newAccount(name, credits, time.Now())
+	a, err := store.OpenAccount(name, credits, time.Now())
 	if err != nil {
 		return store.Account{}, fmt.Errorf("create account: %w", err)
 	}
@@ -45,7 +45,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string, credits money.Am
 // CreateAccountWithKey implements store.Store.
 func (s *Store) CreateAccountWithKey(ctx context.Context, name string, credits money.Amount, nk store.NewKey) (store.Account, store.Key, error) {
 	now := time.Now()
-	a, err := newAccount(name, credits, now)
+	a, err := store.OpenAccount(name, credits, now)
 	if err != nil {
 		return store.Account{}, store.Key{}, fmt.Errorf("create account with key: %w", err)
 	}
@@ -56,7 +56,7 @@ func (s *Store) CreateAccountWithKey(ctx context.Context, name string, credits m
 		}
 		nk.AccountID = a.ID
 		var err error
-		if k, err = newKey(nk, now); err != nil {
+		if k, err = nk.Key(now); err != nil {
 			return err
 		}
 		return insertKey(ctx, tx, k)
@@ -67,16 +67,7 @@ func (s *Store) CreateAccountWithKey(ctx context.Context, name string, credits m
 	return a, k, nil
 }
 
-// newAccount checks credits and returns the account to insert, created at
-// now.
-func newAccount(name string, credits money.Amount, now time.Time) (store.Account, error) {
-	if credits < 0 {
-		return store.Account{}, fmt.Errorf("negative credits %s: %w", credits, store.ErrInvalid)
-	}
-	return store.Account{Name: name, Balance: credits, TotalCredits: credits, CreatedAt: store.Timestamp(now)}, nil
-}
-
-// insertAccount inserts a (from newAccount) with its opening ledger entry
+// insertAccount inserts a (from store.OpenAccount) with its opening ledger entry
 // and sets a.ID.
 func insertAccount(ctx context.Context, tx pgx.Tx, a *store.Account) error {
 	err := tx.QueryRow(ctx,
@@ -137,7 +128,7 @@ func insertLedger(ctx context.Context, tx pgx.Tx, accountID int64, kind string, 
 
 // CreateKey implements store.Store.
 func (s *Store) CreateKey(ctx context.Context, nk store.NewKey) (store.Key, error) {
-	k, err := newKey(nk, time.Now())
+	k, err := nk.Key(time.Now())
 	if err != nil {
 		return store.Key{}, fmt.Errorf("create key: %w", err)
 	}
@@ -147,18 +138,7 @@ func (s *Store) CreateKey(ctx context.Context, nk store.NewKey) (store.Key, erro
 	return k, nil
 }
 
-// newKey validates nk and returns the key to insert, created at now.
-func newKey(nk store.NewKey, now time.Time) (store.Key, error) {
-	if err := nk.Validate(); err != nil {
-		return store.Key{}, err
-	}
-	return store.Key{
-		Hash: nk.Hash, AccountID: nk.AccountID, Name: nk.Name, Label: nk.Label,
-		IsManagement: nk.IsManagement, CreatedAt: store.Timestamp(now),
-	}, nil
-}
-
-// insertKey inserts k (from newKey): ErrNotFound if its account does not
+// insertKey inserts k (from NewKey.Key): ErrNotFound if its account does not
 // exist, ErrAlreadyExists if its hash is already stored.
 func insertKey(ctx context.Context, tx pgx.Tx, k store.Key) error {
 	var exists bool
