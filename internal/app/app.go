@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/demo"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/anthropic"
 	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
 	"github.com/switchyard-dev/switchyard/internal/router"
 	"github.com/switchyard-dev/switchyard/internal/store"
@@ -86,8 +87,8 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		return err
 	}
 
-	adapters := provider.NewRegistry()
-	if err := adapters.Register(catalog.ProtocolOpenAI, openaicompat.New); err != nil {
+	adapters, err := newAdapters()
+	if err != nil {
 		return err
 	}
 	clients, err := buildClients(cat, adapters, cfg, cluster, env.Getenv, logger)
@@ -151,6 +152,20 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		return err
 	}
 	return nil
+}
+
+// newAdapters registers every protocol adapter this build has.
+func newAdapters() (*provider.Registry, error) {
+	adapters := provider.NewRegistry()
+	for protocol, f := range map[string]provider.Factory{
+		catalog.ProtocolOpenAI:    openaicompat.New,
+		catalog.ProtocolAnthropic: anthropic.New,
+	} {
+		if err := adapters.Register(protocol, f); err != nil {
+			return nil, err
+		}
+	}
+	return adapters, nil
 }
 
 // announce prints where the server is and, in demo mode, a fresh key.

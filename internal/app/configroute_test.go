@@ -16,8 +16,6 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/config"
 	"github.com/switchyard-dev/switchyard/internal/money"
-	"github.com/switchyard-dev/switchyard/internal/provider"
-	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
@@ -46,7 +44,7 @@ providers:
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"ACME_API_KEY": "acme-secret", "GROQ_API_KEY": "gsk-test"}
+	env := map[string]string{"ACME_API_KEY": "acme-secret", "GROQ_API_KEY": "gsk-test", "ANTHROPIC_API_KEY": "sk-ant-test"}
 	cfg, err := config.Load(cfgFile, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +104,8 @@ providers:
 		t.Fatalf("upstream model %v", got)
 	}
 
-	// Providers: acme and groq (credential in the environment) are routable;
-	// openai (no OPENAI_API_KEY) is listed but not routable.
+	// Providers: acme, groq and anthropic (credentials in the environment)
+	// are routable; openai (no OPENAI_API_KEY) is listed but not routable.
 	resp, err = http.Get(base + "/providers")
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +117,9 @@ providers:
 	for _, p := range provs.Data {
 		routable[p["slug"].(string)] = p["routable"] == true
 	}
-	if !routable["acme"] || !routable["groq"] || routable["openai"] {
-		t.Fatalf("routable: acme %v groq %v openai %v", routable["acme"], routable["groq"], routable["openai"])
+	if !routable["acme"] || !routable["groq"] || !routable["anthropic"] || routable["openai"] {
+		t.Fatalf("routable: acme %v groq %v anthropic %v openai %v",
+			routable["acme"], routable["groq"], routable["anthropic"], routable["openai"])
 	}
 	if strings.Contains(stdout.String(), "acme-secret") || regexp.MustCompile(`gsk-test`).MatchString(stdout.String()) {
 		t.Fatal("a credential was printed")
@@ -143,8 +142,10 @@ func TestEnvCredentialWithoutBaseURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapters := provider.NewRegistry()
-	adapters.Register(catalog.ProtocolOpenAI, openaicompat.New)
+	adapters, err := newAdapters()
+	if err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"NOURL_KEY": "k1", "WITHURL_KEY": "k2"}
 	getenv := func(k string) string { return env[k] }
 	clients, err := buildClients(cat, adapters, config.Default(), nil, getenv, slog.New(slog.DiscardHandler))
