@@ -21,6 +21,8 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 	"github.com/switchyard-dev/switchyard/internal/provider/anthropic"
+	"github.com/switchyard-dev/switchyard/internal/provider/gemini"
+	"github.com/switchyard-dev/switchyard/internal/provider/ollama"
 	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
 	"github.com/switchyard-dev/switchyard/internal/router"
 	"github.com/switchyard-dev/switchyard/internal/store"
@@ -159,7 +161,10 @@ func newAdapters() (*provider.Registry, error) {
 	adapters := provider.NewRegistry()
 	for protocol, f := range map[string]provider.Factory{
 		catalog.ProtocolOpenAI:    openaicompat.New,
+		catalog.ProtocolAzure:     openaicompat.NewAzure,
 		catalog.ProtocolAnthropic: anthropic.New,
+		catalog.ProtocolGemini:    gemini.New,
+		catalog.ProtocolOllama:    ollama.New,
 	} {
 		if err := adapters.Register(protocol, f); err != nil {
 			return nil, err

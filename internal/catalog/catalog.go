@@ -17,9 +17,8 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/money"
 )
 
-// Protocols an upstream provider can speak. Only openai has an adapter in
-// this release; endpoints of the others are listed but not routed to until
-// their adapter exists.
+// Protocols an upstream provider can speak. Endpoints of a protocol without
+// an adapter (see app.newAdapters) are listed but not routed to.
 const (
 	ProtocolOpenAI    = "openai"
 	ProtocolAnthropic = "anthropic"

@@ -38,11 +38,24 @@ const maxResponseBody = 32 << 20
 // Adapter is a provider.Provider for one OpenAI-compatible upstream. It is
 // safe for concurrent use.
 type Adapter struct {
-	name   string
-	url    string // the chat completions endpoint
-	header http.Header
-	client *http.Client
-	quirks Quirks
+	name     string
+	endpoint endpoint // builds the chat completions URL of a request
+	// credHeader is the header that carries the credential (Authorization,
+	// or api-key for Azure); callers' values for it are never forwarded.
+	credHeader string
+	header     http.Header
+	client     *http.Client
+	quirks     Quirks
+}
+
+// endpoint returns the chat completions URL for a request to the given
+// upstream model. It is chosen once, at construction: most upstreams have
+// one fixed URL, Azure's deployment API puts the model in the path.
+type endpoint func(model string) (string, error)
+
+// fixedEndpoint is the endpoint of upstreams with one URL for all models.
+func fixedEndpoint(u string) endpoint {
+	return func(string) (string, error) { return u, nil }
 }
 
 var _ provider.Provider = (*Adapter)(nil)
@@ -56,10 +69,25 @@ func New(cfg provider.Config) (provider.Provider, error) {
 	if base == "" {
 		base = q.BaseURL
 	}
+	if _, err := parseBase(cfg.Slug, base); err != nil {
+		return nil, err
+	}
+	ep := fixedEndpoint(strings.TrimRight(base, "/") + "/chat/completions")
+	return assemble(cfg, q, ep, "Authorization", "Bearer "), nil
+}
+
+// parseBase checks that base is an absolute http(s) URL.
+func parseBase(slug, base string) (*url.URL, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("openaicompat: provider %q: base URL %q is not an absolute http(s) URL", cfg.Slug, base)
+		return nil, fmt.Errorf("openaicompat: provider %q: base URL %q is not an absolute http(s) URL", slug, base)
 	}
+	return u, nil
+}
+
+// assemble builds an Adapter. The credential, if any, is sent in
+// credHeader as credPrefix followed by the key.
+func assemble(cfg provider.Config, q Quirks, ep endpoint, credHeader, credPrefix string) *Adapter {
 	name := cfg.Name
 	if name == "" {
 		name = cfg.Slug
@@ -70,19 +98,20 @@ func New(cfg provider.Config) (provider.Provider, error) {
 		h.Set(k, v)
 	}
 	if key := cfg.APIKey.Reveal(); key != "" {
-		h.Set("Authorization", "Bearer "+key)
+		h.Set(credHeader, credPrefix+key)
 	}
 	client := cfg.HTTPClient
 	if client == nil {
 		client = new(http.Client)
 	}
 	return &Adapter{
-		name:   name,
-		url:    strings.TrimRight(base, "/") + "/chat/completions",
-		header: h,
-		client: client,
-		quirks: q,
-	}, nil
+		name:       name,
+		endpoint:   ep,
+		credHeader: http.CanonicalHeaderKey(credHeader),
+		header:     h,
+		client:     client,
+		quirks:     q,
+	}
 }
 
 // Quirks returns the quirks the adapter applies.
@@ -129,13 +158,17 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 // send posts body upstream with ctx, so that a client disconnect cancels
 // the upstream request. A non-2xx answer becomes a *provider.Error.
 func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, stream bool) (*http.Response, error) {
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
+	u, err := a.endpoint(req.UpstreamModel)
+	if err != nil {
+		return nil, err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("openaicompat: %w", err)
 	}
 	hr.Header = a.header.Clone()
 	for k, vs := range req.Headers {
-		if http.CanonicalHeaderKey(k) == "Authorization" {
+		if ck := http.CanonicalHeaderKey(k); ck == "Authorization" || ck == a.credHeader {
 			continue // the credential is the provider's, never the caller's
 		}
 		hr.Header[http.CanonicalHeaderKey(k)] = vs

@@ -1,0 +1,253 @@
+// Package ollama is the adapter for Ollama's native chat API, POST
+// /api/chat (protocols.md §7): a JSON body when not streaming, else
+// newline-delimited JSON objects, the last with done:true, done_reason and
+// the token counts. Tool calls arrive whole, with object arguments and
+// usually no id; the adapter numbers them call_0, call_1, … in each
+// response.
+package ollama
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+)
+
+// DefaultBaseURL is where a local Ollama listens.
+const DefaultBaseURL = "http://127.0.0.1:11434"
+
+const (
+	// maxResponseBody bounds a non-streamed body and one NDJSON line.
+	maxResponseBody = 32 << 20
+	// maxErrorBody bounds how much of an error response is read.
+	maxErrorBody = 64 << 10
+	// maxRetryAfter caps an upstream's Retry-After hint.
+	maxRetryAfter = 24 * time.Hour
+)
+
+// Adapter is a provider.Provider for one Ollama server. It is safe for
+// concurrent use.
+type Adapter struct {
+	name   string
+	url    string // the /api/chat endpoint
+	header http.Header
+	client *http.Client
+}
+
+var _ provider.Provider = (*Adapter)(nil)
+
+// New returns an Adapter for cfg. An empty cfg.BaseURL means
+// DefaultBaseURL; a key, if any, is sent as a bearer token (ollama.com).
+// It is a provider.Factory.
+func New(cfg provider.Config) (provider.Provider, error) {
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("ollama: provider %q: base URL %q is not an absolute http(s) URL", cfg.Slug, base)
+	}
+	name := cfg.Name
+	if name == "" {
+		name = cfg.Slug
+	}
+	h := make(http.Header, len(cfg.Headers)+2)
+	h.Set("Content-Type", "application/json")
+	for k, v := range cfg.Headers {
+		h.Set(k, v)
+	}
+	if key := cfg.APIKey.Reveal(); key != "" {
+		h.Set("Authorization", "Bearer "+key)
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = new(http.Client)
+	}
+	return &Adapter{
+		name:   name,
+		url:    strings.TrimRight(base, "/") + "/api/chat",
+		header: h,
+		client: client,
+	}, nil
+}
+
+// Chat sends a non-streamed chat completion.
+func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.ChatResponse, error) {
+	body, err := a.encode(req, false)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.send(ctx, req, body, false)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, provider.AsError(a.name, err)
+	}
+	if len(data) > maxResponseBody {
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: "upstream response exceeds 32 MiB"}
+	}
+	data = bytes.TrimSpace(data)
+	var r chatResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, a.malformed(data, err)
+	}
+	if r.Error != "" {
+		return nil, a.inBand(r.Error, data)
+	}
+	if !r.Done {
+		return nil, a.malformed(data, fmt.Errorf("response is not done"))
+	}
+	return r.response(), nil
+}
+
+// ChatStream starts a streamed chat completion. It returns once the
+// upstream has answered with a success status.
+func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	body, err := a.encode(req, true)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.send(ctx, req, body, true)
+	if err != nil {
+		return nil, err
+	}
+	return newStream(ctx, a, resp.Body), nil
+}
+
+// send posts body upstream with ctx. A non-2xx answer becomes a
+// *provider.Error.
+func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, stream bool) (*http.Response, error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("ollama: %w", err)
+	}
+	hr.Header = a.header.Clone()
+	for k, vs := range req.Headers {
+		if http.CanonicalHeaderKey(k) == "Authorization" {
+			continue // the credential is the provider's, never the caller's
+		}
+		hr.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	if stream {
+		hr.Header.Set("Accept", "application/x-ndjson")
+	} else {
+		hr.Header.Set("Accept", "application/json")
+	}
+	resp, err := a.client.Do(hr)
+	if err != nil {
+		return nil, provider.AsError(a.name, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return nil, a.statusError(resp, time.Now())
+	}
+	return resp, nil
+}
+
+// statusError builds the error of a non-2xx answer, whose body is
+// {"error":"…"}.
+func (a *Adapter) statusError(resp *http.Response, now time.Time) *provider.Error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := &provider.Error{
+		Provider:   a.name,
+		Status:     resp.StatusCode,
+		Type:       provider.ErrorType(resp.StatusCode),
+		Message:    errorMessage(raw),
+		Raw:        string(raw),
+		RetryAfter: retryAfter(resp.Header, now),
+	}
+	if e.Message == "" {
+		e.Message = strings.TrimSpace(fmt.Sprintf("upstream returned status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+	}
+	if resp.StatusCode < 500 && strings.Contains(strings.ToLower(e.Message), "context length") {
+		e.Type = "context_length_exceeded"
+	}
+	return e
+}
+
+// errorMessage returns the message of an {"error":"…"} body (or of an
+// OpenAI-shaped {"error":{"message":…}} one), else the body's text.
+func errorMessage(raw []byte) string {
+	var body struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(raw, &body) == nil && len(body.Error) > 0 {
+		var s string
+		if json.Unmarshal(body.Error, &s) == nil {
+			return s
+		}
+		var o struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body.Error, &o) == nil && o.Message != "" {
+			return o.Message
+		}
+	}
+	return clip(strings.TrimSpace(string(raw)))
+}
+
+// inBand is the error of an {"error":"…"} object in a successful answer.
+func (a *Adapter) inBand(msg string, raw []byte) *provider.Error {
+	return &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(raw))}
+}
+
+// malformed is the error of a body or line that is not what Ollama sends.
+func (a *Adapter) malformed(raw []byte, err error) *provider.Error {
+	msg := "upstream sent a malformed response: " + err.Error()
+	if len(raw) == 0 {
+		msg = "upstream sent an empty response"
+	}
+	return &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(raw)), Err: err}
+}
+
+// retryAfter reads Retry-After in seconds or as an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if !(secs > 0) {
+			return 0
+		}
+		return time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), maxRetryAfter)
+	}
+	return 0
+}
+
+// clip bounds raw text kept in an error.
+func clip(s string) string {
+	const n = 1 << 10
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// newID returns a fresh completion id: Ollama sends none.
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "chatcmpl-" + hex.EncodeToString(b[:])
+}
