@@ -21,6 +21,8 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 	"github.com/switchyard-dev/switchyard/internal/provider/anthropic"
+	"github.com/switchyard-dev/switchyard/internal/provider/bedrock"
+	"github.com/switchyard-dev/switchyard/internal/provider/cohere"
 	"github.com/switchyard-dev/switchyard/internal/provider/gemini"
 	"github.com/switchyard-dev/switchyard/internal/provider/ollama"
 	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
@@ -164,6 +166,8 @@ func newAdapters() (*provider.Registry, error) {
 		catalog.ProtocolAzure:     openaicompat.NewAzure,
 		catalog.ProtocolAnthropic: anthropic.New,
 		catalog.ProtocolGemini:    gemini.New,
+		catalog.ProtocolBedrock:   bedrock.New,
+		catalog.ProtocolCohere:    cohere.New,
 		catalog.ProtocolOllama:    ollama.New,
 	} {
 		if err := adapters.Register(protocol, f); err != nil {

@@ -1,0 +1,206 @@
+// Package cohere is the adapter for Cohere's v2 Chat API
+// (POST {BaseURL}/chat). It translates the OpenAI Chat Completions dialect
+// of package openai into Cohere's request shape (system messages in the
+// message list, OpenAI-shaped tools and tool calls, p/k sampling,
+// REQUIRED/NONE tool_choice) and Cohere's responses and SSE event stream
+// back into OpenAI chat completions and chunks.
+//
+// Streams are read event by event with package sse; a stream that ends
+// before message-end is an error, never a silent truncation.
+package cohere
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider"
+)
+
+const (
+	// DefaultBaseURL is Cohere's public v2 API root.
+	DefaultBaseURL = "https://api.cohere.com/v2"
+
+	// maxResponseBody bounds a non-streamed response body.
+	maxResponseBody = 32 << 20
+)
+
+// Adapter is a provider.Provider for the Cohere v2 Chat API. It is safe for
+// concurrent use.
+type Adapter struct {
+	name   string
+	url    string // the chat endpoint
+	header http.Header
+	client *http.Client
+	now    func() time.Time
+}
+
+var _ provider.Provider = (*Adapter)(nil)
+
+// New returns an Adapter for cfg. An empty cfg.BaseURL falls back to
+// DefaultBaseURL. It is a provider.Factory.
+func New(cfg provider.Config) (provider.Provider, error) {
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("cohere: provider %q: base URL %q is not an absolute http(s) URL", cfg.Slug, base)
+	}
+	name := cfg.Name
+	if name == "" {
+		name = cfg.Slug
+	}
+	if name == "" {
+		name = "Cohere"
+	}
+	h := make(http.Header, len(cfg.Headers)+2)
+	h.Set("Content-Type", "application/json")
+	for k, v := range cfg.Headers {
+		h.Set(k, v)
+	}
+	if key := cfg.APIKey.Reveal(); key != "" {
+		h.Set("Authorization", "Bearer "+key)
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = new(http.Client)
+	}
+	return &Adapter{
+		name:   name,
+		url:    strings.TrimRight(base, "/") + "/chat",
+		header: h,
+		client: client,
+		now:    time.Now,
+	}, nil
+}
+
+// Chat sends a non-streamed chat completion.
+func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.ChatResponse, error) {
+	body, err := a.encode(req, false)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.send(ctx, req, body, false)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return a.decodeResponse(ctx, resp.Body, upstreamModel(req))
+}
+
+// ChatStream starts a streamed chat completion. It returns once the
+// upstream has answered with a success status; the stream reads the body
+// as the caller asks for chunks.
+func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	body, err := a.encode(req, true)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.send(ctx, req, body, true)
+	if err != nil {
+		return nil, err
+	}
+	return newStream(ctx, a.name, resp.Body, upstreamModel(req), a.now().Unix()), nil
+}
+
+// upstreamModel is the model a response reports: Cohere does not echo it.
+func upstreamModel(req *provider.Request) string {
+	if req.UpstreamModel != "" || req.Chat == nil {
+		return req.UpstreamModel
+	}
+	return req.Chat.Model
+}
+
+// encode translates req into the upstream body. A request that cannot be
+// expressed in Cohere's dialect is a non-retryable invalid_request.
+func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, error) {
+	m, err := translate(req, stream)
+	if err == nil {
+		var body []byte
+		if body, err = json.Marshal(m); err == nil {
+			return body, nil
+		}
+	}
+	return nil, &provider.Error{
+		Provider: a.name,
+		Status:   http.StatusBadRequest,
+		Type:     "invalid_request",
+		Message:  err.Error(),
+		Err:      err,
+	}
+}
+
+// send posts body upstream with ctx, so that a client disconnect cancels
+// the upstream request. A non-2xx answer becomes a *provider.Error.
+func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, stream bool) (*http.Response, error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("cohere: %w", err)
+	}
+	hr.Header = a.header.Clone()
+	for k, vs := range req.Headers {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Content-Type":
+			continue // the credential and protocol are the provider's, never the caller's
+		}
+		hr.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	if stream {
+		hr.Header.Set("Accept", "text/event-stream")
+	} else {
+		hr.Header.Set("Accept", "application/json")
+	}
+	resp, err := a.client.Do(hr)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, provider.AsError(a.name, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return nil, statusError(a.name, resp, a.now())
+	}
+	return resp, nil
+}
+
+// decodeResponse reads and converts a non-streamed body. An error body
+// sent with a success status becomes a *provider.Error.
+func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, model string) (*openai.ChatResponse, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, provider.AsError(a.name, err)
+	}
+	if len(data) > maxResponseBody {
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: "upstream response exceeds 32 MiB"}
+	}
+	data = bytes.TrimSpace(data)
+	var probe struct {
+		Message json.RawMessage `json:"message"`
+	}
+	if err := json.Unmarshal(data, &probe); err == nil && len(probe.Message) > 0 && probe.Message[0] == '"' {
+		return nil, inBandError(a.name, data)
+	}
+	var resp response
+	if err := json.Unmarshal(data, &resp); err != nil {
+		msg := "upstream sent a malformed response: " + err.Error()
+		if len(data) == 0 {
+			msg, err = "upstream sent an empty response", errors.New("empty body")
+		}
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(data)), Err: err}
+	}
+	return resp.openai(model, a.now().Unix()), nil
+}
