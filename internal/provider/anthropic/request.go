@@ -103,7 +103,7 @@ func translate(req *provider.Request, stream bool) (*request, error) {
 	if c.User != "" {
 		out.Metadata = &requestMetdata{UserID: c.User}
 	}
-	stop, err := stopSequences(c.Stop)
+	stop, err := openai.ParseStop(c.Stop)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func (r *request) add(m *openai.Message) error {
 			return err
 		}
 		for i, tc := range m.ToolCalls {
-			input, err := toolInput(tc.Function.Arguments)
+			input, err := openai.ToolArguments(tc.Function.Arguments)
 			if err != nil {
 				return fmt.Errorf("tool_calls[%d]: %w", i, err)
 			}
@@ -266,10 +266,9 @@ func textBlock(s string, cache json.RawMessage) block {
 // imageFromURL turns a data: URL into a base64 source and an http(s) URL
 // into a url source.
 func imageFromURL(u string) (*imageSource, error) {
-	if rest, ok := strings.CutPrefix(u, "data:"); ok {
-		meta, data, ok := strings.Cut(rest, ",")
-		mediaType, isB64 := strings.CutSuffix(meta, ";base64")
-		if !ok || !isB64 || mediaType == "" {
+	if strings.HasPrefix(u, "data:") {
+		mediaType, data, ok := openai.ParseDataURL(u)
+		if !ok || mediaType == "" {
 			return nil, fmt.Errorf("image data URL must be data:<media type>;base64,<data>")
 		}
 		return &imageSource{Type: "base64", MediaType: mediaType, Data: data}, nil
@@ -280,69 +279,18 @@ func imageFromURL(u string) (*imageSource, error) {
 	return nil, fmt.Errorf("image URL must be a data: or http(s) URL")
 }
 
-// toolInput parses a tool call's arguments string into the object
-// Anthropic expects; empty arguments are an empty object.
-func toolInput(args string) (json.RawMessage, error) {
-	a := bytes.TrimSpace([]byte(args))
-	if len(a) == 0 {
-		return json.RawMessage(`{}`), nil
-	}
-	if a[0] != '{' || !json.Valid(a) {
-		return nil, fmt.Errorf("function arguments are not a JSON object")
-	}
-	return json.RawMessage(a), nil
-}
-
-// stopSequences reads OpenAI's stop: a string, an array of strings, or null.
-func stopSequences(raw json.RawMessage) ([]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("stop: %w", err)
-		}
-		return []string{s}, nil
-	}
-	var ss []string
-	if err := json.Unmarshal(raw, &ss); err != nil {
-		return nil, fmt.Errorf("stop must be a string or an array of strings")
-	}
-	return ss, nil
-}
-
 // mapToolChoice maps OpenAI's tool_choice: auto, none, required → any, and
 // a named function → tool.
 func mapToolChoice(raw json.RawMessage) (*toolChoice, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+	tc, err := openai.ParseToolChoice(raw)
+	if tc == nil || err != nil {
+		return nil, err
 	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("tool_choice: %w", err)
-		}
-		switch s {
-		case "auto":
-			return &toolChoice{Type: "auto"}, nil
-		case "none":
-			return &toolChoice{Type: "none"}, nil
-		case "required":
-			return &toolChoice{Type: "any"}, nil
-		}
-		return nil, fmt.Errorf("tool_choice: unsupported value %q", s)
+	switch tc.Mode {
+	case openai.ToolChoiceRequired:
+		return &toolChoice{Type: "any"}, nil
+	case openai.ToolChoiceFunction:
+		return &toolChoice{Type: "tool", Name: tc.Name}, nil
 	}
-	var named struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return nil, fmt.Errorf("tool_choice: expected a string or {\"type\":\"function\",\"function\":{\"name\":…}}")
-	}
-	return &toolChoice{Type: "tool", Name: named.Function.Name}, nil
+	return &toolChoice{Type: tc.Mode}, nil
 }

@@ -97,7 +97,7 @@ func (s *stream) next() (*openai.Chunk, error) {
 				Provider: s.name,
 				Type:     "server",
 				Message:  "upstream sent a malformed event: " + err.Error(),
-				Raw:      clip(string(data)),
+				Raw:      provider.ClipMessage(string(data), maxMessage),
 				Err:      err,
 			}
 		}

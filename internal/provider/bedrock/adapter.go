@@ -261,17 +261,10 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, op string, bo
 }
 
 func (a *Adapter) decodeResponse(ctx context.Context, req *provider.Request, r io.Reader) (*openai.ChatResponse, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
+	data, err := provider.ReadResponseBody(ctx, a.name, r, maxResponseBody)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, provider.AsError(a.name, err)
+		return nil, err
 	}
-	if len(data) > maxResponseBody {
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: "upstream response exceeds 32 MiB"}
-	}
-	data = bytes.TrimSpace(data)
 	var m converseResponse
 	if err := json.Unmarshal(data, &m); err != nil || m.Output == nil {
 		msg := "upstream sent a malformed response"
@@ -283,7 +276,7 @@ func (a *Adapter) decodeResponse(ctx context.Context, req *provider.Request, r i
 		if len(data) == 0 {
 			msg, err = "upstream sent an empty response", errors.New("empty body")
 		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(data)), Err: err}
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
 	}
 	return m.response(a.newChatID(), req.UpstreamModel, a.now().Unix()), nil
 }

@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
@@ -73,7 +69,7 @@ func parseBody(body []byte) (typ, msg string) {
 	if msg == "" {
 		msg = string(bytes.TrimSpace(body))
 	}
-	return typ, clip(msg)
+	return typ, provider.ClipMessage(msg, maxMessage)
 }
 
 // classify returns OpenRouter's error_type for exception typ with status.
@@ -95,7 +91,7 @@ func classify(typ, msg string, status int) string {
 
 // statusError builds the error for a non-2xx upstream response.
 func statusError(name string, resp *http.Response, now time.Time) *provider.Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body := provider.ReadErrorBody(resp.Body, maxErrorBody)
 	typ, msg := parseBody(body)
 	if h := errorName(resp.Header.Get("X-Amzn-Errortype")); h != "" {
 		typ = h
@@ -107,7 +103,7 @@ func statusError(name string, resp *http.Response, now time.Time) *provider.Erro
 		Code:       typ,
 		Message:    msg,
 		Raw:        string(body),
-		RetryAfter: retryAfter(resp.Header, now),
+		RetryAfter: provider.RetryAfter(resp.Header, now, maxRetryAfter),
 	}
 	if e.Message == "" {
 		e.Message = strings.TrimSpace(fmt.Sprintf("upstream returned status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
@@ -131,47 +127,10 @@ func exceptionError(name, typ string, payload []byte) *provider.Error {
 		Type:     classify(typ, msg, status),
 		Code:     typ,
 		Message:  msg,
-		Raw:      clipRaw(payload),
+		Raw:      provider.ClipBytes(payload, maxErrorBody),
 	}
 	if e.Message == "" {
 		e.Message = "upstream reported " + typ
 	}
 	return e
-}
-
-func clipRaw(b []byte) string {
-	if len(b) > maxErrorBody {
-		b = b[:maxErrorBody]
-	}
-	return string(b)
-}
-
-// clip bounds a message to maxMessage bytes without splitting a rune.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// retryAfter reads Retry-After in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if math.IsNaN(secs) || secs <= 0 {
-			return 0
-		}
-		return time.Duration(math.Min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
 }

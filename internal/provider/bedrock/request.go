@@ -106,7 +106,7 @@ func translate(req *provider.Request) (*converseRequest, error) {
 		t := min(max(*c.Temperature, 0), 1)
 		ic.Temperature = &t
 	}
-	stop, err := stopSequences(c.Stop)
+	stop, err := openai.ParseStop(c.Stop)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (r *converseRequest) add(m *openai.Message) error {
 		}
 		blocks = append(blocks, text...)
 		for i, tc := range m.ToolCalls {
-			input, err := toolInput(tc.Function.Arguments)
+			input, err := openai.ToolArguments(tc.Function.Arguments)
 			if err != nil {
 				return fmt.Errorf("tool_calls[%d]: %w", i, err)
 			}
@@ -237,13 +237,11 @@ func contentBlocks(c openai.Content, images bool) ([]contentBlock, error) {
 // imageFromURL turns a data: URL into an image block. Bedrock does not
 // fetch URLs, so http(s) URLs are refused.
 func imageFromURL(u string) (*imageBlock, error) {
-	rest, ok := strings.CutPrefix(u, "data:")
-	if !ok {
+	if !strings.HasPrefix(u, "data:") {
 		return nil, fmt.Errorf("image URL must be a base64 data: URL")
 	}
-	meta, data, ok := strings.Cut(rest, ",")
-	mediaType, isB64 := strings.CutSuffix(meta, ";base64")
-	if !ok || !isB64 || mediaType == "" {
+	mediaType, data, ok := openai.ParseDataURL(u)
+	if !ok || mediaType == "" {
 		return nil, fmt.Errorf("image data URL must be data:<media type>;base64,<data>")
 	}
 	var format string
@@ -264,71 +262,22 @@ func imageFromURL(u string) (*imageBlock, error) {
 	return img, nil
 }
 
-// toolInput parses a tool call's arguments string into the object
-// Bedrock expects; empty arguments are an empty object.
-func toolInput(args string) (json.RawMessage, error) {
-	a := bytes.TrimSpace([]byte(args))
-	if len(a) == 0 {
-		return json.RawMessage(`{}`), nil
-	}
-	if a[0] != '{' || !json.Valid(a) {
-		return nil, fmt.Errorf("function arguments are not a JSON object")
-	}
-	return json.RawMessage(a), nil
-}
-
-// stopSequences reads OpenAI's stop: a string, an array of strings, or null.
-func stopSequences(raw json.RawMessage) ([]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("stop: %w", err)
-		}
-		return []string{s}, nil
-	}
-	var ss []string
-	if err := json.Unmarshal(raw, &ss); err != nil {
-		return nil, fmt.Errorf("stop must be a string or an array of strings")
-	}
-	return ss, nil
-}
-
 // mapToolChoice maps OpenAI's tool_choice to Converse's: auto → {auto:{}},
 // required → {any:{}}, a named function → {tool:{name}}. It returns the
 // literal "none" for none (the caller omits toolConfig) and nil for unset.
 func mapToolChoice(raw json.RawMessage) (json.RawMessage, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+	tc, err := openai.ParseToolChoice(raw)
+	if tc == nil || err != nil {
+		return nil, err
 	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("tool_choice: %w", err)
-		}
-		switch s {
-		case "auto":
-			return json.RawMessage(`{"auto":{}}`), nil
-		case "none":
-			return json.RawMessage(`none`), nil
-		case "required":
-			return json.RawMessage(`{"any":{}}`), nil
-		}
-		return nil, fmt.Errorf("tool_choice: unsupported value %q", s)
+	switch tc.Mode {
+	case openai.ToolChoiceAuto:
+		return json.RawMessage(`{"auto":{}}`), nil
+	case openai.ToolChoiceNone:
+		return json.RawMessage(`none`), nil
+	case openai.ToolChoiceRequired:
+		return json.RawMessage(`{"any":{}}`), nil
 	}
-	var named struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return nil, fmt.Errorf("tool_choice: expected a string or {\"type\":\"function\",\"function\":{\"name\":…}}")
-	}
-	b, _ := json.Marshal(map[string]any{"tool": map[string]string{"name": named.Function.Name}})
+	b, _ := json.Marshal(map[string]any{"tool": map[string]string{"name": tc.Name}})
 	return b, nil
 }

@@ -104,7 +104,7 @@ func (s *stream) next() (*openai.Chunk, error) {
 			return nil, exceptionError(s.name, header(&msg, ":exception-type"), msg.Payload)
 		case "error":
 			code, text := header(&msg, ":error-code"), header(&msg, ":error-message")
-			return nil, &provider.Error{Provider: s.name, Status: 500, Type: "server", Code: code, Message: clip(code + ": " + text), Raw: clipRaw(msg.Payload)}
+			return nil, &provider.Error{Provider: s.name, Status: 500, Type: "server", Code: code, Message: provider.ClipMessage(code+": "+text, maxMessage), Raw: provider.ClipBytes(msg.Payload, maxErrorBody)}
 		case "event", "":
 		default:
 			continue
@@ -115,7 +115,7 @@ func (s *stream) next() (*openai.Chunk, error) {
 				Provider: s.name,
 				Type:     "server",
 				Message:  "upstream sent a malformed event: " + err.Error(),
-				Raw:      clip(string(msg.Payload)),
+				Raw:      provider.ClipMessage(string(msg.Payload), maxMessage),
 				Err:      err,
 			}
 		}

@@ -177,17 +177,10 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 // decodeResponse reads and converts a non-streamed body. An error body
 // sent with a success status becomes a *provider.Error.
 func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, model string) (*openai.ChatResponse, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
+	data, err := provider.ReadResponseBody(ctx, a.name, r, maxResponseBody)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, provider.AsError(a.name, err)
+		return nil, err
 	}
-	if len(data) > maxResponseBody {
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: "upstream response exceeds 32 MiB"}
-	}
-	data = bytes.TrimSpace(data)
 	var probe struct {
 		Message json.RawMessage `json:"message"`
 	}
@@ -200,7 +193,7 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, model string)
 		if len(data) == 0 {
 			msg, err = "upstream sent an empty response", errors.New("empty body")
 		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(data)), Err: err}
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
 	}
 	return resp.openai(model, a.now().Unix()), nil
 }

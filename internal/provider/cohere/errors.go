@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
@@ -40,7 +36,7 @@ func parseError(body []byte) string {
 	if msg == "" {
 		msg = string(bytes.TrimSpace(body))
 	}
-	return clip(msg)
+	return provider.ClipMessage(msg, maxMessage)
 }
 
 // classify returns OpenRouter's error_type for an error with status and
@@ -66,7 +62,7 @@ func classify(status int, message string) string {
 // statusError builds the error for a non-2xx upstream response. It reads
 // at most maxErrorBody bytes of the body; the caller closes it.
 func statusError(name string, resp *http.Response, now time.Time) *provider.Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body := provider.ReadErrorBody(resp.Body, maxErrorBody)
 	msg := parseError(body)
 	e := &provider.Error{
 		Provider:   name,
@@ -74,7 +70,7 @@ func statusError(name string, resp *http.Response, now time.Time) *provider.Erro
 		Type:       classify(resp.StatusCode, msg),
 		Message:    msg,
 		Raw:        string(body),
-		RetryAfter: retryAfter(resp.Header, now),
+		RetryAfter: provider.RetryAfter(resp.Header, now, maxRetryAfter),
 	}
 	if e.Message == "" {
 		e.Message = strings.TrimSpace(fmt.Sprintf("upstream returned status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
@@ -90,7 +86,7 @@ func inBandError(name string, body []byte) *provider.Error {
 		Provider: name,
 		Type:     classify(0, msg),
 		Message:  msg,
-		Raw:      clipRaw(body),
+		Raw:      provider.ClipBytes(body, maxErrorBody),
 	}
 	if e.Message == "" {
 		e.Message = "upstream reported an error"
@@ -101,13 +97,13 @@ func inBandError(name string, body []byte) *provider.Error {
 // streamError builds the error for a message-end event that reports an
 // error: finish_reason ERROR (or TIMEOUT) with delta.error.
 func streamError(name, finish, message string, raw []byte) *provider.Error {
-	message = clip(strings.TrimSpace(message))
+	message = provider.ClipMessage(strings.TrimSpace(message), maxMessage)
 	e := &provider.Error{
 		Provider: name,
 		Type:     classify(0, message),
 		Code:     finish,
 		Message:  message,
-		Raw:      clipRaw(raw),
+		Raw:      provider.ClipBytes(raw, maxErrorBody),
 	}
 	if finish == "TIMEOUT" && e.Type == "server" {
 		e.Type = "timeout"
@@ -116,42 +112,4 @@ func streamError(name, finish, message string, raw []byte) *provider.Error {
 		e.Message = "upstream reported an error"
 	}
 	return e
-}
-
-func clipRaw(b []byte) string {
-	if len(b) > maxErrorBody {
-		b = b[:maxErrorBody]
-	}
-	return string(b)
-}
-
-// clip bounds a message to maxMessage bytes without splitting a rune.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// retryAfter reads Retry-After in seconds (floats allowed) or as an HTTP
-// date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if math.IsNaN(secs) || secs <= 0 {
-			return 0
-		}
-		return time.Duration(math.Min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
 }

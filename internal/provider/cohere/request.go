@@ -75,7 +75,7 @@ func translate(req *provider.Request, stream bool) (*request, error) {
 	if n := c.MaxOutputTokens(); n > 0 {
 		out.MaxTokens = openai.Ptr(n)
 	}
-	stop, err := stopSequences(c.Stop)
+	stop, err := openai.ParseStop(c.Stop)
 	if err != nil {
 		return nil, err
 	}
@@ -201,59 +201,23 @@ func userContent(c openai.Content) (json.RawMessage, error) {
 	return json.Marshal(blocks)
 }
 
-// stopSequences reads OpenAI's stop: a string, an array of strings, or null.
-func stopSequences(raw json.RawMessage) ([]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("stop: %w", err)
-		}
-		return []string{s}, nil
-	}
-	var ss []string
-	if err := json.Unmarshal(raw, &ss); err != nil {
-		return nil, fmt.Errorf("stop must be a string or an array of strings")
-	}
-	return ss, nil
-}
-
 // mapToolChoice maps OpenAI's tool_choice: auto → omitted, none → NONE,
 // required → REQUIRED, and a named function → REQUIRED with only that
 // tool (returned as only), since Cohere cannot force a named tool.
 func mapToolChoice(raw json.RawMessage) (choice, only string, err error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", "", nil
+	tc, err := openai.ParseToolChoice(raw)
+	if tc == nil || err != nil {
+		return "", "", err
 	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", "", fmt.Errorf("tool_choice: %w", err)
-		}
-		switch s {
-		case "auto":
-			return "", "", nil
-		case "none":
-			return "NONE", "", nil
-		case "required":
-			return "REQUIRED", "", nil
-		}
-		return "", "", fmt.Errorf("tool_choice: unsupported value %q", s)
+	switch tc.Mode {
+	case openai.ToolChoiceNone:
+		return "NONE", "", nil
+	case openai.ToolChoiceRequired:
+		return "REQUIRED", "", nil
+	case openai.ToolChoiceFunction:
+		return "REQUIRED", tc.Name, nil
 	}
-	var named struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return "", "", fmt.Errorf("tool_choice: expected a string or {\"type\":\"function\",\"function\":{\"name\":…}}")
-	}
-	return "REQUIRED", named.Function.Name, nil
+	return "", "", nil
 }
 
 // mapResponseFormat maps OpenAI's response_format: text, json_object, and

@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
@@ -86,7 +82,7 @@ func parseError(body []byte) errorDetails {
 	if d.message == "" {
 		d.message = string(bytes.TrimSpace(body))
 	}
-	d.message = clip(d.message)
+	d.message = provider.ClipMessage(d.message, maxMessage)
 	return d
 }
 
@@ -114,7 +110,7 @@ func (d *errorDetails) classify(status int) string {
 // statusError builds the error for a non-2xx upstream response. It reads
 // at most maxErrorBody bytes of the body; the caller closes it.
 func statusError(name string, resp *http.Response, now time.Time) *provider.Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body := provider.ReadErrorBody(resp.Body, maxErrorBody)
 	d := parseError(body)
 	e := &provider.Error{
 		Provider:   name,
@@ -123,7 +119,7 @@ func statusError(name string, resp *http.Response, now time.Time) *provider.Erro
 		Code:       d.status,
 		Message:    d.message,
 		Raw:        string(body),
-		RetryAfter: retryAfter(resp.Header, now),
+		RetryAfter: provider.RetryAfter(resp.Header, now, maxRetryAfter),
 	}
 	if e.RetryAfter == 0 {
 		e.RetryAfter = d.retryDelay
@@ -150,49 +146,11 @@ func inBandError(name string, body []byte) *provider.Error {
 		Type:       d.classify(status),
 		Code:       d.status,
 		Message:    d.message,
-		Raw:        clipRaw(body),
+		Raw:        provider.ClipBytes(body, maxErrorBody),
 		RetryAfter: d.retryDelay,
 	}
 	if e.Message == "" {
 		e.Message = "upstream reported an error"
 	}
 	return e
-}
-
-func clipRaw(b []byte) string {
-	if len(b) > maxErrorBody {
-		b = b[:maxErrorBody]
-	}
-	return string(b)
-}
-
-// clip bounds a message to maxMessage bytes without splitting a rune.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// retryAfter reads Retry-After in seconds (floats allowed) or as an HTTP
-// date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if math.IsNaN(secs) || secs <= 0 {
-			return 0
-		}
-		return time.Duration(math.Min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
 }

@@ -136,7 +136,7 @@ func translate(req *provider.Request) (*request, error) {
 				return nil, fmt.Errorf("messages[%d]: %w", i, err)
 			}
 			for j, tc := range m.ToolCalls {
-				args, err := toolArgs(tc.Function.Arguments)
+				args, err := openai.ToolArguments(tc.Function.Arguments)
 				if err != nil {
 					return nil, fmt.Errorf("messages[%d].tool_calls[%d]: %w", i, j, err)
 				}
@@ -249,10 +249,9 @@ func textPart(s string) part { return part{Text: &s} }
 // imagePart turns a data: URL into inlineData and an http(s) URL into
 // fileData.
 func imagePart(u string) (part, error) {
-	if rest, ok := strings.CutPrefix(u, "data:"); ok {
-		meta, data, ok := strings.Cut(rest, ",")
-		mimeType, isB64 := strings.CutSuffix(meta, ";base64")
-		if !ok || !isB64 || mimeType == "" {
+	if strings.HasPrefix(u, "data:") {
+		mimeType, data, ok := openai.ParseDataURL(u)
+		if !ok || mimeType == "" {
 			return part{}, fmt.Errorf("image data URL must be data:<media type>;base64,<data>")
 		}
 		return part{InlineData: &blob{MimeType: mimeType, Data: data}}, nil
@@ -283,19 +282,6 @@ func guessMime(u string) string {
 		return t
 	}
 	return "image/jpeg"
-}
-
-// toolArgs parses a tool call's arguments string into the object Gemini
-// expects; empty arguments are an empty object.
-func toolArgs(args string) (json.RawMessage, error) {
-	a := bytes.TrimSpace([]byte(args))
-	if len(a) == 0 {
-		return json.RawMessage(`{}`), nil
-	}
-	if a[0] != '{' || !json.Valid(a) {
-		return nil, fmt.Errorf("function arguments are not a JSON object")
-	}
-	return json.RawMessage(a), nil
 }
 
 // toolResponse wraps a tool result: a JSON object is sent as is, anything
@@ -397,7 +383,7 @@ func genConfig(c *openai.ChatRequest) (*generationConfig, error) {
 	if n := c.MaxOutputTokens(); n > 0 {
 		g.MaxOutputTokens = openai.Ptr(n)
 	}
-	stop, err := stopSequences(c.Stop)
+	stop, err := openai.ParseStop(c.Stop)
 	if err != nil {
 		return nil, err
 	}
@@ -443,56 +429,20 @@ func (g *generationConfig) responseFormat(raw json.RawMessage) error {
 	return nil
 }
 
-// stopSequences reads OpenAI's stop: a string, an array of strings, or null.
-func stopSequences(raw json.RawMessage) ([]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("stop: %w", err)
-		}
-		return []string{s}, nil
-	}
-	var ss []string
-	if err := json.Unmarshal(raw, &ss); err != nil {
-		return nil, fmt.Errorf("stop must be a string or an array of strings")
-	}
-	return ss, nil
-}
-
 // mapToolChoice maps OpenAI's tool_choice: auto → AUTO, none → NONE,
 // required → ANY, and a named function → ANY restricted to it.
 func mapToolChoice(raw json.RawMessage) (*toolConfig, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+	tc, err := openai.ParseToolChoice(raw)
+	if tc == nil || err != nil {
+		return nil, err
 	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("tool_choice: %w", err)
-		}
-		switch s {
-		case "auto":
-			return &toolConfig{functionCallingConfig{Mode: "AUTO"}}, nil
-		case "none":
-			return &toolConfig{functionCallingConfig{Mode: "NONE"}}, nil
-		case "required":
-			return &toolConfig{functionCallingConfig{Mode: "ANY"}}, nil
-		}
-		return nil, fmt.Errorf("tool_choice: unsupported value %q", s)
+	switch tc.Mode {
+	case openai.ToolChoiceAuto:
+		return &toolConfig{functionCallingConfig{Mode: "AUTO"}}, nil
+	case openai.ToolChoiceNone:
+		return &toolConfig{functionCallingConfig{Mode: "NONE"}}, nil
+	case openai.ToolChoiceRequired:
+		return &toolConfig{functionCallingConfig{Mode: "ANY"}}, nil
 	}
-	var named struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return nil, fmt.Errorf("tool_choice: expected a string or {\"type\":\"function\",\"function\":{\"name\":…}}")
-	}
-	return &toolConfig{functionCallingConfig{Mode: "ANY", AllowedFunctionNames: []string{named.Function.Name}}}, nil
+	return &toolConfig{functionCallingConfig{Mode: "ANY", AllowedFunctionNames: []string{tc.Name}}}, nil
 }

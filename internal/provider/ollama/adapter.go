@@ -13,10 +13,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -94,17 +92,10 @@ func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.Chat
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	data, err := provider.ReadResponseBody(ctx, a.name, resp.Body, maxResponseBody)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, provider.AsError(a.name, err)
+		return nil, err
 	}
-	if len(data) > maxResponseBody {
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: "upstream response exceeds 32 MiB"}
-	}
-	data = bytes.TrimSpace(data)
 	var r chatResponse
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, a.malformed(data, err)
@@ -165,14 +156,14 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 // statusError builds the error of a non-2xx answer, whose body is
 // {"error":"…"}.
 func (a *Adapter) statusError(resp *http.Response, now time.Time) *provider.Error {
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	raw := provider.ReadErrorBody(resp.Body, maxErrorBody)
 	e := &provider.Error{
 		Provider:   a.name,
 		Status:     resp.StatusCode,
 		Type:       provider.ErrorType(resp.StatusCode),
 		Message:    errorMessage(raw),
 		Raw:        string(raw),
-		RetryAfter: retryAfter(resp.Header, now),
+		RetryAfter: provider.RetryAfter(resp.Header, now, maxRetryAfter),
 	}
 	if e.Message == "" {
 		e.Message = strings.TrimSpace(fmt.Sprintf("upstream returned status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
@@ -216,24 +207,6 @@ func (a *Adapter) malformed(raw []byte, err error) *provider.Error {
 		msg = "upstream sent an empty response"
 	}
 	return &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(raw)), Err: err}
-}
-
-// retryAfter reads Retry-After in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(secs > 0) {
-			return 0
-		}
-		return time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
 }
 
 // clip bounds raw text kept in an error.

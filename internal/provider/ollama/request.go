@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
@@ -101,7 +100,7 @@ func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, error) {
 	if n := c.MaxOutputTokens(); n > 0 {
 		o.NumPredict = &n
 	}
-	if o.Stop, err = stops(c.Stop); err != nil {
+	if o.Stop, err = openai.ParseStop(c.Stop); err != nil {
 		return nil, a.invalid("stop must be a string or an array of strings")
 	}
 	if !o.empty() {
@@ -148,7 +147,7 @@ func (a *Adapter) messages(in []openai.Message) ([]message, error) {
 				if p.ImageURL == nil {
 					return nil, a.invalid("image_url part without an image_url")
 				}
-				img, ok := base64Image(p.ImageURL.URL)
+				_, img, ok := openai.ParseDataURL(p.ImageURL.URL)
 				if !ok {
 					return nil, a.invalid("Ollama accepts images only as base64 data: URLs")
 				}
@@ -159,10 +158,8 @@ func (a *Adapter) messages(in []openai.Message) ([]message, error) {
 		}
 		om.Content = m.Content.PlainText()
 		for _, tc := range m.ToolCalls {
-			args := json.RawMessage(strings.TrimSpace(tc.Function.Arguments))
-			if len(args) == 0 {
-				args = json.RawMessage("{}")
-			} else if !json.Valid(args) || args[0] != '{' {
+			args, err := openai.ToolArguments(tc.Function.Arguments)
+			if err != nil {
 				return nil, a.invalid("arguments of tool call %q are not a JSON object", tc.ID)
 			}
 			if tc.ID != "" {
@@ -173,39 +170,6 @@ func (a *Adapter) messages(in []openai.Message) ([]message, error) {
 		out = append(out, om)
 	}
 	return out, nil
-}
-
-// base64Image returns the base64 payload of a data: URL.
-func base64Image(u string) (string, bool) {
-	rest, ok := strings.CutPrefix(u, "data:")
-	if !ok {
-		return "", false
-	}
-	meta, data, ok := strings.Cut(rest, ",")
-	if !ok || !strings.HasSuffix(meta, ";base64") {
-		return "", false
-	}
-	return data, true
-}
-
-// stops reads OpenAI's stop, a string or an array of strings.
-func stops(raw json.RawMessage) ([]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		return []string{s}, nil
-	}
-	var ss []string
-	if err := json.Unmarshal(raw, &ss); err != nil {
-		return nil, err
-	}
-	return ss, nil
 }
 
 // format translates response_format: json_object → "json", json_schema →

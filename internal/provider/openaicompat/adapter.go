@@ -193,24 +193,17 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 // lines (DeepSeek's keep-alives) are skipped; an error in the body becomes
 // a *provider.Error.
 func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, ids toolIDs) (*openai.ChatResponse, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
+	data, err := provider.ReadResponseBody(ctx, a.name, r, maxResponseBody)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, provider.AsError(a.name, err)
+		return nil, err
 	}
-	if len(data) > maxResponseBody {
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: "upstream response exceeds 32 MiB"}
-	}
-	data = bytes.TrimSpace(data)
 	var c completion
 	if err := json.Unmarshal(data, &c); err != nil {
 		msg := "upstream sent a malformed response: " + err.Error()
 		if len(data) == 0 {
 			msg, err = "upstream sent an empty response", errors.New("empty body")
 		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(data)), Err: err}
+		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
 	}
 	if c.failed() {
 		return nil, inBandError(a.name, data)

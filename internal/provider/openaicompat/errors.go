@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
@@ -27,7 +24,7 @@ const (
 // statusError builds the error for a non-2xx upstream response. It reads
 // at most maxErrorBody bytes of the body; the caller closes it.
 func statusError(name string, resp *http.Response, now time.Time) *provider.Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body := provider.ReadErrorBody(resp.Body, maxErrorBody)
 	d := parseError(body)
 	e := &provider.Error{
 		Provider:   name,
@@ -145,7 +142,7 @@ func parseError(body []byte) errorDetails {
 		d.read(&s, 0)
 	}
 	if d.message == "" {
-		d.message = clip(string(bytes.TrimSpace(body)))
+		d.message = provider.ClipMessage(string(bytes.TrimSpace(body)), maxMessage)
 	}
 	return d
 }
@@ -189,7 +186,7 @@ func (d *errorDetails) read(s *errorShape, depth int) {
 			d.errorType = m.ErrorType
 		}
 	}
-	d.message = clip(strings.TrimSpace(d.message))
+	d.message = provider.ClipMessage(strings.TrimSpace(d.message), maxMessage)
 }
 
 // detail renders FastAPI's detail: a string, or validation errors
@@ -246,43 +243,14 @@ func str(raw json.RawMessage) string {
 	return ""
 }
 
-// clip bounds a message to maxMessage bytes without splitting a rune.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
 // retryAfter reads the upstream's back-off hint: retry-after-ms
 // (milliseconds, as OpenAI sends), else Retry-After in seconds (floats
 // allowed) or as an HTTP date.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := h.Get("Retry-After-Ms"); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil {
-			return seconds(ms / 1000)
+			return provider.RetrySeconds(ms/1000, maxRetryAfter)
 		}
 	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		return seconds(secs)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
-}
-
-func seconds(s float64) time.Duration {
-	if math.IsNaN(s) || s <= 0 {
-		return 0
-	}
-	return time.Duration(math.Min(s, maxRetryAfter.Seconds()) * float64(time.Second))
+	return provider.RetryAfter(h, now, maxRetryAfter)
 }

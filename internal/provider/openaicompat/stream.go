@@ -84,7 +84,7 @@ func (s *stream) next() (*openai.Chunk, error) {
 				Provider: s.name,
 				Type:     "server",
 				Message:  "upstream sent a malformed chunk: " + err.Error(),
-				Raw:      clip(string(data)),
+				Raw:      provider.ClipMessage(string(data), maxMessage),
 				Err:      err,
 			}
 		}

@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Helpers shared by adapters to turn an upstream's error answer into an
+// *Error. Limits are parameters: each adapter keeps its own.
+
+// ReadErrorBody reads at most limit bytes of an error response's body.
+// Read errors are ignored: what was read is returned. The caller closes
+// the body.
+func ReadErrorBody(r io.Reader, limit int64) []byte {
+	body, _ := io.ReadAll(io.LimitReader(r, limit))
+	return body
+}
+
+// ClipBytes returns at most the first limit bytes of b as a string (for
+// Error.Raw). It may split a rune.
+func ClipBytes(b []byte, limit int) string {
+	if len(b) > limit {
+		b = b[:limit]
+	}
+	return string(b)
+}
+
+// ClipMessage bounds s to limit bytes without splitting a rune, marking a
+// cut with "…".
+func ClipMessage(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// RetryAfter reads the Retry-After header in seconds (floats allowed) or
+// as an HTTP date relative to now, clamped to [0, limit]. It returns 0
+// when the header is absent or unreadable.
+func RetryAfter(h http.Header, now time.Time, limit time.Duration) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		return RetrySeconds(secs, limit)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), limit)
+	}
+	return 0
+}
+
+// RetrySeconds converts a back-off hint in seconds to a duration capped at
+// limit; NaN and non-positive hints give 0.
+func RetrySeconds(secs float64, limit time.Duration) time.Duration {
+	if math.IsNaN(secs) || secs <= 0 {
+		return 0
+	}
+	return time.Duration(math.Min(secs, limit.Seconds()) * float64(time.Second))
+}
+
+// ReadResponseBody reads a non-streamed response body of at most limit
+// bytes (a whole number of MiB) and trims surrounding white space. A read
+// error becomes an *Error for provider name (ctx's error when ctx is
+// done); a longer body is a server error.
+func ReadResponseBody(ctx context.Context, name string, r io.Reader, limit int) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, AsError(name, err)
+	}
+	if len(data) > limit {
+		return nil, &Error{Provider: name, Type: "server", Message: fmt.Sprintf("upstream response exceeds %d MiB", limit>>20)}
+	}
+	return bytes.TrimSpace(data), nil
+}

@@ -1,0 +1,141 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestReadErrorBody(t *testing.T) {
+	if got := string(ReadErrorBody(strings.NewReader("0123456789"), 4)); got != "0123" {
+		t.Errorf("bounded read = %q, want 0123", got)
+	}
+	if got := string(ReadErrorBody(strings.NewReader("abc"), 64)); got != "abc" {
+		t.Errorf("short read = %q, want abc", got)
+	}
+}
+
+func TestClipBytes(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"", 4, ""},
+		{"abcd", 4, "abcd"},
+		{"abcdef", 4, "abcd"},
+		{"é", 1, "\xc3"}, // raw bytes: a rune may be split
+	} {
+		if got := ClipBytes([]byte(tc.in), tc.limit); got != tc.want {
+			t.Errorf("ClipBytes(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
+		}
+	}
+}
+
+func TestClipMessage(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijk", 5, "abcde…"},
+		{"aé", 2, "a…"},   // é is 2 bytes: cut before it
+		{"aéb", 3, "aé…"}, // cut right after it
+		{"日本語", 4, "日…"},
+		{"日本語", 2, "…"},
+	} {
+		got := ClipMessage(tc.in, tc.limit)
+		if got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("ClipMessage(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const limit = 24 * time.Hour
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+	}{
+		{"", 0},
+		{"30", 30 * time.Second},
+		{"0.5", 500 * time.Millisecond},
+		{"0", 0},
+		{"-3", 0},
+		{"NaN", 0},
+		{"Inf", limit},
+		{"1e9", limit},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{now.Add(48 * time.Hour).Format(http.TimeFormat), limit},
+		{"soon", 0},
+	} {
+		h := http.Header{}
+		if tc.value != "" {
+			h.Set("Retry-After", tc.value)
+		}
+		if got := RetryAfter(h, now, limit); got != tc.want {
+			t.Errorf("RetryAfter(%q) = %v, want %v", tc.value, got, tc.want)
+		}
+	}
+	h := http.Header{}
+	h.Set("Retry-After", "120")
+	if got := RetryAfter(h, now, time.Minute); got != time.Minute {
+		t.Errorf("RetryAfter clamps to its limit: got %v, want 1m", got)
+	}
+}
+
+func TestRetrySeconds(t *testing.T) {
+	for _, tc := range []struct {
+		secs float64
+		want time.Duration
+	}{
+		{1.5, 1500 * time.Millisecond},
+		{0, 0},
+		{-1, 0},
+		{1e12, time.Hour},
+	} {
+		if got := RetrySeconds(tc.secs, time.Hour); got != tc.want {
+			t.Errorf("RetrySeconds(%v) = %v, want %v", tc.secs, got, tc.want)
+		}
+	}
+}
+
+type failReader struct{ err error }
+
+func (r failReader) Read([]byte) (int, error) { return 0, r.err }
+
+func TestReadResponseBody(t *testing.T) {
+	ctx := context.Background()
+	const limit = 1 << 20
+	data, err := ReadResponseBody(ctx, "p", strings.NewReader("\n  {\"a\":1}\n"), limit)
+	if err != nil || string(data) != `{"a":1}` {
+		t.Errorf("trimmed body = %q, %v", data, err)
+	}
+	if data, err := ReadResponseBody(ctx, "p", strings.NewReader(strings.Repeat("x", limit)), limit); err != nil || len(data) != limit {
+		t.Errorf("body of exactly limit bytes: len %d, %v", len(data), err)
+	}
+	_, err = ReadResponseBody(ctx, "p", strings.NewReader(strings.Repeat("x", limit+1)), limit)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Provider != "p" || pe.Type != "server" || pe.Message != "upstream response exceeds 1 MiB" {
+		t.Errorf("oversized body: %#v", err)
+	}
+	_, err = ReadResponseBody(ctx, "p", failReader{io.ErrUnexpectedEOF}, limit)
+	if !errors.As(err, &pe) || pe.Message != "upstream closed the connection unexpectedly" {
+		t.Errorf("read error: %#v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = ReadResponseBody(cctx, "p", failReader{errors.New("conn reset")}, limit)
+	if !errors.As(err, &pe) || !errors.Is(err, context.Canceled) {
+		t.Errorf("read error after cancel: %#v", err)
+	}
+}
