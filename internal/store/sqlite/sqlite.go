@@ -23,7 +23,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	driver "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/migrate"
@@ -68,7 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	// Migrate before the read pool exists, so the file is created and in
 	// WAL mode by the time a reader opens it.
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateWhenFree(ctx); err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -123,6 +124,32 @@ func dsn(path string, writer bool) string {
 // only within one connection and so cannot have a separate read pool.
 func inMemory(path string) bool {
 	return path == ":memory:" || strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory")
+}
+
+// migrateWhenFree runs migrate, retrying while another process holds the
+// database. SQLite does not always call its busy handler while a new file
+// is being switched to WAL mode (the journal-mode change needs an exclusive
+// lock), so processes starting together can see SQLITE_BUSY despite
+// busy_timeout; waiting and retrying within the same bound is correct.
+func (s *Store) migrateWhenFree(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := s.migrate(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY (or one of its extended codes).
+func isBusy(err error) bool {
+	var se *driver.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // migrate applies the pending migrations in one write transaction.
