@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -87,4 +88,36 @@ func ReadResponseBody(ctx context.Context, name string, r io.Reader, limit int) 
 		return nil, &Error{Provider: name, Type: "server", Message: fmt.Sprintf("upstream response exceeds %d MiB", limit>>20)}
 	}
 	return bytes.TrimSpace(data), nil
+}
+
+// ParseBaseURL returns base, or def when base is empty, checked to be an
+// absolute http(s) URL: the first step of every adapter's factory.
+func ParseBaseURL(slug, base, def string) (*url.URL, error) {
+	if base == "" {
+		base = def
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("provider %q: base URL %q is not an absolute http(s) URL", slug, base)
+	}
+	return u, nil
+}
+
+// Do sends an upstream request built with its caller's context. A
+// transport failure becomes a *Error (carrying the context's error when the
+// context ended, so a client disconnect reads as one); a non-2xx answer is
+// closed and converted by statusError, which reads its body.
+func Do(client *http.Client, hr *http.Request, name string, statusError func(*http.Response) error) (*http.Response, error) {
+	resp, err := client.Do(hr)
+	if err != nil {
+		if ctxErr := hr.Context().Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		return nil, AsError(name, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return nil, statusError(resp)
+	}
+	return resp, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,46 @@ func TestReadResponseBody(t *testing.T) {
 	_, err = ReadResponseBody(cctx, "p", failReader{errors.New("conn reset")}, limit)
 	if !errors.As(err, &pe) || !errors.Is(err, context.Canceled) {
 		t.Errorf("read error after cancel: %#v", err)
+	}
+}
+
+func TestParseBaseURL(t *testing.T) {
+	if u, err := ParseBaseURL("x", "", "https://api.example/v1"); err != nil || u.String() != "https://api.example/v1" {
+		t.Errorf("default: %v %v", u, err)
+	}
+	if u, err := ParseBaseURL("x", "http://127.0.0.1:9/v1", "https://api.example/v1"); err != nil || u.Host != "127.0.0.1:9" {
+		t.Errorf("given: %v %v", u, err)
+	}
+	for _, bad := range []string{"api.example/v1", "ftp://h/", "http://", "::"} {
+		if _, err := ParseBaseURL("x", bad, ""); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			w.WriteHeader(http.StatusTeapot)
+		}
+	}))
+	defer srv.Close()
+	statusErr := func(resp *http.Response) error { return &Error{Provider: "P", Status: resp.StatusCode} }
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/ok", nil)
+	resp, err := Do(srv.Client(), req, "P", statusErr)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("ok: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/bad", nil)
+	var pe *Error
+	if _, err := Do(srv.Client(), req, "P", statusErr); !errors.As(err, &pe) || pe.Status != http.StatusTeapot {
+		t.Fatalf("status: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ok", nil)
+	if _, err := Do(srv.Client(), req, "P", statusErr); !errors.Is(err, context.Canceled) || !errors.As(err, &pe) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -53,13 +52,9 @@ var _ provider.Provider = (*Adapter)(nil)
 // New returns an Adapter for cfg. An empty cfg.BaseURL falls back to
 // DefaultBaseURL. It is a provider.Factory.
 func New(cfg provider.Config) (provider.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("anthropic: provider %q: base URL %q is not an absolute http(s) URL", cfg.Slug, base)
+	u, err := provider.ParseBaseURL(cfg.Slug, cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("anthropic: %w", err)
 	}
 	name := cfg.Name
 	if name == "" {
@@ -83,7 +78,7 @@ func New(cfg provider.Config) (provider.Provider, error) {
 	}
 	return &Adapter{
 		name:   name,
-		url:    strings.TrimRight(base, "/") + "/messages",
+		url:    strings.TrimRight(u.String(), "/") + "/messages",
 		header: h,
 		client: client,
 		now:    time.Now,
@@ -158,18 +153,9 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 	} else {
 		hr.Header.Set("Accept", "application/json")
 	}
-	resp, err := a.client.Do(hr)
-	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, provider.AsError(a.name, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer resp.Body.Close()
-		return nil, statusError(a.name, resp, a.now())
-	}
-	return resp, nil
+	return provider.Do(a.client, hr, a.name, func(resp *http.Response) error {
+		return statusError(a.name, resp, a.now())
+	})
 }
 
 // decodeResponse reads and converts a non-streamed body. An error body

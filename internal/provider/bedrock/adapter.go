@@ -246,18 +246,9 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, op string, bo
 	if err != nil {
 		return nil, err
 	}
-	resp, err := a.client.Do(hr)
-	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, provider.AsError(a.name, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer resp.Body.Close()
-		return nil, statusError(a.name, resp, a.now())
-	}
-	return resp, nil
+	return provider.Do(a.client, hr, a.name, func(resp *http.Response) error {
+		return statusError(a.name, resp, a.now())
+	})
 }
 
 func (a *Adapter) decodeResponse(ctx context.Context, req *provider.Request, r io.Reader) (*openai.ChatResponse, error) {

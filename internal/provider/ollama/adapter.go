@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -49,13 +48,9 @@ var _ provider.Provider = (*Adapter)(nil)
 // DefaultBaseURL; a key, if any, is sent as a bearer token (ollama.com).
 // It is a provider.Factory.
 func New(cfg provider.Config) (provider.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("ollama: provider %q: base URL %q is not an absolute http(s) URL", cfg.Slug, base)
+	u, err := provider.ParseBaseURL(cfg.Slug, cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("ollama: %w", err)
 	}
 	name := cfg.Name
 	if name == "" {
@@ -75,7 +70,7 @@ func New(cfg provider.Config) (provider.Provider, error) {
 	}
 	return &Adapter{
 		name:   name,
-		url:    strings.TrimRight(base, "/") + "/api/chat",
+		url:    strings.TrimRight(u.String(), "/") + "/api/chat",
 		header: h,
 		client: client,
 	}, nil
@@ -142,15 +137,9 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 	} else {
 		hr.Header.Set("Accept", "application/json")
 	}
-	resp, err := a.client.Do(hr)
-	if err != nil {
-		return nil, provider.AsError(a.name, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer resp.Body.Close()
-		return nil, a.statusError(resp, time.Now())
-	}
-	return resp, nil
+	return provider.Do(a.client, hr, a.name, func(resp *http.Response) error {
+		return a.statusError(resp, time.Now())
+	})
 }
 
 // statusError builds the error of a non-2xx answer, whose body is
