@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
 // Provider is a configured upstream (one per catalog provider with
@@ -73,6 +74,9 @@ type Config struct {
 	// HTTPClient carries transport settings and timeouts; never nil.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Media loads images and files for upstreams that need them inline;
+	// nil means media.Default (public addresses only).
+	Media *media.Fetcher
 }
 
 // Secret is a credential that redacts itself in logs and fmt output.
