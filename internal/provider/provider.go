@@ -74,6 +74,10 @@ type Config struct {
 	// HTTPClient carries transport settings and timeouts; never nil.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Auth, when set, authenticates every upstream request instead of
+	// the adapter's own use of APIKey (tests inject static tokens here;
+	// Vertex uses an OAuth token source).
+	Auth Authorizer
 	// Media loads images and files for upstreams that need them inline;
 	// nil means media.Default (public addresses only).
 	Media *media.Fetcher
