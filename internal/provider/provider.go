@@ -65,6 +65,11 @@ type Config struct {
 	Slug     string
 	Name     string
 	Protocol string
+	// Platform is the cloud hosting the protocol when it is not the
+	// protocol's own API: "vertex" (Google Vertex AI) or "bedrock" (AWS
+	// Bedrock InvokeModel), for Anthropic's Messages API on those hosts.
+	// Empty means: inferred from BaseURL's host.
+	Platform string
 	BaseURL  string
 	// APIKey is the upstream credential; it is a Secret so logging a
 	// Config never leaks it.

@@ -59,10 +59,17 @@ func (u *usage) openai() *openai.Usage {
 	if t != nil {
 		out.PromptTokens, out.CompletionTokens = int(t.InputTokens), int(t.OutputTokens)
 	}
-	out.TotalTokens = out.PromptTokens + out.CompletionTokens
 	if u.CachedTokens != nil {
-		out.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: int(*u.CachedTokens)}
+		// tokens.input_tokens already counts the cached prompt tokens
+		// (protocols.md §10.5), as OpenAI's prompt_tokens does: they are
+		// reported as a detail, never added. A prompt count below the
+		// cached one (billed_units only) is raised so that the cached
+		// tokens are never dropped.
+		cached := int(*u.CachedTokens)
+		out.PromptTokens = max(out.PromptTokens, cached)
+		out.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: cached}
 	}
+	out.TotalTokens = out.PromptTokens + out.CompletionTokens
 	return out
 }
 
@@ -81,8 +88,9 @@ func finishReason(native string) string {
 }
 
 // openai converts a non-streamed response. Cohere does not echo the model,
-// so the caller passes the one it asked for.
-func (r *response) openai(model string, created int64) *openai.ChatResponse {
+// so the caller passes the one it asked for; exclude drops the reasoning
+// (thinking blocks and the tool plan).
+func (r *response) openai(model string, created int64, exclude bool) *openai.ChatResponse {
 	msg := openai.ResponseMessage{Role: "assistant"}
 	if m := r.Message; m != nil {
 		var text, reasoning strings.Builder
@@ -100,7 +108,7 @@ func (r *response) openai(model string, created int64) *openai.ChatResponse {
 		if hasText {
 			msg.Content = openai.Ptr(text.String())
 		}
-		if reasoning.Len() > 0 {
+		if reasoning.Len() > 0 && !exclude {
 			msg.Reasoning = openai.Ptr(reasoning.String())
 		}
 		for _, tc := range m.ToolCalls {
@@ -116,7 +124,11 @@ func (r *response) openai(model string, created int64) *openai.ChatResponse {
 	}
 	choice := openai.Choice{Index: 0, Message: msg}
 	if r.FinishReason != "" {
-		choice.FinishReason = openai.Ptr(finishReason(r.FinishReason))
+		finish := finishReason(r.FinishReason)
+		if len(msg.ToolCalls) > 0 && finish == openai.FinishStop {
+			finish = openai.FinishToolCalls
+		}
+		choice.FinishReason = openai.Ptr(finish)
 		choice.NativeFinishReason = openai.Ptr(r.FinishReason)
 	}
 	return &openai.ChatResponse{

@@ -2,20 +2,14 @@ package cohere
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"sync"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
-	"github.com/switchyard-dev/switchyard/internal/sse"
 )
 
-// errTruncated is the message of a stream the upstream ended before
-// message-end.
-const errTruncated = "upstream closed the stream before message-end"
+// finalEvent names the terminal stream event in truncation errors.
+const finalEvent = "message-end"
 
 // event is one streamed event of any type.
 type event struct {
@@ -39,179 +33,138 @@ type event struct {
 	} `json:"delta"`
 }
 
-// stream reads an upstream SSE body and yields OpenAI chunks. It is not
-// safe for concurrent use, except that Close may be called at any time to
-// abort a blocked Next.
-type stream struct {
-	ctx  context.Context
-	name string
-	body io.ReadCloser
-	r    *sse.Reader
-
+// decoder is the provider.Decoder of Cohere's SSE stream (protocols.md
+// §5.3): message-end is the terminal event and carries the finish reason,
+// the usage or an in-band error; a trailing data: [DONE] is optional and
+// ignored.
+type decoder struct {
+	name      string
 	id, model string
 	created   int64
+	// exclude drops reasoning (thinking and tool plans) from the chunks.
+	exclude bool
 	// tools maps a tool call event's index to its OpenAI tool call index.
 	tools map[int]int
-	err   error // sticky: the stream's result once it ended
-
-	closeOnce sync.Once
-	closeErr  error
 }
 
-var _ provider.Stream = (*stream)(nil)
+var _ provider.Decoder = (*decoder)(nil)
 
-func newStream(ctx context.Context, name string, body io.ReadCloser, model string, created int64) *stream {
-	return &stream{ctx: ctx, name: name, body: body, r: sse.NewReader(body), model: model, created: created, tools: make(map[int]int)}
+func newDecoder(name, model string, created int64, exclude bool) *decoder {
+	return &decoder{name: name, model: model, created: created, exclude: exclude, tools: make(map[int]int)}
 }
 
-// Next returns the next chunk, io.EOF after message-end, or a
-// *provider.Error. Events that carry nothing for the client are skipped.
-func (s *stream) Next() (*openai.Chunk, error) {
-	if s.err != nil {
-		return nil, s.err
+// Decode converts one SSE event; events that carry nothing for the client
+// yield no chunk.
+func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chunk, bool, error) {
+	data := bytes.TrimSpace(ev.Data)
+	if len(data) == 0 || string(data) == "[DONE]" {
+		// [DONE] after message-end is never read; before it, the body's
+		// end decides (a truncation).
+		return out, false, nil
 	}
-	c, err := s.next()
-	if err != nil {
-		s.err = err
+	var e event
+	if err := json.Unmarshal(data, &e); err != nil {
+		return out, false, &provider.Error{
+			Provider: d.name,
+			Type:     "server",
+			Message:  "upstream sent a malformed event: " + err.Error(),
+			Raw:      provider.ClipMessage(string(data), maxMessage),
+			Err:      err,
+		}
 	}
-	return c, err
+	if e.Type == "" {
+		e.Type = ev.Type
+	}
+	return d.handle(&e, data, out)
 }
 
-func (s *stream) next() (*openai.Chunk, error) {
-	if err := s.ctx.Err(); err != nil {
-		return nil, provider.AsError(s.name, err)
-	}
-	for {
-		ev, err := s.r.Next()
-		if err != nil {
-			return nil, s.readError(err)
-		}
-		data := bytes.TrimSpace(ev.Data)
-		if len(data) == 0 {
-			continue
-		}
-		if string(data) == "[DONE]" {
-			// The optional terminator ends the stream; before message-end
-			// it is a truncation.
-			return nil, &provider.Error{Provider: s.name, Type: "provider_unavailable", Message: errTruncated}
-		}
-		var e event
-		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, &provider.Error{
-				Provider: s.name,
-				Type:     "server",
-				Message:  "upstream sent a malformed event: " + err.Error(),
-				Raw:      provider.ClipMessage(string(data), maxMessage),
-				Err:      err,
-			}
-		}
-		if e.Type == "" {
-			e.Type = ev.Name
-		}
-		c, err := s.handle(&e, data)
-		if err != nil || c != nil {
-			return c, err
-		}
-	}
+// End reports a body that ended before message-end.
+func (d *decoder) End(out []*openai.Chunk) ([]*openai.Chunk, error) {
+	return out, provider.Truncated(d.name, finalEvent)
 }
 
-// handle converts one event: a chunk, nothing (nil, nil), or an error.
-// After message-end the next call returns io.EOF.
-func (s *stream) handle(e *event, data []byte) (*openai.Chunk, error) {
-	d := e.Delta
+// handle converts one decoded event.
+func (d *decoder) handle(e *event, data []byte, out []*openai.Chunk) ([]*openai.Chunk, bool, error) {
+	delta := e.Delta
+	msg := func() bool { return delta != nil && delta.Message != nil }
 	switch e.Type {
 	case "message-start":
 		if e.ID != "" {
-			s.id = e.ID
+			d.id = e.ID
 		}
-		return s.chunk(openai.Delta{Role: "assistant", Content: openai.Ptr("")}), nil
+		return append(out, d.chunk(openai.Delta{Role: "assistant", Content: openai.Ptr("")})), false, nil
 	case "content-start", "content-delta":
-		if d == nil || d.Message == nil || d.Message.Content == nil {
-			return nil, nil
+		if !msg() || delta.Message.Content == nil {
+			break
 		}
-		c := d.Message.Content
-		if c.Thinking != "" {
-			return s.chunk(openai.Delta{Reasoning: openai.Ptr(c.Thinking)}), nil
+		c := delta.Message.Content
+		if c.Thinking != "" && !d.exclude {
+			out = append(out, d.chunk(openai.Delta{Reasoning: openai.Ptr(c.Thinking)}))
 		}
 		if c.Text != "" {
-			return s.chunk(openai.Delta{Content: openai.Ptr(c.Text)}), nil
+			out = append(out, d.chunk(openai.Delta{Content: openai.Ptr(c.Text)}))
 		}
 	case "tool-plan-delta":
-		if d != nil && d.Message != nil && d.Message.ToolPlan != "" {
-			return s.chunk(openai.Delta{Reasoning: openai.Ptr(d.Message.ToolPlan)}), nil
+		if msg() && delta.Message.ToolPlan != "" && !d.exclude {
+			out = append(out, d.chunk(openai.Delta{Reasoning: openai.Ptr(delta.Message.ToolPlan)}))
 		}
 	case "tool-call-start":
-		if d == nil || d.Message == nil || d.Message.ToolCalls == nil {
-			return nil, nil
+		if !msg() || delta.Message.ToolCalls == nil {
+			break
 		}
-		tc := d.Message.ToolCalls
-		n := len(s.tools)
-		s.tools[e.Index] = n
-		return s.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
+		tc := delta.Message.ToolCalls
+		n := len(d.tools)
+		d.tools[e.Index] = n
+		out = append(out, d.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
 			Index:    openai.Ptr(n),
 			ID:       tc.ID,
 			Type:     "function",
 			Function: openai.FunctionCall{Name: tc.Function.Name, Arguments: tc.Function.Arguments},
-		}}}), nil
+		}}}))
 	case "tool-call-delta":
-		if d == nil || d.Message == nil || d.Message.ToolCalls == nil {
-			return nil, nil
+		if !msg() || delta.Message.ToolCalls == nil {
+			break
 		}
-		n, ok := s.tools[e.Index]
-		if args := d.Message.ToolCalls.Function.Arguments; ok && args != "" {
-			return s.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
+		n, ok := d.tools[e.Index]
+		if args := delta.Message.ToolCalls.Function.Arguments; ok && args != "" {
+			out = append(out, d.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
 				Index:    openai.Ptr(n),
 				Function: openai.FunctionCall{Arguments: args},
-			}}}), nil
+			}}}))
 		}
 	case "message-end":
 		native := "COMPLETE"
 		var u *usage
-		if d != nil {
-			if d.FinishReason != "" {
-				native = d.FinishReason
+		if delta != nil {
+			if delta.FinishReason != "" {
+				native = delta.FinishReason
 			}
-			if d.Error != "" {
-				return nil, streamError(s.name, native, d.Error, data)
+			if delta.Error != "" || native == "ERROR" {
+				return out, true, streamError(d.name, native, delta.Error, data)
 			}
-			u = d.Usage
+			u = delta.Usage
 		}
-		c := s.chunk(openai.Delta{})
-		c.Choices[0].FinishReason = openai.Ptr(finishReason(native))
+		c := d.chunk(openai.Delta{})
+		finish := finishReason(native)
+		if len(d.tools) > 0 && finish == openai.FinishStop {
+			finish = openai.FinishToolCalls
+		}
+		c.Choices[0].FinishReason = openai.Ptr(finish)
 		c.Choices[0].NativeFinishReason = openai.Ptr(native)
 		c.Usage = u.openai()
-		s.err = io.EOF // the next call ends the stream
-		return c, nil
+		return append(out, c), true, nil
 	}
 	// content-end, tool-call-end, citations, debug and unknown events
 	// carry nothing.
-	return nil, nil
+	return out, false, nil
 }
 
-func (s *stream) chunk(d openai.Delta) *openai.Chunk {
+func (d *decoder) chunk(delta openai.Delta) *openai.Chunk {
 	return &openai.Chunk{
-		ID:      s.id,
+		ID:      d.id,
 		Object:  openai.ObjectChatCompletionChunk,
-		Created: s.created,
-		Model:   s.model,
-		Choices: []openai.ChunkChoice{{Index: 0, Delta: d}},
+		Created: d.created,
+		Model:   d.model,
+		Choices: []openai.ChunkChoice{{Index: 0, Delta: delta}},
 	}
-}
-
-// readError classifies the end of the body: any end before message-end
-// is an error.
-func (s *stream) readError(err error) error {
-	if ctxErr := s.ctx.Err(); ctxErr != nil {
-		return provider.AsError(s.name, ctxErr)
-	}
-	if errors.Is(err, io.EOF) {
-		return &provider.Error{Provider: s.name, Type: "provider_unavailable", Message: errTruncated}
-	}
-	return provider.AsError(s.name, err)
-}
-
-// Close releases the upstream connection. It is safe to call twice.
-func (s *stream) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.body.Close() })
-	return s.closeErr
 }
