@@ -238,9 +238,6 @@ func (s *stream) readError(out []*openai.Chunk, err error) ([]*openai.Chunk, boo
 			return out, false, AsError(s.name, err)
 		}
 		return out, true, nil
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		// No Err: an *Error wrapping io.EOF would read as a clean end.
-		return out, false, &Error{Provider: s.name, Type: "provider_unavailable", Message: "upstream closed the connection in the middle of an event"}
 	case errors.Is(err, sse.ErrEventTooLarge):
 		return out, false, &Error{Provider: s.name, Type: "server", Message: "upstream sent an oversized stream event", Err: err}
 	case errors.As(err, new(formatError)):

@@ -119,7 +119,7 @@ func (a *Adapter) Quirks() Quirks { return a.quirks }
 
 // Chat sends a non-streamed chat completion.
 func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.ChatResponse, error) {
-	body, ids, err := a.encode(req, false)
+	body, tr, err := a.encode(req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -128,14 +128,14 @@ func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.Chat
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return a.decodeResponse(ctx, resp.Body, ids)
+	return a.decodeResponse(ctx, resp.Body, tr)
 }
 
 // ChatStream starts a streamed chat completion. It returns once the
 // upstream has answered with a success status; the stream reads the body
 // as the caller asks for chunks.
 func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
-	body, ids, err := a.encode(req, true)
+	body, tr, err := a.encode(req, true)
 	if err != nil {
 		return nil, err
 	}
@@ -146,13 +146,13 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		// The upstream ignored stream:true or failed with status 200.
 		defer resp.Body.Close()
-		r, err := a.decodeResponse(ctx, resp.Body, ids)
+		r, err := a.decodeResponse(ctx, resp.Body, tr)
 		if err != nil {
 			return nil, err
 		}
 		return responseChunks(r), nil
 	}
-	return newStream(ctx, a.name, resp.Body, ids), nil
+	return newStream(ctx, a.name, resp.Body, tr), nil
 }
 
 // send posts body upstream with ctx, so that a client disconnect cancels
@@ -192,7 +192,7 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 // decodeResponse reads and converts a non-streamed body. Leading blank
 // lines (DeepSeek's keep-alives) are skipped; an error in the body becomes
 // a *provider.Error.
-func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, ids toolIDs) (*openai.ChatResponse, error) {
+func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, tr translation) (*openai.ChatResponse, error) {
 	data, err := provider.ReadResponseBody(ctx, a.name, r, maxResponseBody)
 	if err != nil {
 		return nil, err
@@ -208,5 +208,29 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, ids toolIDs) 
 	if c.failed() {
 		return nil, inBandError(a.name, data)
 	}
-	return c.response(ids), nil
+	resp := c.response(tr.ids)
+	for i := range resp.Choices {
+		m := &resp.Choices[i].Message
+		tr.strip(&m.Reasoning, &m.ReasoningDetails)
+	}
+	return resp, nil
+}
+
+// Capabilities implements provider.Describer. The OpenAI dialect carries
+// everything the gateway's API has; what an upstream refuses is in its
+// quirks' Drop set, and only an OpenRouter upstream returns and accepts
+// reasoning_details. Prompt caching is the upstream's own (automatic, with
+// cached tokens reported); cache writes are not reported in this dialect.
+func (a *Adapter) Capabilities() provider.Capabilities {
+	c := provider.Capabilities{
+		Tools: true, ParallelToolCalls: true, Images: true, Files: true,
+		JSONMode: true, StructuredOutputs: true, Reasoning: true,
+		ReasoningDetails: a.quirks.OpenRouter, PromptCaching: true,
+	}
+	for _, f := range droppable {
+		if a.quirks.Drop&f.field != 0 {
+			c.Dropped = append(c.Dropped, f.names...)
+		}
+	}
+	return c
 }

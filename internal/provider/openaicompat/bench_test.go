@@ -25,7 +25,7 @@ func BenchmarkStreamNext(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		s := newStream(ctx, "bench", io.NopCloser(bytes.NewReader(body)), nil)
+		s := newStream(ctx, "bench", io.NopCloser(bytes.NewReader(body)), translation{})
 		n := 0
 		for {
 			_, err := s.Next()
@@ -52,7 +52,7 @@ func TestStreamAllocs(t *testing.T) {
 	body := streamBody20()
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(100, func() {
-		s := newStream(ctx, "allocs", io.NopCloser(bytes.NewReader(body)), nil)
+		s := newStream(ctx, "allocs", io.NopCloser(bytes.NewReader(body)), translation{})
 		for {
 			if _, err := s.Next(); err != nil {
 				break

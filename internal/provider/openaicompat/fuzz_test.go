@@ -23,7 +23,7 @@ func FuzzStream(f *testing.F) {
 	f.Add("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":[{\"type\":\"thinking\",\"thinking\":\"t\"}]}}]}\r\n\r\n")
 	f.Add("event: error\ndata: {\"detail\":[{\"loc\":[\"body\"],\"msg\":\"m\"}]}\n\n")
 	f.Fuzz(func(t *testing.T, body string) {
-		s := newStream(context.Background(), "F", io.NopCloser(strings.NewReader(body)), toolIDs{"AAAAAAAAA": "call_1"})
+		s := newStream(context.Background(), "F", io.NopCloser(strings.NewReader(body)), translation{ids: toolIDs{"AAAAAAAAA": "call_1"}})
 		for range 10000 {
 			c, err := s.Next()
 			if err == nil {

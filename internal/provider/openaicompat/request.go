@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
@@ -22,25 +23,48 @@ type upstreamRequest struct {
 // droppable says how to remove each Field from a request copy.
 var droppable = [...]struct {
 	field Field
+	names []string // the parameters, as in supported_parameters
 	clear func(*openai.ChatRequest)
 }{
-	{FieldTopK, func(r *openai.ChatRequest) { r.TopK = nil }},
-	{FieldMinP, func(r *openai.ChatRequest) { r.MinP = nil }},
-	{FieldTopA, func(r *openai.ChatRequest) { r.TopA = nil }},
-	{FieldRepetitionPenalty, func(r *openai.ChatRequest) { r.RepetitionPenalty = nil }},
-	{FieldUser, func(r *openai.ChatRequest) { r.User = "" }},
-	{FieldLogprobs, func(r *openai.ChatRequest) { r.Logprobs, r.TopLogprobs = nil, nil }},
-	{FieldLogitBias, func(r *openai.ChatRequest) { r.LogitBias = nil }},
-	{FieldServiceTier, func(r *openai.ChatRequest) { r.ServiceTier = "" }},
-	{FieldMetadata, func(r *openai.ChatRequest) { r.Metadata = nil }},
-	{FieldModalities, func(r *openai.ChatRequest) { r.Modalities = nil }},
-	{FieldVerbosity, func(r *openai.ChatRequest) { r.Verbosity = "" }},
+	{FieldTopK, []string{"top_k"}, func(r *openai.ChatRequest) { r.TopK = nil }},
+	{FieldMinP, []string{"min_p"}, func(r *openai.ChatRequest) { r.MinP = nil }},
+	{FieldTopA, []string{"top_a"}, func(r *openai.ChatRequest) { r.TopA = nil }},
+	{FieldRepetitionPenalty, []string{"repetition_penalty"}, func(r *openai.ChatRequest) { r.RepetitionPenalty = nil }},
+	{FieldUser, []string{"user"}, func(r *openai.ChatRequest) { r.User = "" }},
+	{FieldLogprobs, []string{"logprobs", "top_logprobs"}, func(r *openai.ChatRequest) { r.Logprobs, r.TopLogprobs = nil, nil }},
+	{FieldLogitBias, []string{"logit_bias"}, func(r *openai.ChatRequest) { r.LogitBias = nil }},
+	{FieldServiceTier, []string{"service_tier"}, func(r *openai.ChatRequest) { r.ServiceTier = "" }},
+	{FieldMetadata, []string{"metadata"}, func(r *openai.ChatRequest) { r.Metadata = nil }},
+	{FieldModalities, []string{"modalities"}, func(r *openai.ChatRequest) { r.Modalities = nil }},
+	{FieldVerbosity, []string{"verbosity"}, func(r *openai.ChatRequest) { r.Verbosity = "" }},
 }
 
-// encode builds the upstream body for req. It returns the map of the tool
-// call ids it rewrote, to restore them in the response.
-func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, toolIDs, error) {
+// translation is what the response side needs to know of a request's
+// encoding.
+type translation struct {
+	ids     toolIDs // tool-call ids rewritten upstream, to restore
+	exclude bool    // reasoning the client asked not to see
+}
+
+// strip removes reasoning from a message or delta when the client asked
+// to exclude it.
+func (t translation) strip(reasoning **string, details *json.RawMessage) {
+	if t.exclude {
+		*reasoning, *details = nil, nil
+	}
+}
+
+// encode builds the upstream body for req and what its response's
+// translation needs.
+func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, translation, error) {
 	q := &a.quirks
+	reasoning, err := req.Chat.ReasoningRequest()
+	if err == nil && req.Chat.Provider != nil && req.Chat.Provider.RequireParameters {
+		err = a.Capabilities().Check(req.Chat)
+	}
+	if err != nil {
+		return nil, translation{}, &provider.Error{Provider: a.name, Status: http.StatusBadRequest, Type: "invalid_request", Message: err.Error(), Err: err}
+	}
 	body := *req.Chat // shallow copy: fields below are replaced, never written through
 	up := upstreamRequest{ChatRequest: &body}
 
@@ -58,6 +82,13 @@ func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, toolIDs, e
 	// the model we priced.
 	body.Models, body.Route, body.Usage, body.Plugins = nil, "", nil, nil
 	if !q.OpenRouter {
+		// OpenRouter's reasoning object becomes OpenAI's reasoning_effort.
+		if body.ReasoningEffort == "" && reasoning.Set {
+			body.ReasoningEffort = reasoning.EffortFor(body.MaxOutputTokens())
+			if body.ReasoningEffort == openai.EffortMax {
+				body.ReasoningEffort = openai.EffortXHigh // OpenAI's strongest
+			}
+		}
 		body.Provider, body.Reasoning, body.IncludeReasoning = nil, nil, nil
 		body.SessionID, body.Transforms = "", nil
 	}
@@ -94,9 +125,11 @@ func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, toolIDs, e
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(up); err != nil {
-		return nil, nil, fmt.Errorf("openaicompat: encode request: %w", err)
+		return nil, translation{}, fmt.Errorf("openaicompat: encode request: %w", err)
 	}
-	return buf.Bytes(), ids, nil
+	// OpenRouter honours exclude itself; other upstreams that return
+	// reasoning have it removed here.
+	return buf.Bytes(), translation{ids: ids, exclude: reasoning.Exclude && !q.OpenRouter}, nil
 }
 
 // messages returns msgs as the upstream should see them: without earlier

@@ -9,26 +9,17 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
-	"github.com/switchyard-dev/switchyard/internal/sse"
 )
 
-// errTruncated is the message of a stream the upstream ended without
-// finishing any choice and without [DONE].
-const errTruncated = "upstream closed the stream before finishing"
-
-// stream reads an upstream SSE body chunk by chunk. It is not safe for
-// concurrent use, except that Close may be called at any time to abort a
-// blocked Next.
-type stream struct {
-	ctx  context.Context
+// decoder translates an upstream SSE stream chunk by chunk for the shared
+// stream loop (provider.NewStream).
+type decoder struct {
 	name string
-	body io.ReadCloser
-	r    *sse.Reader
-	ids  toolIDs
+	tr   translation
 
-	// One decoder per stream, fed event by event, keeps its buffers and
-	// scanner state from chunk to chunk; json.Unmarshal would allocate
-	// them again for every chunk.
+	// One JSON decoder per stream, fed event by event, keeps its buffers
+	// and scanner state from chunk to chunk; json.Unmarshal would
+	// allocate them again for every chunk.
 	src bytes.Reader
 	dec *json.Decoder
 	fed int64 // bytes given to dec so far
@@ -36,97 +27,70 @@ type stream struct {
 	// finished records that a choice reported a finish_reason, after
 	// which the end of the body is a normal end even without [DONE].
 	finished bool
-	err      error // sticky: the stream's result once it ended
 }
 
-var _ provider.Stream = (*stream)(nil)
-
-func newStream(ctx context.Context, name string, body io.ReadCloser, ids toolIDs) *stream {
-	s := &stream{ctx: ctx, name: name, body: body, r: sse.NewReader(body), ids: ids}
-	s.dec = json.NewDecoder(&s.src)
-	return s
+func newStream(ctx context.Context, name string, body io.ReadCloser, tr translation) provider.Stream {
+	d := &decoder{name: name, tr: tr}
+	d.dec = json.NewDecoder(&d.src)
+	return provider.NewStream(ctx, name, body, provider.SSEEvents(body), d)
 }
 
-// Next returns the next chunk, io.EOF after [DONE], or a *provider.Error.
-// Comments (keep-alives) and empty events are skipped.
-func (s *stream) Next() (*openai.Chunk, error) {
-	if s.err != nil {
-		return nil, s.err
+// Decode handles one event: a chunk, nothing for empty events, the end at
+// [DONE], or an in-band error.
+func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chunk, bool, error) {
+	data := bytes.TrimSpace(ev.Data)
+	switch {
+	case ev.Type == "error":
+		return out, false, inBandError(d.name, data)
+	case len(data) == 0:
+		return out, false, nil
+	case string(data) == "[DONE]":
+		return out, true, nil
 	}
-	c, err := s.next()
+	c, err := d.decode(data)
 	if err != nil {
-		s.err = err
+		return out, false, &provider.Error{
+			Provider: d.name,
+			Type:     "server",
+			Message:  "upstream sent a malformed chunk: " + err.Error(),
+			Raw:      provider.ClipMessage(string(data), maxMessage),
+			Err:      err,
+		}
 	}
-	return c, err
+	if c.failed() {
+		return out, false, inBandError(d.name, data)
+	}
+	chunk, finished := c.chunk(d.tr.ids)
+	d.finished = d.finished || finished
+	for i := range chunk.Choices {
+		dl := &chunk.Choices[i].Delta
+		d.tr.strip(&dl.Reasoning, &dl.ReasoningDetails)
+	}
+	return append(out, chunk), false, nil
 }
 
-func (s *stream) next() (*openai.Chunk, error) {
-	if err := s.ctx.Err(); err != nil {
-		return nil, provider.AsError(s.name, err)
+// End accepts a body that ends without [DONE] once a choice has finished;
+// several upstreams omit it.
+func (d *decoder) End(out []*openai.Chunk) ([]*openai.Chunk, error) {
+	if d.finished {
+		return out, nil
 	}
-	for {
-		ev, err := s.r.Next()
-		if err != nil {
-			return nil, s.readError(err)
-		}
-		data := bytes.TrimSpace(ev.Data)
-		switch {
-		case ev.Name == "error":
-			return nil, inBandError(s.name, data)
-		case len(data) == 0:
-			continue
-		case string(data) == "[DONE]":
-			return nil, io.EOF
-		}
-		c, err := s.decode(data)
-		if err != nil {
-			return nil, &provider.Error{
-				Provider: s.name,
-				Type:     "server",
-				Message:  "upstream sent a malformed chunk: " + err.Error(),
-				Raw:      provider.ClipMessage(string(data), maxMessage),
-				Err:      err,
-			}
-		}
-		if c.failed() {
-			return nil, inBandError(s.name, data)
-		}
-		chunk, finished := c.chunk(s.ids)
-		s.finished = s.finished || finished
-		return chunk, nil
-	}
+	return out, provider.Truncated(d.name, "finishing")
 }
 
 // decode decodes one chunk. Anything after the JSON value is an error.
-func (s *stream) decode(data []byte) (*completion, error) {
-	c := newChunk(&s.rep)
-	s.src.Reset(data)
-	s.fed += int64(len(data))
-	if err := s.dec.Decode(c); err != nil {
+func (d *decoder) decode(data []byte) (*completion, error) {
+	c := newChunk(&d.rep)
+	d.src.Reset(data)
+	d.fed += int64(len(data))
+	if err := d.dec.Decode(c); err != nil {
 		return nil, err
 	}
-	if s.dec.InputOffset() != s.fed {
+	if d.dec.InputOffset() != d.fed {
 		return nil, errors.New("data after the JSON value")
 	}
 	return c, nil
 }
-
-// readError classifies the end of the body.
-func (s *stream) readError(err error) error {
-	if ctxErr := s.ctx.Err(); ctxErr != nil {
-		return provider.AsError(s.name, ctxErr)
-	}
-	if errors.Is(err, io.EOF) {
-		if s.finished {
-			return io.EOF
-		}
-		return &provider.Error{Provider: s.name, Type: "provider_unavailable", Message: errTruncated}
-	}
-	return provider.AsError(s.name, err)
-}
-
-// Close releases the upstream connection. It is safe to call twice.
-func (s *stream) Close() error { return s.body.Close() }
 
 // chunks is a stream over chunks already in hand: the answer of an
 // upstream that replied to a streamed request with a whole JSON body.

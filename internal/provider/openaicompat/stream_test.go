@@ -76,9 +76,9 @@ func TestStreamErrors(t *testing.T) {
 		{name: "Groq x_groq.error", dialect: providertest.Groq, opts: []providertest.Option{providertest.WithMidStreamError(1, "")}, chunks: 1,
 			typ: "server", msg: "Service Unavailable"},
 		{name: "closed before finishing", opts: []providertest.Option{providertest.WithCloseAfter(3)}, chunks: 3,
-			typ: "provider_unavailable", msg: errTruncated},
+			typ: "provider_unavailable", msg: errTruncated()},
 		{name: "closed before any data", opts: []providertest.Option{providertest.WithCloseAfter(0)}, chunks: 0,
-			typ: "provider_unavailable", msg: errTruncated},
+			typ: "provider_unavailable", msg: errTruncated()},
 		{name: "connection dropped", opts: []providertest.Option{providertest.WithDropAfter(2)}, chunks: 2,
 			typ: "provider_unavailable", msg: "upstream closed the connection unexpectedly"},
 		{name: "dropped after finish", opts: []providertest.Option{providertest.WithDropAfter(finishIndex + 1)}, chunks: finishIndex + 1,
@@ -123,15 +123,15 @@ func TestStreamBodies(t *testing.T) {
 		{"error: null is no error", `data: {"id":"a","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"error":null}` + "\n\ndata: [DONE]\n\n", 1, ""},
 		{"empty data skipped", "data:\n\ndata: [DONE]\n\n", 0, ""},
 		{"no [DONE] after finish", `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n", 1, ""},
-		{"empty body", "", 0, errTruncated},
-		{"comments only", ": keep-alive\n\n: keep-alive\n\n", 0, errTruncated},
+		{"empty body", "", 0, errTruncated()},
+		{"comments only", ": keep-alive\n\n: keep-alive\n\n", 0, errTruncated()},
 		{"named error event", "event: error\ndata: {\"type\":\"error\",\"message\":\"overloaded\"}\n\n", 0, "overloaded"},
 		{"string error", `data: {"error":"boom"}` + "\n\n", 0, "boom"},
 		{"malformed chunk", "data: {nope}\n\n", 0, "upstream sent a malformed chunk"},
 		{"content of wrong type", `data: {"choices":[{"index":0,"delta":{"content":7}}]}` + "\n\n", 0, "upstream sent a malformed chunk"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newStream(context.Background(), "T", io.NopCloser(strings.NewReader(tc.body)), nil)
+			s := newStream(context.Background(), "T", io.NopCloser(strings.NewReader(tc.body)), translation{})
 			r := drain(t, s)
 			if len(r.chunks) != tc.chunks {
 				t.Errorf("%d chunks, want %d", len(r.chunks), tc.chunks)
@@ -252,3 +252,6 @@ func TestStreamAnsweredWithJSON(t *testing.T) {
 		})
 	}
 }
+
+// errTruncated is the message of a stream cut before any choice finished.
+func errTruncated() string { return provider.Truncated("x", "finishing").Message }

@@ -48,6 +48,7 @@ type Fake struct {
 type Request struct {
 	Method string
 	Path   string
+	Query  string // the raw query (Replay fakes only)
 	Header http.Header
 	Body   []byte
 	// JSON is the decoded body; nil when it is not a JSON object.
