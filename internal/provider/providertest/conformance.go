@@ -115,7 +115,9 @@ const (
 )
 
 func confCases() []confCase {
-	streamed := func(req string) string { return strings.Replace(req, `{"messages"`, `{"stream":true,"stream_options":{"include_usage":true},"messages"`, 1) }
+	streamed := func(req string) string {
+		return strings.Replace(req, `{"messages"`, `{"stream":true,"stream_options":{"include_usage":true},"messages"`, 1)
+	}
 	textCheck := func(t *testing.T, r *confResult) {
 		r.noError(t)
 		r.equal(t, "content", r.content, ConfText)
