@@ -81,11 +81,11 @@ func (n *ndjsonEvents) readLine() ([]byte, error) {
 	n.line = n.line[:0]
 	for {
 		frag, err := n.r.ReadSlice('\n')
-		if err == nil && len(n.line) == 0 {
-			return frag, nil
-		}
 		if len(n.line)+len(frag) > n.max {
 			return nil, formatError{fmt.Errorf("upstream sent an NDJSON line over %d bytes", n.max)}
+		}
+		if err == nil && len(n.line) == 0 {
+			return frag, nil // the common case: no copy
 		}
 		n.line = append(n.line, frag...)
 		switch {
