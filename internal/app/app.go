@@ -99,6 +99,15 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 	if err != nil {
 		return err
 	}
+	// The catalog advertises only what each provider's adapter translates.
+	for slug, c := range clients {
+		if d, ok := c.(provider.Describer); ok {
+			file.RestrictParameters(slug, d.Capabilities().Supports)
+		}
+	}
+	if cat, err = catalog.New(file); err != nil {
+		return err
+	}
 	rt := router.New(cat, router.Options{
 		Clients:           clients,
 		Adapters:          adapters,

@@ -285,3 +285,18 @@ func setInt(dst *int, v int) {
 		*dst = v
 	}
 }
+
+// RestrictParameters removes from the supported_parameters of every
+// endpoint of provider slug the parameters keep refuses: those the
+// provider's adapter declares it cannot translate.
+func (f *File) RestrictParameters(slug string, keep func(param string) bool) {
+	for i := range f.Models {
+		for j := range f.Models[i].Endpoints {
+			e := &f.Models[i].Endpoints[j]
+			if e.Provider != slug {
+				continue
+			}
+			e.SupportedParameters = slices.DeleteFunc(slices.Clone(e.SupportedParameters), func(p string) bool { return !keep(p) })
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 )
@@ -109,4 +110,25 @@ func responseFormatType(raw json.RawMessage) string {
 		return ""
 	}
 	return rf.Type
+}
+
+// Supports reports whether the adapter honours a request parameter named
+// as in OpenRouter's supported_parameters.
+func (c Capabilities) Supports(param string) bool {
+	if slices.Contains(c.Dropped, param) {
+		return false
+	}
+	switch param {
+	case "tools", "tool_choice":
+		return c.Tools
+	case "parallel_tool_calls":
+		return c.ParallelToolCalls
+	case "response_format":
+		return c.JSONMode || c.StructuredOutputs
+	case "structured_outputs":
+		return c.StructuredOutputs
+	case "reasoning", "include_reasoning", "reasoning_effort":
+		return c.Reasoning
+	}
+	return true
 }

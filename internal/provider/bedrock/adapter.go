@@ -2,21 +2,36 @@
 // (POST {BaseURL}/model/{modelId}/converse and /converse-stream). It
 // translates the OpenAI Chat Completions dialect of package openai into
 // Converse's request shape (system blocks, alternating user/assistant turns,
-// union content blocks, toolUse/toolResult) and Converse responses and the
-// binary AWS event stream of ConverseStream back into OpenAI completions
-// and chunks.
+// union content blocks, toolUse/toolResult, cachePoint, reasoningContent)
+// and Converse responses and the binary AWS event stream of ConverseStream
+// back into OpenAI completions and chunks.
 //
-// Requests are authenticated with a Bedrock API key (bearer token) or with
-// SigV4 from "ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]" credentials,
-// signed by aws-sdk-go-v2's signer. Event-stream frames are decoded (and
-// their CRCs checked) by aws-sdk-go-v2's eventstream package.
+// Requests are authenticated by package awsauth (a Bedrock API key as a
+// bearer token, or SigV4 from "ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]"
+// credentials), or by provider.Config.Auth when set. Streams are decoded by
+// the shared provider.NewStream loop over provider.AWSEvents; a stream that
+// ends before its metadata event (usage, which follows messageStop) is an
+// error, never a silent truncation.
+//
+// What is translated beyond text and tools:
+//   - reasoning: for Anthropic models (ids containing "anthropic."),
+//     additionalModelRequestFields.thinking with a token budget; the
+//     reasoningContent blocks come back as reasoning and reasoning_details
+//     and are replayed, signed, on the next turn. Other model families get
+//     nothing: the reference documents no per-family mechanism for them,
+//     so reasoning is ignored (a 400 under provider.require_parameters).
+//   - response_format json_schema: Converse's native
+//     outputConfig.textFormat. json_object, which has no schema, is the
+//     forced tool json_response whose input becomes the message content.
+//   - cache_control on a content part: a cachePoint block after it.
+//   - image_url parts (data: or fetched http(s) URLs) and file parts
+//     (document blocks) in user messages.
 package bedrock
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,20 +42,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/awsauth"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
 const (
 	// DefaultBaseURL is Bedrock Runtime's endpoint in us-east-1.
 	DefaultBaseURL = "https://bedrock-runtime.us-east-1.amazonaws.com"
-	// DefaultRegion is the signing region when the base URL names none.
-	DefaultRegion = "us-east-1"
-	// SigningName is the SigV4 service name of Bedrock Runtime.
-	SigningName = "bedrock"
 
 	// maxResponseBody bounds a non-streamed response body.
 	maxResponseBody = 32 << 20
@@ -53,36 +63,55 @@ type Adapter struct {
 	base   *url.URL
 	header http.Header
 	client *http.Client
-	region string
-
-	// Exactly one of bearer and creds is set (or neither, for no auth).
-	bearer string
-	creds  *aws.Credentials
-	signer *v4.Signer
+	auth   provider.Authorizer // nil: requests are sent unauthenticated
+	media  *media.Fetcher
 
 	now       func() time.Time
-	signOpts  []func(*v4.SignerOptions) // test hooks (signing logs)
 	newChatID func() string
 }
 
-var _ provider.Provider = (*Adapter)(nil)
+var (
+	_ provider.Provider  = (*Adapter)(nil)
+	_ provider.Describer = (*Adapter)(nil)
+)
+
+// capabilities is what the adapter translates faithfully.
+var capabilities = provider.Capabilities{
+	Tools:             true,
+	Images:            true,
+	Files:             true,
+	JSONMode:          true, // the forced json_response tool
+	StructuredOutputs: true, // outputConfig.textFormat
+	Reasoning:         true, // Anthropic models; see translate for the others
+	ReasoningDetails:  true,
+	PromptCaching:     true,
+	CacheWriteUsage:   true,
+	// Converse has no switch for parallel tool calls, so
+	// parallel_tool_calls is not declared.
+	Dropped: []string{
+		"logit_bias", "logprobs", "top_logprobs", "seed", "frequency_penalty",
+		"presence_penalty", "top_k", "min_p", "top_a", "repetition_penalty",
+		"n", "prediction", "web_search_options", "verbosity", "service_tier",
+	},
+}
+
+// Capabilities implements provider.Describer.
+func (a *Adapter) Capabilities() provider.Capabilities { return capabilities }
 
 // New returns an Adapter for cfg. An empty cfg.BaseURL falls back to
-// DefaultBaseURL; the signing region is read from a
+// DefaultBaseURL; the SigV4 signing region is read from a
 // bedrock-runtime.<region>.amazonaws.com host. It is a provider.Factory.
 func New(cfg provider.Config) (provider.Provider, error) {
 	return newAdapter(cfg)
 }
 
 func newAdapter(cfg provider.Config) (*Adapter, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
+	u, err := provider.ParseBaseURL(cfg.Slug, cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("bedrock: %w", err)
 	}
-	u, err := url.Parse(strings.TrimRight(base, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("bedrock: provider %q: base URL %q is not an absolute http(s) URL", cfg.Slug, base)
-	}
+	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), strings.TrimRight(u.RawPath, "/")
+	u.RawQuery, u.Fragment = "", ""
 	name := cfg.Name
 	if name == "" {
 		name = cfg.Slug
@@ -104,54 +133,23 @@ func newAdapter(cfg provider.Config) (*Adapter, error) {
 		base:      u,
 		header:    h,
 		client:    client,
-		region:    RegionFromHost(u.Hostname()),
+		auth:      cfg.Auth,
+		media:     cfg.Media,
 		now:       time.Now,
 		newChatID: randomID,
 	}
-	if key := cfg.APIKey.Reveal(); key != "" {
-		if creds, ok := ParseCredentials(key); ok {
-			a.creds = &creds
-			a.signer = v4.NewSigner()
-		} else {
-			a.bearer = key
+	if a.auth == nil {
+		// A nil *awsauth.Auth must not become a non-nil interface.
+		if aa := awsauth.New(cfg.APIKey.Reveal(), awsauth.RegionFromHost(u.Hostname()), awsauth.BedrockService); aa != nil {
+			a.auth = aa
 		}
 	}
 	return a, nil
 }
 
-// ParseCredentials reads "ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]".
-// Anything else (a Bedrock API key) is reported as not credentials.
-func ParseCredentials(s string) (aws.Credentials, bool) {
-	parts := strings.SplitN(s, ":", 3)
-	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
-		return aws.Credentials{}, false
-	}
-	// Access key IDs are upper-case alphanumerics (AKIA…, ASIA…).
-	for _, r := range parts[0] {
-		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
-			return aws.Credentials{}, false
-		}
-	}
-	c := aws.Credentials{AccessKeyID: parts[0], SecretAccessKey: parts[1], Source: "switchyard"}
-	if len(parts) == 3 {
-		c.SessionToken = parts[2]
-	}
-	return c, true
-}
-
-// RegionFromHost returns <region> of bedrock-runtime[-fips].<region>.amazonaws.com[.cn],
-// or DefaultRegion.
-func RegionFromHost(host string) string {
-	labels := strings.Split(strings.ToLower(host), ".")
-	if len(labels) >= 4 && strings.HasPrefix(labels[0], "bedrock-runtime") && labels[2] == "amazonaws" {
-		return labels[1]
-	}
-	return DefaultRegion
-}
-
 // Chat sends a non-streamed chat completion.
 func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.ChatResponse, error) {
-	body, err := a.encode(req)
+	body, opts, err := a.encode(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -160,13 +158,13 @@ func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.Chat
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return a.decodeResponse(ctx, req, resp.Body)
+	return a.decodeResponse(ctx, req, resp.Body, opts)
 }
 
 // ChatStream starts a streamed chat completion. It returns once the
 // upstream has answered with a success status.
 func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
-	body, err := a.encode(req)
+	body, opts, err := a.encode(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -174,18 +172,30 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 	if err != nil {
 		return nil, err
 	}
-	return newStream(ctx, a.name, resp.Body, a.newChatID(), req.UpstreamModel, a.now().Unix()), nil
+	dec := newDecoder(a.name, a.newChatID(), req.UpstreamModel, a.now().Unix(), opts)
+	return provider.NewStream(ctx, a.name, resp.Body, provider.AWSEvents(resp.Body), dec), nil
 }
 
-func (a *Adapter) encode(req *provider.Request) ([]byte, error) {
-	m, err := translate(req)
+// encode translates req into the upstream body. A request that cannot be
+// expressed in Converse, or that needs what the adapter cannot do under
+// provider.require_parameters, is a non-retryable invalid_request.
+func (a *Adapter) encode(ctx context.Context, req *provider.Request) ([]byte, options, error) {
+	var err error
+	if c := req.Chat; c != nil && c.Provider != nil && c.Provider.RequireParameters {
+		err = capabilities.Check(c)
+	}
+	var m *converseRequest
+	var opts options
+	if err == nil {
+		m, opts, err = translate(ctx, req, a.media)
+	}
 	if err == nil {
 		var body []byte
 		if body, err = json.Marshal(m); err == nil {
-			return body, nil
+			return body, opts, nil
 		}
 	}
-	return nil, &provider.Error{
+	return nil, options{}, &provider.Error{
 		Provider: a.name,
 		Status:   http.StatusBadRequest,
 		Type:     "invalid_request",
@@ -194,19 +204,17 @@ func (a *Adapter) encode(req *provider.Request) ([]byte, error) {
 	}
 }
 
-// endpoint returns the URL of op for model. The model id is one escaped
-// path segment with ':' as %3A; RawPath keeps that form on the wire and
-// lets the signer double-encode it in the canonical URI.
+// endpoint returns the URL of op for model: the model id is one escaped
+// path segment with ':' as %3A (awsauth.ModelPath).
 func (a *Adapter) endpoint(model, op string) *url.URL {
 	u := *a.base
-	escaped := strings.ReplaceAll(url.PathEscape(model), ":", "%3A")
-	u.Path = a.base.Path + "/model/" + model + "/" + op
-	u.RawPath = a.base.EscapedPath() + "/model/" + escaped + "/" + op
-	u.RawQuery, u.Fragment = "", ""
+	u.Path, u.RawPath = awsauth.ModelPath(a.base.Path, a.base.EscapedPath(), model, op)
 	return &u
 }
 
-func (a *Adapter) newRequest(ctx context.Context, req *provider.Request, op string, body []byte, stream bool) (*http.Request, error) {
+// send posts body to op, authenticated. A non-2xx answer becomes a
+// *provider.Error.
+func (a *Adapter) send(ctx context.Context, req *provider.Request, op string, body []byte, stream bool) (*http.Response, error) {
 	if req.UpstreamModel == "" {
 		return nil, &provider.Error{Provider: a.name, Status: http.StatusBadRequest, Type: "invalid_request", Message: "no upstream model id"}
 	}
@@ -227,31 +235,17 @@ func (a *Adapter) newRequest(ctx context.Context, req *provider.Request, op stri
 	} else {
 		hr.Header.Set("Accept", "application/json")
 	}
-	switch {
-	case a.creds != nil:
-		sum := sha256.Sum256(body)
-		hr.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
-		if err := a.signer.SignHTTP(ctx, *a.creds, hr, hex.EncodeToString(sum[:]), SigningName, a.region, a.now().UTC(), a.signOpts...); err != nil {
-			return nil, &provider.Error{Provider: a.name, Type: "authentication", Message: "signing the request: " + err.Error(), Err: err}
+	if a.auth != nil {
+		if err := a.auth.Authorize(hr, body); err != nil {
+			return nil, &provider.Error{Provider: a.name, Type: "authentication", Message: err.Error(), Err: err}
 		}
-	case a.bearer != "":
-		hr.Header.Set("Authorization", "Bearer "+a.bearer)
-	}
-	return hr, nil
-}
-
-// send posts body to op. A non-2xx answer becomes a *provider.Error.
-func (a *Adapter) send(ctx context.Context, req *provider.Request, op string, body []byte, stream bool) (*http.Response, error) {
-	hr, err := a.newRequest(ctx, req, op, body, stream)
-	if err != nil {
-		return nil, err
 	}
 	return provider.Do(a.client, hr, a.name, func(resp *http.Response) error {
 		return statusError(a.name, resp, a.now())
 	})
 }
 
-func (a *Adapter) decodeResponse(ctx context.Context, req *provider.Request, r io.Reader) (*openai.ChatResponse, error) {
+func (a *Adapter) decodeResponse(ctx context.Context, req *provider.Request, r io.Reader, opts options) (*openai.ChatResponse, error) {
 	data, err := provider.ReadResponseBody(ctx, a.name, r, maxResponseBody)
 	if err != nil {
 		return nil, err
@@ -269,7 +263,7 @@ func (a *Adapter) decodeResponse(ctx context.Context, req *provider.Request, r i
 		}
 		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
 	}
-	return m.response(a.newChatID(), req.UpstreamModel, a.now().Unix()), nil
+	return m.response(a.newChatID(), req.UpstreamModel, a.now().Unix(), opts), nil
 }
 
 func randomID() string {

@@ -21,6 +21,8 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/awsauth"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
 const model = "anthropic.claude-3-7-sonnet-20250219-v1:0"
@@ -36,13 +38,18 @@ func encodeFrames(t *testing.T, frames []frame) []byte {
 	for _, f := range frames {
 		var m eventstream.Message
 		m.Headers.Set(":message-type", eventstream.StringValue(f.mt))
-		if f.mt == "exception" {
+		switch f.mt {
+		case "exception":
 			m.Headers.Set(":exception-type", eventstream.StringValue(f.typ))
-		} else {
+			m.Payload = []byte(f.payload)
+		case "error": // typ is the error code, payload the message
+			m.Headers.Set(":error-code", eventstream.StringValue(f.typ))
+			m.Headers.Set(":error-message", eventstream.StringValue(f.payload))
+		default:
 			m.Headers.Set(":event-type", eventstream.StringValue(f.typ))
+			m.Payload = []byte(f.payload)
 		}
 		m.Headers.Set(":content-type", eventstream.StringValue("application/json"))
-		m.Payload = []byte(f.payload)
 		if err := enc.Encode(&buf, m); err != nil {
 			t.Fatal(err)
 		}
@@ -57,6 +64,14 @@ type captured struct {
 	body    []byte
 }
 
+func (c *captured) get() (string, http.Header, []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rawPath, c.header, c.body
+}
+
+// fake is the upstream: it records the request and answers with status,
+// headers and body.
 func fake(t *testing.T, status int, hdr map[string]string, body []byte) (*httptest.Server, *captured) {
 	c := &captured{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,9 +89,12 @@ func fake(t *testing.T, status int, hdr map[string]string, body []byte) (*httpte
 	return srv, c
 }
 
+// testMedia reaches the httptest servers on 127.0.0.1.
+var testMedia = media.New(media.Options{AllowPrivate: true})
+
 func newTest(t *testing.T, base, key string) *Adapter {
 	t.Helper()
-	a, err := newAdapter(provider.Config{Slug: "bedrock", Name: "Bedrock", BaseURL: base, APIKey: provider.Secret(key), HTTPClient: http.DefaultClient})
+	a, err := newAdapter(provider.Config{Slug: "bedrock", Name: "Bedrock", BaseURL: base, APIKey: provider.Secret(key), HTTPClient: http.DefaultClient, Media: testMedia})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,257 +105,213 @@ func newTest(t *testing.T, base, key string) *Adapter {
 
 func chatReq(t *testing.T, js string) *provider.Request {
 	t.Helper()
+	return chatReqFor(t, model, js)
+}
+
+func chatReqFor(t *testing.T, upstreamModel, js string) *provider.Request {
+	t.Helper()
 	var c openai.ChatRequest
 	if err := json.Unmarshal([]byte(js), &c); err != nil {
 		t.Fatal(err)
 	}
-	return &provider.Request{Chat: &c, UpstreamModel: model}
+	return &provider.Request{Chat: &c, UpstreamModel: upstreamModel}
 }
 
-func TestTranslate(t *testing.T) {
-	req := chatReq(t, `{"messages":[
-		{"role":"system","content":"be brief"},
-		{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBO"}}]},
-		{"role":"assistant","content":null,"tool_calls":[{"id":"t1","type":"function","function":{"name":"get","arguments":"{\"a\":1}"}}]},
-		{"role":"tool","tool_call_id":"t1","content":"42"},
-		{"role":"user","content":"thanks"}],
-		"max_tokens":100,"temperature":0.5,"top_p":0.9,"stop":"END",
-		"tools":[{"type":"function","function":{"name":"get","description":"d","parameters":{"type":"object"}}}],
-		"tool_choice":"required"}`)
-	m, err := translate(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := json.Marshal(m)
-	want := `{"messages":[{"role":"user","content":[{"text":"look"},{"image":{"format":"png","source":{"bytes":"iVBO"}}}]},` +
-		`{"role":"assistant","content":[{"toolUse":{"toolUseId":"t1","name":"get","input":{"a":1}}}]},` +
-		`{"role":"user","content":[{"toolResult":{"toolUseId":"t1","content":[{"text":"42"}]}},{"text":"thanks"}]}],` +
-		`"system":[{"text":"be brief"}],"inferenceConfig":{"maxTokens":100,"temperature":0.5,"topP":0.9,"stopSequences":["END"]},` +
-		`"toolConfig":{"tools":[{"toolSpec":{"name":"get","description":"d","inputSchema":{"json":{"type":"object"}}}}],"toolChoice":{"any":{}}}}`
-	if string(got) != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
-	}
+const okBody = `{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":3,"outputTokens":1,"totalTokens":4}}`
 
-	for choice, want := range map[string]string{
-		`"auto"`: `{"auto":{}}`,
-		`{"type":"function","function":{"name":"get"}}`: `{"tool":{"name":"get"}}`,
-	} {
-		r := chatReq(t, `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"get"}}],"tool_choice":`+choice+`}`)
-		m, err := translate(r)
-		if err != nil || string(m.ToolConfig.ToolChoice) != want {
-			t.Errorf("%s: %v %s", choice, err, m.ToolConfig.ToolChoice)
-		}
-	}
-	r := chatReq(t, `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"get"}}],"tool_choice":"none"}`)
-	if m, err := translate(r); err != nil || m.ToolConfig != nil {
-		t.Errorf("none: %v %+v", err, m.ToolConfig)
-	}
-}
-
+// TestSigV4 checks the adapter's wire path and that credentials sign it
+// (awsauth has its own tests of the signature itself).
 func TestSigV4(t *testing.T) {
-	body := []byte(`{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":3,"outputTokens":1,"totalTokens":4}}`)
-	srv, c := fake(t, 200, nil, body)
+	srv, c := fake(t, 200, nil, []byte(okBody))
 	a := newTest(t, srv.URL, "AKIDEXAMPLE:secret:token")
-	a.region = "eu-west-3"
-	var canonical string
-	a.signOpts = append(a.signOpts, func(o *v4.SignerOptions) {
+	auth, ok := a.auth.(*awsauth.Auth)
+	if !ok || !auth.SigV4() || auth.Region() != awsauth.DefaultRegion {
+		t.Fatalf("auth = %#v", a.auth)
+	}
+	auth.Now = a.now
+	var canonical strings.Builder
+	auth.SignerOptions = append(auth.SignerOptions, func(o *v4.SignerOptions) {
 		o.LogSigning = true
-		o.Logger = logging.LoggerFunc(func(_ logging.Classification, f string, v ...any) { canonical += fmt.Sprintf(f, v...) })
+		o.Logger = logging.LoggerFunc(func(_ logging.Classification, f string, v ...any) { fmt.Fprintf(&canonical, f, v...) })
 	})
 	if _, err := a.Chat(context.Background(), chatReq(t, `{"messages":[{"role":"user","content":"hi"}]}`)); err != nil {
 		t.Fatal(err)
 	}
-	auth := c.header.Get("Authorization")
-	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250102/eu-west-3/bedrock/aws4_request") || !strings.Contains(auth, "Signature=") {
-		t.Fatalf("Authorization = %q", auth)
-	}
-	if c.header.Get("X-Amz-Date") != "20250102T030405Z" || c.header.Get("X-Amz-Security-Token") != "token" {
-		t.Fatalf("headers %v", c.header)
-	}
-	if c.rawPath != "/model/anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse" {
-		t.Fatalf("wire path %q", c.rawPath)
-	}
-	if !strings.Contains(canonical, "/model/anthropic.claude-3-7-sonnet-20250219-v1%253A0/converse") {
-		t.Fatalf("canonical request does not double-encode: %s", canonical)
-	}
-}
-
-func TestBearer(t *testing.T) {
-	srv, c := fake(t, 200, nil, []byte(`{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn"}`))
-	a := newTest(t, srv.URL, "ABSKbedrockapikey=")
-	if _, err := a.Chat(context.Background(), chatReq(t, `{"messages":[{"role":"user","content":"hi"}]}`)); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.header.Get("Authorization"); got != "Bearer ABSKbedrockapikey=" || c.header.Get("X-Amz-Date") != "" {
+	rawPath, header, _ := c.get()
+	if got := header.Get("Authorization"); !strings.HasPrefix(got, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250102/us-east-1/bedrock/aws4_request") || !strings.Contains(got, "Signature=") {
 		t.Fatalf("Authorization = %q", got)
 	}
+	if header.Get("X-Amz-Date") != "20250102T030405Z" || header.Get("X-Amz-Security-Token") != "token" || header.Get("X-Amz-Content-Sha256") == "" {
+		t.Fatalf("headers %v", header)
+	}
+	if rawPath != "/model/anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse" {
+		t.Fatalf("wire path %q", rawPath)
+	}
+	if !strings.Contains(canonical.String(), "/model/anthropic.claude-3-7-sonnet-20250219-v1%253A0/converse") {
+		t.Fatalf("canonical request does not double-encode: %s", canonical.String())
+	}
 }
 
-func TestRegion(t *testing.T) {
-	if r := RegionFromHost("bedrock-runtime.ap-south-1.amazonaws.com"); r != "ap-south-1" {
-		t.Fatal(r)
-	}
-	if r := RegionFromHost("127.0.0.1"); r != DefaultRegion {
-		t.Fatal(r)
-	}
-}
-
-func TestChatTextAndTool(t *testing.T) {
-	body := `{"output":{"message":{"role":"assistant","content":[{"reasoningContent":{"reasoningText":{"text":"hmm"}}},{"text":"Checking."},{"toolUse":{"toolUseId":"tu1","name":"get_weather","input":{"city":"Paris"}}}]}},
-	"stopReason":"tool_use","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15,"cacheReadInputTokens":4,"cacheWriteInputTokens":2},"metrics":{"latencyMs":1}}`
-	srv, _ := fake(t, 200, nil, []byte(body))
-	a := newTest(t, srv.URL, "key")
-	resp, err := a.Chat(context.Background(), chatReq(t, `{"messages":[{"role":"user","content":"hi"}]}`))
+func TestAuthSelection(t *testing.T) {
+	a, err := newAdapter(provider.Config{Slug: "b", BaseURL: "https://bedrock-runtime.ap-south-1.amazonaws.com/", APIKey: "AKIA1:secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := resp.Choices[0]
-	if *ch.Message.Content != "Checking." || *ch.Message.Reasoning != "hmm" || *ch.FinishReason != "tool_calls" || *ch.NativeFinishReason != "tool_use" {
-		t.Fatalf("%+v", ch)
+	if auth, ok := a.auth.(*awsauth.Auth); !ok || auth.Region() != "ap-south-1" {
+		t.Fatalf("auth = %#v", a.auth)
 	}
-	if tc := ch.Message.ToolCalls; len(tc) != 1 || tc[0].ID != "tu1" || tc[0].Function.Name != "get_weather" || tc[0].Function.Arguments != `{"city":"Paris"}` {
-		t.Fatalf("%+v", tc)
+	if a.endpoint("m:1", "converse").String() != "https://bedrock-runtime.ap-south-1.amazonaws.com/model/m%3A1/converse" {
+		t.Fatalf("endpoint %s", a.endpoint("m:1", "converse"))
 	}
-	u := resp.Usage
-	if u.PromptTokens != 16 || u.CompletionTokens != 5 || u.TotalTokens != 21 || u.CachedTokens() != 4 || u.CacheWriteTokens() != 2 {
-		t.Fatalf("%+v", u)
+	if a, _ := newAdapter(provider.Config{Slug: "b"}); a.auth != nil {
+		t.Fatalf("no key made an authorizer: %#v", a.auth)
 	}
-	if resp.Model != model || resp.ID != "gen-1" {
-		t.Fatalf("%+v", resp)
-	}
-}
 
-func collect(t *testing.T, s provider.Stream) ([]*openai.Chunk, error) {
-	t.Helper()
-	defer s.Close()
-	var out []*openai.Chunk
-	for {
-		c, err := s.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return out, err
-		}
-		out = append(out, c)
-	}
-}
-
-func streamFrom(t *testing.T, data []byte) (provider.Stream, error) {
-	srv, c := fake(t, 200, map[string]string{"Content-Type": "application/vnd.amazon.eventstream"}, data)
-	a := newTest(t, srv.URL, "key")
-	s, err := a.ChatStream(context.Background(), chatReq(t, `{"messages":[{"role":"user","content":"hi"}],"stream":true}`))
-	if err == nil && !strings.HasSuffix(c.rawPath, "/converse-stream") {
-		t.Fatalf("path %q", c.rawPath)
-	}
-	return s, err
-}
-
-func TestStreamText(t *testing.T) {
-	data := encodeFrames(t, []frame{
-		{"event", "messageStart", `{"role":"assistant"}`},
-		{"event", "contentBlockDelta", `{"contentBlockIndex":0,"delta":{"text":"Hel"},"p":"abcdefgh"}`},
-		{"event", "contentBlockDelta", `{"contentBlockIndex":0,"delta":{"text":"lo"}}`},
-		{"event", "contentBlockStop", `{"contentBlockIndex":0}`},
-		{"event", "messageStop", `{"stopReason":"end_turn"}`},
-		{"event", "metadata", `{"usage":{"inputTokens":12,"outputTokens":3,"totalTokens":15},"metrics":{"latencyMs":412}}`},
-	})
-	s, err := streamFrom(t, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunks, err := collect(t, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text string
-	for _, c := range chunks {
-		if c.Choices[0].Delta.Content != nil {
-			text += *c.Choices[0].Delta.Content
-		}
-	}
-	last := chunks[len(chunks)-1]
-	if text != "Hello" || *last.Choices[0].FinishReason != "stop" || last.Usage.PromptTokens != 12 || last.Usage.CompletionTokens != 3 {
-		t.Fatalf("text %q last %+v", text, last)
-	}
-	if chunks[0].Choices[0].Delta.Role != "assistant" {
-		t.Fatal("no role chunk")
-	}
-}
-
-func TestStreamToolUse(t *testing.T) {
-	data := encodeFrames(t, []frame{
-		{"event", "messageStart", `{"role":"assistant"}`},
-		{"event", "contentBlockDelta", `{"contentBlockIndex":0,"delta":{"text":"Checking."}}`},
-		{"event", "contentBlockStop", `{"contentBlockIndex":0}`},
-		{"event", "contentBlockStart", `{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"tooluse_abc","name":"get_weather"}}}`},
-		{"event", "contentBlockDelta", `{"contentBlockIndex":1,"delta":{"toolUse":{"input":"{\"city\":"}}}`},
-		{"event", "contentBlockDelta", `{"contentBlockIndex":1,"delta":{"toolUse":{"input":"\"Paris\"}"}}}`},
-		{"event", "contentBlockStop", `{"contentBlockIndex":1}`},
-		{"event", "messageStop", `{"stopReason":"tool_use"}`},
-		{"event", "metadata", `{"usage":{"inputTokens":80,"outputTokens":20,"totalTokens":100}}`},
-	})
-	s, err := streamFrom(t, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunks, err := collect(t, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var args, id, name string
-	for _, c := range chunks {
-		for _, tc := range c.Choices[0].Delta.ToolCalls {
-			if *tc.Index != 0 {
-				t.Fatalf("index %d", *tc.Index)
-			}
-			args += tc.Function.Arguments
-			if tc.ID != "" {
-				id, name = tc.ID, tc.Function.Name
-			}
-		}
-	}
-	last := chunks[len(chunks)-1]
-	if args != `{"city":"Paris"}` || id != "tooluse_abc" || name != "get_weather" || *last.Choices[0].FinishReason != "tool_calls" || last.Usage.TotalTokens != 100 {
-		t.Fatalf("args %q id %q name %q last %+v", args, id, name, last)
-	}
-}
-
-func TestStreamErrors(t *testing.T) {
-	start := frame{"event", "messageStart", `{"role":"assistant"}`}
-	good := encodeFrames(t, []frame{start, {"event", "contentBlockDelta", `{"contentBlockIndex":0,"delta":{"text":"x"}}`}})
-	corrupt := bytes.Clone(good)
-	corrupt[len(corrupt)-10] ^= 0xff // inside the second frame's payload
-	tests := []struct {
-		name   string
-		data   []byte
-		status int
-		typ    string
+	// Bearer API key, and cfg.Auth taking precedence over the key.
+	srv, c := fake(t, 200, nil, []byte(okBody))
+	for _, tt := range []struct {
+		name string
+		auth provider.Authorizer
+		want string
 	}{
-		{"throttling", encodeFrames(t, []frame{start, {"exception", "throttlingException", `{"message":"slow down"}`}}), 429, "rate_limit_exceeded"},
-		{"modelStream", encodeFrames(t, []frame{start, {"exception", "modelStreamErrorException", `{"message":"boom","originalStatusCode":500}`}}), 424, "server"},
-		{"unavailable", encodeFrames(t, []frame{start, {"exception", "serviceUnavailableException", `{"message":"later"}`}}), 503, "provider_overloaded"},
-		{"validation", encodeFrames(t, []frame{start, {"exception", "validationException", `{"message":"bad"}`}}), 400, "invalid_request"},
-		{"truncated", good, 0, "provider_unavailable"},
-		{"truncatedMidFrame", good[:len(good)-5], 0, "provider_unavailable"},
-		{"noMetadata", encodeFrames(t, []frame{start, {"event", "messageStop", `{"stopReason":"end_turn"}`}}), 0, "provider_unavailable"},
-		{"crc", corrupt, 0, "server"},
-	}
-	for _, tt := range tests {
+		{"apiKey", nil, "Bearer ABSKbedrockapikey="},
+		{"cfgAuth", staticAuth("Bearer injected"), "Bearer injected"},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := streamFrom(t, tt.data)
+			a, err := newAdapter(provider.Config{Slug: "b", BaseURL: srv.URL, APIKey: "ABSKbedrockapikey=", Auth: tt.auth})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = collect(t, s)
-			var pe *provider.Error
-			if !errors.As(err, &pe) || pe.Status != tt.status || pe.Type != tt.typ {
-				t.Fatalf("err = %#v", err)
+			if _, err := a.Chat(context.Background(), chatReq(t, `{"messages":[{"role":"user","content":"hi"}]}`)); err != nil {
+				t.Fatal(err)
 			}
-			if _, again := s.Next(); again == nil {
-				t.Fatal("error not sticky")
+			if _, h, _ := c.get(); h.Get("Authorization") != tt.want || h.Get("X-Amz-Date") != "" {
+				t.Fatalf("Authorization = %q", h.Get("Authorization"))
 			}
 		})
+	}
+}
+
+type staticAuth string
+
+func (s staticAuth) Authorize(r *http.Request, _ []byte) error {
+	r.Header.Set("Authorization", string(s))
+	return nil
+}
+
+func TestChatResponse(t *testing.T) {
+	const reasoningBody = `{"output":{"message":{"role":"assistant","content":[
+		{"reasoningContent":{"reasoningText":{"text":"hmm","signature":"sig1"}}},
+		{"reasoningContent":{"redactedContent":"UkVEQUNURUQ="}},
+		{"text":"Checking."},
+		{"toolUse":{"toolUseId":"tu1","name":"get_weather","input":{"city":"Paris"}}}]}},
+		"stopReason":"tool_use","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":21,"cacheReadInputTokens":4,"cacheWriteInputTokens":2},"metrics":{"latencyMs":1}}`
+	const details = `[{"type":"reasoning.text","text":"hmm","signature":"sig1","format":"anthropic-claude-v1","index":0},` +
+		`{"type":"reasoning.encrypted","data":"UkVEQUNURUQ=","format":"anthropic-claude-v1","index":1}]`
+	tests := []struct {
+		name, model, req, body string
+		content, reasoning     *string
+		details                string
+		calls                  string // name(args),…
+		finish, native         string
+	}{
+		{
+			name: "reasoningAndTool", model: model, req: `{"messages":[{"role":"user","content":"hi"}]}`, body: reasoningBody,
+			content: openai.Ptr("Checking."), reasoning: openai.Ptr("hmm"), details: details,
+			calls: `get_weather({"city":"Paris"})`, finish: "tool_calls", native: "tool_use",
+		},
+		{
+			name: "exclude", model: model, req: `{"messages":[{"role":"user","content":"hi"}],"reasoning":{"exclude":true}}`, body: reasoningBody,
+			content: openai.Ptr("Checking."), calls: `get_weather({"city":"Paris"})`, finish: "tool_calls", native: "tool_use",
+		},
+		{
+			name: "otherFamilyFormat", model: "deepseek.r1-v1:0", req: `{"messages":[{"role":"user","content":"hi"}]}`,
+			body:    `{"output":{"message":{"role":"assistant","content":[{"reasoningContent":{"reasoningText":{"text":"t"}}},{"text":"ok"}]}},"stopReason":"end_turn"}`,
+			content: openai.Ptr("ok"), reasoning: openai.Ptr("t"), details: `[{"type":"reasoning.text","text":"t","format":"unknown","index":0}]`,
+			finish: "stop", native: "end_turn",
+		},
+		{
+			name: "jsonObject", model: model, req: `{"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}`,
+			body:    `{"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"tu9","name":"json_response","input":{"a":1}}}]}},"stopReason":"tool_use"}`,
+			content: openai.Ptr(`{"a":1}`), finish: "stop", native: "tool_use",
+		},
+		{
+			name: "malformed", model: model, req: `{"messages":[{"role":"user","content":"hi"}]}`,
+			body:    `{"output":{"message":{"role":"assistant","content":[{"text":"x"}]}},"stopReason":"malformed_model_output"}`,
+			content: openai.Ptr("x"), finish: "error", native: "malformed_model_output",
+		},
+		{
+			name: "length", model: model, req: `{"messages":[{"role":"user","content":"hi"}]}`,
+			body:    `{"output":{"message":{"role":"assistant","content":[{"text":"x"}]}},"stopReason":"max_tokens"}`,
+			content: openai.Ptr("x"), finish: "length", native: "max_tokens",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, _ := fake(t, 200, nil, []byte(tt.body))
+			a := newTest(t, srv.URL, "key")
+			resp, err := a.Chat(context.Background(), chatReqFor(t, tt.model, tt.req))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch := resp.Choices[0]
+			m := ch.Message
+			if !equalPtr(m.Content, tt.content) || !equalPtr(m.Reasoning, tt.reasoning) || string(m.ReasoningDetails) != tt.details {
+				t.Fatalf("content %v reasoning %v details %s", deref(m.Content), deref(m.Reasoning), m.ReasoningDetails)
+			}
+			var calls []string
+			for _, c := range m.ToolCalls {
+				calls = append(calls, c.Function.Name+"("+c.Function.Arguments+")")
+			}
+			if strings.Join(calls, ",") != tt.calls || *ch.FinishReason != tt.finish || *ch.NativeFinishReason != tt.native {
+				t.Fatalf("calls %v finish %s/%s", calls, *ch.FinishReason, *ch.NativeFinishReason)
+			}
+			if resp.Model != tt.model || resp.ID != "gen-1" {
+				t.Fatalf("%+v", resp)
+			}
+		})
+	}
+}
+
+func equalPtr(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// TestUsage checks the arithmetic: Bedrock's inputTokens excludes cache
+// reads and writes, so prompt_tokens adds them back, once.
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		in                                usage
+		prompt, completion, total, cr, cw int
+	}{
+		{usage{InputTokens: 12, OutputTokens: 3, TotalTokens: 15}, 12, 3, 15, 0, 0},
+		{usage{InputTokens: 10, OutputTokens: 5, TotalTokens: 1015, CacheReadInputTokens: 1000}, 1010, 5, 1015, 1000, 0},
+		{usage{InputTokens: 10, OutputTokens: 5, TotalTokens: 515, CacheWriteInputTokens: 500}, 510, 5, 515, 0, 500},
+		{usage{InputTokens: 10, OutputTokens: 5, TotalTokens: 21, CacheReadInputTokens: 4, CacheWriteInputTokens: 2}, 16, 5, 21, 4, 2},
+	}
+	for _, tt := range tests {
+		u := tt.in.openai()
+		if u.PromptTokens != tt.prompt || u.CompletionTokens != tt.completion || u.TotalTokens != tt.total ||
+			u.CachedTokens() != tt.cr || u.CacheWriteTokens() != tt.cw || u.TotalTokens != tt.in.TotalTokens {
+			t.Errorf("%+v → %+v %+v", tt.in, u, u.PromptTokensDetails)
+		}
+	}
+	if (*usage)(nil).openai() != nil {
+		t.Error("no usage made one")
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	a := newTest(t, "http://127.0.0.1:1", "key")
+	c := a.Capabilities()
+	if !c.Tools || c.ParallelToolCalls || !c.Images || !c.Files || !c.JSONMode || !c.StructuredOutputs ||
+		!c.Reasoning || !c.ReasoningDetails || !c.PromptCaching || !c.CacheWriteUsage {
+		t.Fatalf("%+v", c)
 	}
 }
 

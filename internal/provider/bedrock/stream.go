@@ -1,20 +1,12 @@
 package bedrock
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"sync"
-
-	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+	"net/http"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
-
-const errTruncated = "upstream closed the stream before messageStop and metadata"
 
 // streamEvent is the payload of any ConverseStream event.
 type streamEvent struct {
@@ -31,189 +23,170 @@ type streamEvent struct {
 			Input string `json:"input"`
 		} `json:"toolUse"`
 		ReasoningContent *struct {
-			Text *string `json:"text"`
+			Text            *string `json:"text"`
+			Signature       string  `json:"signature"`
+			RedactedContent string  `json:"redactedContent"`
 		} `json:"reasoningContent"`
 	} `json:"delta"`
 	StopReason string `json:"stopReason"`
 	Usage      *usage `json:"usage"`
 }
 
-// stream decodes an AWS event-stream body and yields OpenAI chunks. It is
-// not safe for concurrent use, except that Close may be called at any time.
-type stream struct {
-	ctx  context.Context
-	name string
-	body io.ReadCloser
-	r    *bufio.Reader
-	dec  *eventstream.Decoder
-	buf  []byte
+// decoder is the provider.Decoder of ConverseStream. Events come as
+// messageStart, then per content block an optional contentBlockStart
+// (toolUse blocks), contentBlockDeltas and a contentBlockStop, then
+// messageStop (the stop reason) and last metadata (the usage): the finish
+// chunk waits for metadata, the terminal event.
+type decoder struct {
+	name, id, model string
+	created         int64
+	opts            options
 
-	id, model string
-	created   int64
-	// tools maps a toolUse block's content index to its OpenAI tool call index.
-	tools      map[int]int
+	tools      map[int]int // a toolUse block's content index → its tool call index
+	jsonBlocks map[int]bool
+	reasoning  map[int]int // a reasoning block's content index → its reasoning_details index
 	stopReason string
 	stopped    bool
-	err        error // sticky
-
-	closeOnce sync.Once
-	closeErr  error
 }
 
-var _ provider.Stream = (*stream)(nil)
+var _ provider.Decoder = (*decoder)(nil)
 
-func newStream(ctx context.Context, name string, body io.ReadCloser, id, model string, created int64) *stream {
-	return &stream{
-		ctx: ctx, name: name, body: body, r: bufio.NewReader(body), dec: eventstream.NewDecoder(),
-		id: id, model: model, created: created, tools: make(map[int]int),
+func newDecoder(name, id, model string, created int64, opts options) *decoder {
+	return &decoder{
+		name: name, id: id, model: model, created: created, opts: opts,
+		tools: make(map[int]int), jsonBlocks: make(map[int]bool), reasoning: make(map[int]int),
 	}
 }
 
-// Next returns the next chunk, io.EOF after the metadata event, or a
-// *provider.Error.
-func (s *stream) Next() (*openai.Chunk, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	c, err := s.next()
-	if err != nil {
-		s.err = err
-	}
-	return c, err
-}
-
-func header(m *eventstream.Message, name string) string {
-	if v := m.Headers.Get(name); v != nil {
-		return v.String()
-	}
-	return ""
-}
-
-func (s *stream) next() (*openai.Chunk, error) {
-	if err := s.ctx.Err(); err != nil {
-		return nil, provider.AsError(s.name, err)
-	}
-	for {
-		msg, err := s.dec.Decode(s.r, s.buf)
-		if err != nil {
-			return nil, s.readError(err)
+// Decode implements provider.Decoder.
+func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chunk, bool, error) {
+	switch ev.MessageType {
+	case "exception":
+		return out, false, exceptionError(d.name, ev.ExceptionType, ev.Data)
+	case "error":
+		return out, false, &provider.Error{
+			Provider: d.name, Status: http.StatusInternalServerError, Type: "server", Code: ev.ErrorCode,
+			Message: provider.ClipMessage(ev.ErrorCode+": "+ev.ErrorMessage, maxMessage),
+			Raw:     provider.ClipBytes(ev.Data, maxErrorBody),
 		}
-		s.buf = msg.Payload[:0]
-		switch mt := header(&msg, ":message-type"); mt {
-		case "exception":
-			return nil, exceptionError(s.name, header(&msg, ":exception-type"), msg.Payload)
-		case "error":
-			code, text := header(&msg, ":error-code"), header(&msg, ":error-message")
-			return nil, &provider.Error{Provider: s.name, Status: 500, Type: "server", Code: code, Message: provider.ClipMessage(code+": "+text, maxMessage), Raw: provider.ClipBytes(msg.Payload, maxErrorBody)}
-		case "event", "":
-		default:
-			continue
-		}
-		var e streamEvent
-		if err := json.Unmarshal(msg.Payload, &e); err != nil {
-			return nil, &provider.Error{
-				Provider: s.name,
-				Type:     "server",
-				Message:  "upstream sent a malformed event: " + err.Error(),
-				Raw:      provider.ClipMessage(string(msg.Payload), maxMessage),
-				Err:      err,
-			}
-		}
-		c, err := s.handle(header(&msg, ":event-type"), &e)
-		if err != nil || c != nil {
-			return c, err
+	case "event", "":
+	default:
+		return out, false, nil
+	}
+	var e streamEvent
+	if err := json.Unmarshal(ev.Data, &e); err != nil {
+		return out, false, &provider.Error{
+			Provider: d.name,
+			Type:     "server",
+			Message:  "upstream sent a malformed event: " + err.Error(),
+			Raw:      provider.ClipMessage(string(ev.Data), maxMessage),
+			Err:      err,
 		}
 	}
-}
-
-// handle converts one event: a chunk, nothing (nil, nil), or an error.
-func (s *stream) handle(typ string, e *streamEvent) (*openai.Chunk, error) {
-	switch typ {
+	switch ev.Type {
 	case "messageStart":
-		return s.chunk(openai.Delta{Role: "assistant", Content: openai.Ptr("")}), nil
+		return append(out, d.chunk(openai.Delta{Role: "assistant", Content: openai.Ptr("")})), false, nil
 	case "contentBlockStart":
-		if e.Start != nil && e.Start.ToolUse != nil {
-			n := len(s.tools)
-			s.tools[e.ContentBlockIndex] = n
-			return s.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
-				Index:    openai.Ptr(n),
-				ID:       e.Start.ToolUse.ToolUseID,
-				Type:     "function",
-				Function: openai.FunctionCall{Name: e.Start.ToolUse.Name, Arguments: ""},
-			}}}), nil
+		if e.Start == nil || e.Start.ToolUse == nil {
+			break // other starts, and the {"start":{}} some send for text, carry nothing
 		}
+		if d.opts.jsonTool && e.Start.ToolUse.Name == jsonToolName {
+			d.jsonBlocks[e.ContentBlockIndex] = true
+			break
+		}
+		n := len(d.tools)
+		d.tools[e.ContentBlockIndex] = n
+		return append(out, d.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
+			Index:    openai.Ptr(n),
+			ID:       e.Start.ToolUse.ToolUseID,
+			Type:     "function",
+			Function: openai.FunctionCall{Name: e.Start.ToolUse.Name, Arguments: ""},
+		}}})), false, nil
 	case "contentBlockDelta":
-		d := e.Delta
-		switch {
-		case d == nil:
-		case d.Text != nil:
-			if *d.Text != "" {
-				return s.chunk(openai.Delta{Content: openai.Ptr(*d.Text)}), nil
-			}
-		case d.ToolUse != nil:
-			n, ok := s.tools[e.ContentBlockIndex]
-			if ok && d.ToolUse.Input != "" {
-				return s.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
-					Index:    openai.Ptr(n),
-					Function: openai.FunctionCall{Arguments: d.ToolUse.Input},
-				}}}), nil
-			}
-		case d.ReasoningContent != nil:
-			if t := d.ReasoningContent.Text; t != nil && *t != "" {
-				return s.chunk(openai.Delta{Reasoning: openai.Ptr(*t)}), nil
-			}
+		if c := d.delta(&e); c != nil {
+			out = append(out, c)
 		}
 	case "messageStop":
-		s.stopReason, s.stopped = e.StopReason, true
+		d.stopReason, d.stopped = e.StopReason, true
 	case "metadata":
-		// metadata comes last: the finish chunk waits for its usage.
-		if !s.stopped {
-			return nil, &provider.Error{Provider: s.name, Type: "provider_unavailable", Message: "upstream sent metadata before messageStop"}
+		if !d.stopped {
+			return out, false, &provider.Error{Provider: d.name, Type: "provider_unavailable", Message: "upstream sent metadata before messageStop"}
 		}
-		c := s.chunk(openai.Delta{})
-		native := s.stopReason
+		c := d.chunk(openai.Delta{})
+		native := d.stopReason
 		if native == "" {
 			native = "end_turn"
 		}
-		c.Choices[0].FinishReason = openai.Ptr(finishReason(native))
+		c.Choices[0].FinishReason = openai.Ptr(finishReason(native, len(d.tools)))
 		c.Choices[0].NativeFinishReason = openai.Ptr(native)
 		c.Usage = e.Usage.openai()
-		s.err = io.EOF
-		return c, nil
+		return append(out, c), true, nil
 	}
 	// contentBlockStop and unknown events carry nothing.
-	return nil, nil
+	return out, false, nil
 }
 
-func (s *stream) chunk(d openai.Delta) *openai.Chunk {
+// delta converts a contentBlockDelta event: a chunk, or nil.
+func (d *decoder) delta(e *streamEvent) *openai.Chunk {
+	delta := e.Delta
+	switch {
+	case delta == nil:
+	case delta.Text != nil:
+		if *delta.Text != "" {
+			return d.chunk(openai.Delta{Content: openai.Ptr(*delta.Text)})
+		}
+	case delta.ToolUse != nil:
+		if delta.ToolUse.Input == "" {
+			break
+		}
+		if d.jsonBlocks[e.ContentBlockIndex] {
+			return d.chunk(openai.Delta{Content: openai.Ptr(delta.ToolUse.Input)})
+		}
+		if n, ok := d.tools[e.ContentBlockIndex]; ok {
+			return d.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
+				Index:    openai.Ptr(n),
+				Function: openai.FunctionCall{Arguments: delta.ToolUse.Input},
+			}}})
+		}
+	case delta.ReasoningContent != nil:
+		rd := delta.ReasoningContent
+		if d.opts.exclude || (rd.Text == nil || *rd.Text == "") && rd.Signature == "" && rd.RedactedContent == "" {
+			break
+		}
+		index, ok := d.reasoning[e.ContentBlockIndex]
+		if !ok {
+			index = len(d.reasoning)
+			d.reasoning[e.ContentBlockIndex] = index
+		}
+		rc := &reasoningContent{RedactedContent: rd.RedactedContent}
+		if rd.RedactedContent == "" {
+			rc.ReasoningText = &reasoningText{Signature: rd.Signature}
+			if rd.Text != nil {
+				rc.ReasoningText.Text = *rd.Text
+			}
+		}
+		detail, text := reasoningDetail(rc, d.opts.format, index)
+		out := openai.Delta{ReasoningDetails: openai.ReasoningDetailsJSON([]openai.ReasoningDetail{detail})}
+		if text != "" {
+			out.Reasoning = openai.Ptr(text)
+		}
+		return d.chunk(out)
+	}
+	return nil
+}
+
+func (d *decoder) chunk(delta openai.Delta) *openai.Chunk {
 	return &openai.Chunk{
-		ID:      s.id,
+		ID:      d.id,
 		Object:  openai.ObjectChatCompletionChunk,
-		Created: s.created,
-		Model:   s.model,
-		Choices: []openai.ChunkChoice{{Index: 0, Delta: d}},
+		Created: d.created,
+		Model:   d.model,
+		Choices: []openai.ChunkChoice{{Index: 0, Delta: delta}},
 	}
 }
 
-// readError classifies a decode failure: any end before metadata is an
-// error, and so is a corrupt frame (bad CRC or lengths).
-func (s *stream) readError(err error) error {
-	if ctxErr := s.ctx.Err(); ctxErr != nil {
-		return provider.AsError(s.name, ctxErr)
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		// No Err: an *Error wrapping io.EOF would read as a clean end.
-		return &provider.Error{Provider: s.name, Type: "provider_unavailable", Message: errTruncated}
-	}
-	var ce eventstream.ChecksumError
-	if errors.As(err, &ce) {
-		return &provider.Error{Provider: s.name, Type: "server", Message: "upstream sent a corrupt event-stream frame: " + err.Error(), Err: err}
-	}
-	return provider.AsError(s.name, err)
-}
-
-// Close releases the upstream connection. It is safe to call twice.
-func (s *stream) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.body.Close() })
-	return s.closeErr
+// End implements provider.Decoder: the body ended before metadata, so the
+// stream was cut short.
+func (d *decoder) End(out []*openai.Chunk) ([]*openai.Chunk, error) {
+	return out, provider.Truncated(d.name, "messageStop and metadata")
 }
