@@ -113,7 +113,7 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := p.(*Adapter).url; u != "https://api.anthropic.com/v1/messages" {
+	if u := p.(*Adapter).endpoint("claude-x", false).String(); u != "https://api.anthropic.com/v1/messages" {
 		t.Errorf("url %q", u)
 	}
 	if _, err := New(provider.Config{Slug: "x", BaseURL: "not a url"}); err == nil {

@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
 // fake is a minimal Anthropic Messages upstream: it records each request
@@ -41,7 +43,7 @@ func newFake(t *testing.T, answer http.HandlerFunc) *fake {
 
 func (f *fake) provider(t *testing.T) provider.Provider {
 	t.Helper()
-	p, err := New(provider.Config{Slug: "anthropic", Name: "Anthropic", BaseURL: f.srv.URL + "/v1", APIKey: "sk-test", HTTPClient: f.srv.Client()})
+	p, err := New(provider.Config{Slug: "anthropic", Name: "Anthropic", BaseURL: f.srv.URL + "/v1", APIKey: "sk-test", HTTPClient: f.srv.Client(), Media: testMedia})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +120,15 @@ var toolEvents = []ev{
 	{"content_block_stop", `{"type":"content_block_stop","index":3}`},
 	{"message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":89}}`},
 	{"message_stop", `{"type":"message_stop"}`},
+}
+
+// testMedia reaches the fakes on 127.0.0.1.
+var testMedia = media.New(media.Options{AllowPrivate: true})
+
+// translateReq translates req as the adapter of Anthropic's own API does.
+func translateReq(req *provider.Request, stream bool) (*request, error) {
+	t := translator{ctx: context.Background(), media: testMedia}
+	return t.translate(req, stream)
 }
 
 func chatReq(msgs ...openai.Message) *provider.Request {

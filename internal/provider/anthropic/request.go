@@ -2,28 +2,39 @@ package anthropic
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
-// request is the body of POST /messages.
+// request is the body of POST /messages (and of the Vertex and Bedrock
+// invocations, which move model to the URL and add anthropic_version).
 type request struct {
-	Model         string          `json:"model"`
-	System        []block         `json:"system,omitempty"`
-	Messages      []turn          `json:"messages"`
-	MaxTokens     int             `json:"max_tokens"`
-	Temperature   *float64        `json:"temperature,omitempty"`
-	TopP          *float64        `json:"top_p,omitempty"`
-	TopK          *int            `json:"top_k,omitempty"`
-	StopSequences []string        `json:"stop_sequences,omitempty"`
-	Stream        bool            `json:"stream,omitempty"`
-	Tools         []tool          `json:"tools,omitempty"`
-	ToolChoice    *toolChoice     `json:"tool_choice,omitempty"`
-	Metadata      *requestMetdata `json:"metadata,omitempty"`
+	Model            string          `json:"model,omitempty"`
+	AnthropicVersion string          `json:"anthropic_version,omitempty"`
+	System           []block         `json:"system,omitempty"`
+	Messages         []turn          `json:"messages"`
+	MaxTokens        int             `json:"max_tokens"`
+	Temperature      *float64        `json:"temperature,omitempty"`
+	TopP             *float64        `json:"top_p,omitempty"`
+	TopK             *int            `json:"top_k,omitempty"`
+	StopSequences    []string        `json:"stop_sequences,omitempty"`
+	Stream           bool            `json:"stream,omitempty"`
+	Tools            []tool          `json:"tools,omitempty"`
+	ToolChoice       *toolChoice     `json:"tool_choice,omitempty"`
+	Thinking         *thinking       `json:"thinking,omitempty"`
+	OutputConfig     *outputConfig   `json:"output_config,omitempty"`
+	Metadata         *requestMetdata `json:"metadata,omitempty"`
+
+	// opts tells the reply's decoder what the request asked for.
+	opts decodeOptions
 }
 
 type requestMetdata struct {
@@ -41,8 +52,9 @@ type block struct {
 	Type string `json:"type"`
 	// text
 	Text *string `json:"text,omitempty"`
-	// image
-	Source *imageSource `json:"source,omitempty"`
+	// image and document
+	Source *source `json:"source,omitempty"`
+	Title  string  `json:"title,omitempty"`
 	// tool_use
 	ID    string          `json:"id,omitempty"`
 	Name  string          `json:"name,omitempty"`
@@ -50,12 +62,17 @@ type block struct {
 	// tool_result
 	ToolUseID string  `json:"tool_use_id,omitempty"`
 	Content   []block `json:"content,omitempty"`
+	// thinking and redacted_thinking
+	Thinking  *string `json:"thinking,omitempty"`
+	Signature string  `json:"signature,omitempty"`
+	Data      string  `json:"data,omitempty"`
 
 	CacheControl json.RawMessage `json:"cache_control,omitempty"`
 }
 
-type imageSource struct {
-	Type      string `json:"type"` // base64 or url
+// source is an image's or document's source.
+type source struct {
+	Type      string `json:"type"` // base64, url or text
 	MediaType string `json:"media_type,omitempty"`
 	Data      string `json:"data,omitempty"`
 	URL       string `json:"url,omitempty"`
@@ -76,11 +93,24 @@ type toolChoice struct {
 // emptySchema is the input_schema of a function declared without parameters.
 var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
 
-// translate builds the upstream request. It never modifies req.Chat.
-func translate(req *provider.Request, stream bool) (*request, error) {
+// translator builds upstream requests. inline makes http(s) images and
+// files inline (base64) for hosts that do not fetch URLs themselves.
+type translator struct {
+	ctx    context.Context
+	media  *media.Fetcher
+	inline bool
+}
+
+// translate builds the upstream request. It never modifies req.Chat. A
+// *media.Error is returned as is; every error is the client's (a 400).
+func (t *translator) translate(req *provider.Request, stream bool) (*request, error) {
 	c := req.Chat
 	if c == nil {
-		return nil, fmt.Errorf("anthropic: no chat request")
+		return nil, errors.New("no chat request")
+	}
+	rs, err := c.ReasoningRequest()
+	if err != nil {
+		return nil, err
 	}
 	out := &request{
 		Model:       req.UpstreamModel,
@@ -103,73 +133,96 @@ func translate(req *provider.Request, stream bool) (*request, error) {
 	if c.User != "" {
 		out.Metadata = &requestMetdata{UserID: c.User}
 	}
-	stop, err := openai.ParseStop(c.Stop)
-	if err != nil {
+	if out.StopSequences, err = openai.ParseStop(c.Stop); err != nil {
 		return nil, err
 	}
-	out.StopSequences = stop
 
 	for i := range c.Messages {
-		if err := out.add(&c.Messages[i]); err != nil {
+		if err := t.add(out, &c.Messages[i]); err != nil {
 			return nil, fmt.Errorf("messages[%d]: %w", i, err)
 		}
 	}
 	for i := range out.Messages {
-		if out.Messages[i].Role == "user" {
-			toolResultsFirst(out.Messages[i].Content)
+		m := &out.Messages[i]
+		if m.Role == "user" {
+			moveFirst(m.Content, func(b block) bool { return b.Type == "tool_result" })
+		} else {
+			moveFirst(m.Content, isReasoningBlock)
 		}
 	}
 
+	if err := out.addTools(c); err != nil {
+		return nil, err
+	}
+	if err := out.applyResponseFormat(c.ResponseFormat); err != nil {
+		return nil, err
+	}
+	return out, out.applyReasoning(rs, requireParameters(c))
+}
+
+// requireParameters reports provider.require_parameters.
+func requireParameters(c *openai.ChatRequest) bool {
+	return c.Provider != nil && c.Provider.RequireParameters
+}
+
+// addTools translates tools, tool_choice and parallel_tool_calls.
+func (r *request) addTools(c *openai.ChatRequest) error {
 	for i, t := range c.Tools {
 		if t.Type != "function" || t.Function == nil {
-			return nil, fmt.Errorf("tools[%d]: unsupported tool type %q", i, t.Type)
+			return fmt.Errorf("tools[%d]: unsupported tool type %q", i, t.Type)
 		}
 		schema := t.Function.Parameters
-		if len(bytes.TrimSpace(schema)) == 0 || string(bytes.TrimSpace(schema)) == "null" {
+		if s := bytes.TrimSpace(schema); len(s) == 0 || string(s) == "null" {
 			schema = emptySchema
 		}
-		out.Tools = append(out.Tools, tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+		r.Tools = append(r.Tools, tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
 	}
-	if len(out.Tools) > 0 {
-		tc, err := mapToolChoice(c.ToolChoice)
-		if err != nil {
-			return nil, err
-		}
-		if c.ParallelToolCalls != nil && !*c.ParallelToolCalls {
-			if tc == nil {
-				tc = &toolChoice{Type: "auto"}
-			}
-			if tc.Type != "none" {
-				tc.DisableParallelToolUse = true
-			}
-		}
-		out.ToolChoice = tc
+	if len(r.Tools) == 0 {
+		return nil
 	}
-	return out, nil
+	tc, err := mapToolChoice(c.ToolChoice)
+	if err != nil {
+		return err
+	}
+	if c.ParallelToolCalls != nil && !*c.ParallelToolCalls {
+		if tc == nil {
+			tc = &toolChoice{Type: "auto"}
+		}
+		if tc.Type != "none" {
+			tc.DisableParallelToolUse = true
+		}
+	}
+	r.ToolChoice = tc
+	return nil
 }
 
 // add appends one OpenAI message, merging it into the previous turn when
 // the roles agree, as Anthropic requires strict alternation.
-func (r *request) add(m *openai.Message) error {
+func (t *translator) add(r *request, m *openai.Message) error {
 	switch m.Role {
 	case "system", "developer":
-		blocks, err := contentBlocks(m.Content, false)
+		blocks, err := t.contentBlocks(m.Content, false)
 		if err != nil {
 			return err
 		}
 		r.System = append(r.System, blocks...)
 		return nil
 	case "user":
-		blocks, err := contentBlocks(m.Content, true)
+		blocks, err := t.contentBlocks(m.Content, true)
 		if err != nil {
 			return err
 		}
 		r.append("user", blocks)
 	case "assistant":
-		blocks, err := contentBlocks(m.Content, false)
+		blocks, err := historyBlocks(m)
 		if err != nil {
 			return err
 		}
+		content, err := t.contentBlocks(m.Content, false)
+		if err != nil {
+			return err
+		}
+		blocks = append(blocks, content...)
 		for i, tc := range m.ToolCalls {
 			input, err := openai.ToolArguments(tc.Function.Arguments)
 			if err != nil {
@@ -179,7 +232,7 @@ func (r *request) add(m *openai.Message) error {
 		}
 		r.append("assistant", blocks)
 	case "tool":
-		inner, err := contentBlocks(m.Content, true)
+		inner, err := t.contentBlocks(m.Content, true)
 		if err != nil {
 			return err
 		}
@@ -204,26 +257,29 @@ func (r *request) append(role string, blocks []block) {
 	r.Messages = append(r.Messages, turn{Role: role, Content: blocks})
 }
 
-// toolResultsFirst moves a user turn's tool_result blocks before its other
-// blocks (keeping each group's order): Anthropic wants results first.
-func toolResultsFirst(bs []block) {
+// moveFirst moves the blocks matching first before the others, keeping
+// each group's order: Anthropic wants a user turn's tool_result blocks
+// and an assistant turn's thinking blocks first.
+func moveFirst(bs []block, first func(block) bool) {
 	sorted := make([]block, 0, len(bs))
 	for _, b := range bs {
-		if b.Type == "tool_result" {
+		if first(b) {
 			sorted = append(sorted, b)
 		}
 	}
 	for _, b := range bs {
-		if b.Type != "tool_result" {
+		if !first(b) {
 			sorted = append(sorted, b)
 		}
 	}
 	copy(bs, sorted)
 }
 
-// contentBlocks translates message content. Empty text is dropped, since
-// Anthropic rejects empty text blocks.
-func contentBlocks(c openai.Content, images bool) ([]block, error) {
+// contentBlocks translates message content; allowMedia says whether images
+// and files are allowed. Empty text is dropped, since Anthropic rejects
+// empty text blocks. A part's cache_control goes to its block; string
+// content has none.
+func (t *translator) contentBlocks(c openai.Content, allowMedia bool) ([]block, error) {
 	if c.IsNull() {
 		return nil, nil
 	}
@@ -235,26 +291,35 @@ func contentBlocks(c openai.Content, images bool) ([]block, error) {
 	}
 	var out []block
 	for i, p := range c.Parts {
+		var b block
+		var err error
 		switch p.Type {
 		case "text":
-			if p.Text != "" {
-				out = append(out, textBlock(p.Text, p.CacheControl))
+			if p.Text == "" {
+				continue
 			}
-		case "image_url":
-			if !images {
-				return nil, fmt.Errorf("content[%d]: images are only supported in user and tool messages", i)
+			b = textBlock(p.Text, p.CacheControl)
+		case "image_url", "file":
+			if !allowMedia {
+				return nil, fmt.Errorf("content[%d]: images and files are only supported in user and tool messages", i)
 			}
-			if p.ImageURL == nil {
-				return nil, fmt.Errorf("content[%d]: image_url part without image_url", i)
+			if p.Type == "image_url" {
+				b, err = t.image(p.ImageURL)
+			} else {
+				b, err = t.document(p.File)
 			}
-			src, err := imageFromURL(p.ImageURL.URL)
-			if err != nil {
-				return nil, fmt.Errorf("content[%d]: %w", i, err)
-			}
-			out = append(out, block{Type: "image", Source: src, CacheControl: p.CacheControl})
+			b.CacheControl = p.CacheControl
 		default:
-			return nil, fmt.Errorf("content[%d]: unsupported content part type %q", i, p.Type)
+			err = fmt.Errorf("unsupported content part type %q", p.Type)
 		}
+		if err != nil {
+			var me *media.Error
+			if errors.As(err, &me) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("content[%d]: %w", i, err)
+		}
+		out = append(out, b)
 	}
 	return out, nil
 }
@@ -263,20 +328,72 @@ func textBlock(s string, cache json.RawMessage) block {
 	return block{Type: "text", Text: &s, CacheControl: cache}
 }
 
-// imageFromURL turns a data: URL into a base64 source and an http(s) URL
-// into a url source.
-func imageFromURL(u string) (*imageSource, error) {
-	if strings.HasPrefix(u, "data:") {
-		mediaType, data, ok := openai.ParseDataURL(u)
-		if !ok || mediaType == "" {
-			return nil, fmt.Errorf("image data URL must be data:<media type>;base64,<data>")
+// image translates an image_url part: a data: URL is a base64 source, an
+// http(s) URL a url source that Anthropic fetches (or, on hosts that do
+// not fetch, the gateway inlines).
+func (t *translator) image(img *openai.ImageURL) (block, error) {
+	if img == nil {
+		return block{}, errors.New("image_url part without image_url")
+	}
+	src, err := t.source(img.URL, "image")
+	return block{Type: "image", Source: src}, err
+}
+
+// filePart is an OpenAI file content part's payload.
+type filePart struct {
+	Filename string `json:"filename"`
+	FileData string `json:"file_data"`
+	FileID   string `json:"file_id"`
+}
+
+// document translates a file part (a PDF or plain text) into a document
+// block: file_data as a data: URL is a base64 source (text/plain a text
+// source), as an http(s) URL a url source.
+func (t *translator) document(raw json.RawMessage) (block, error) {
+	var f filePart
+	if err := json.Unmarshal(raw, &f); err != nil || len(raw) == 0 {
+		return block{}, errors.New("file part needs a file object {filename, file_data}")
+	}
+	if f.FileData == "" {
+		if f.FileID != "" {
+			return block{}, errors.New("file parts referencing file_id are not supported; send file_data")
 		}
-		return &imageSource{Type: "base64", MediaType: mediaType, Data: data}, nil
+		return block{}, errors.New("file part without file_data")
 	}
-	if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
-		return &imageSource{Type: "url", URL: u}, nil
+	src, err := t.source(f.FileData, "file")
+	if err != nil {
+		return block{}, err
 	}
-	return nil, fmt.Errorf("image URL must be a data: or http(s) URL")
+	if src.Type == "base64" && src.MediaType == "text/plain" {
+		text, err := base64.StdEncoding.DecodeString(src.Data)
+		if err != nil {
+			return block{}, fmt.Errorf("file_data is not valid base64: %w", err)
+		}
+		src = &source{Type: "text", MediaType: "text/plain", Data: string(text)}
+	} else if src.Type == "base64" && src.MediaType != "application/pdf" {
+		return block{}, fmt.Errorf("file type %q is not supported (PDF or plain text only)", src.MediaType)
+	}
+	return block{Type: "document", Source: src, Title: f.Filename}, nil
+}
+
+// source returns the source of a data: or http(s) URL. Data URLs are
+// checked (size, base64 form) by the media fetcher.
+func (t *translator) source(u, what string) (*source, error) {
+	remote := strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+	switch {
+	case remote && !t.inline:
+		return &source{Type: "url", URL: u}, nil
+	case remote || strings.HasPrefix(u, "data:"):
+		mediaType, data, err := t.media.Inline(t.ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if mediaType == "" {
+			return nil, fmt.Errorf("%s data URL must be data:<media type>;base64,<data>", what)
+		}
+		return &source{Type: "base64", MediaType: mediaType, Data: data}, nil
+	}
+	return nil, fmt.Errorf("%s URL must be a data: or http(s) URL", what)
 }
 
 // mapToolChoice maps OpenAI's tool_choice: auto, none, required → any, and

@@ -119,7 +119,7 @@ func TestTranslate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			chat := tt.chat
 			before, _ := json.Marshal(&chat)
-			got, err := translate(&provider.Request{Chat: &chat, UpstreamModel: "claude-x"}, false)
+			got, err := translateReq(&provider.Request{Chat: &chat, UpstreamModel: "claude-x"}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestToolChoice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.choice, func(t *testing.T) {
 			chat := openai.ChatRequest{Messages: []openai.Message{user("x")}, Tools: tools, ToolChoice: json.RawMessage(tt.choice), ParallelToolCalls: tt.parallel}
-			got, err := translate(&provider.Request{Chat: &chat, UpstreamModel: "m"}, true)
+			got, err := translateReq(&provider.Request{Chat: &chat, UpstreamModel: "m"}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +195,7 @@ func TestTranslateErrors(t *testing.T) {
 			if tt.chat != nil {
 				tt.chat(&chat)
 			}
-			if _, err := translate(&provider.Request{Chat: &chat}, false); err == nil {
+			if _, err := translateReq(&provider.Request{Chat: &chat}, false); err == nil {
 				t.Fatal("no error")
 			}
 		})

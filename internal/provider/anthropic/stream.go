@@ -2,22 +2,16 @@ package anthropic
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"sync"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
-	"github.com/switchyard-dev/switchyard/internal/sse"
 )
 
-// errTruncated is the message of a stream the upstream ended before
-// message_stop.
-const errTruncated = "upstream closed the stream before message_stop"
+// finalEvent names the terminal stream event in truncation errors.
+const finalEvent = "message_stop"
 
-// event is one streamed event of any type.
+// event is one streamed event of any type (protocols.md §2.3).
 type event struct {
 	Type         string        `json:"type"`
 	Message      *message      `json:"message"`
@@ -28,195 +22,204 @@ type event struct {
 		Text        string  `json:"text"`
 		PartialJSON string  `json:"partial_json"`
 		Thinking    string  `json:"thinking"`
+		Signature   string  `json:"signature"`
 		StopReason  *string `json:"stop_reason"`
 	} `json:"delta"`
 	Usage *usage `json:"usage"`
 }
 
-// stream reads an upstream SSE body and yields OpenAI chunks. It is not
-// safe for concurrent use, except that Close may be called at any time to
-// abort a blocked Next.
-type stream struct {
-	ctx  context.Context
-	name string
-	body io.ReadCloser
-	r    *sse.Reader
+// blockKind is what an open content block yields.
+type blockKind int
 
-	id, model string
-	created   int64
-	usage     usage
-	// tools maps a tool_use block's content index to its OpenAI tool call
-	// index, which counts tool calls only.
-	tools      map[int]int
+const (
+	kindTool      blockKind = iota + 1 // a tool call for the client
+	kindJSON                           // the json_object tool: content
+	kindReasoning                      // thinking: reasoning and details
+)
+
+// openBlock is a content block seen in content_block_start: its kind and
+// its ordinal among the tool calls (kindTool) or the reasoning details
+// (kindReasoning).
+type openBlock struct {
+	kind blockKind
+	n    int
+}
+
+// decoder is the provider.Decoder of Anthropic's SSE stream: message_stop
+// is the terminal event; error events are in-band *provider.Errors; pings
+// and content_block_stop carry nothing.
+type decoder struct {
+	name    string
+	opts    decodeOptions
+	created int64
+
+	id, model  string
+	usage      usage
 	stopReason string
-	err        error // sticky: the stream's result once it ended
-
-	closeOnce sync.Once
-	closeErr  error
+	// blocks maps a content block's index (its position in the message)
+	// to what it yields; OpenAI's tool call index counts tool calls only.
+	blocks              map[int]openBlock
+	calls, reasoningOrd int
 }
 
-var _ provider.Stream = (*stream)(nil)
+var _ provider.Decoder = (*decoder)(nil)
 
-func newStream(ctx context.Context, name string, body io.ReadCloser, created int64) *stream {
-	return &stream{ctx: ctx, name: name, body: body, r: sse.NewReader(body), created: created, tools: make(map[int]int)}
+func newDecoder(name string, created int64, opts decodeOptions) *decoder {
+	return &decoder{name: name, created: created, opts: opts, blocks: make(map[int]openBlock)}
 }
 
-// Next returns the next chunk, io.EOF after message_stop, or a
-// *provider.Error. Pings and events that carry nothing for the client are
-// skipped.
-func (s *stream) Next() (*openai.Chunk, error) {
-	if s.err != nil {
-		return nil, s.err
+// Decode converts one SSE event (ev.Type is the event: name, when any).
+func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chunk, bool, error) {
+	data := bytes.TrimSpace(ev.Data)
+	if ev.Type == "error" {
+		return out, false, inBandError(d.name, data)
 	}
-	c, err := s.next()
-	if err != nil {
-		s.err = err
+	if ev.Type == "ping" || len(data) == 0 {
+		return out, false, nil
 	}
-	return c, err
+	var e event
+	if err := json.Unmarshal(data, &e); err != nil {
+		return out, false, &provider.Error{
+			Provider: d.name,
+			Type:     "server",
+			Message:  "upstream sent a malformed event: " + err.Error(),
+			Raw:      provider.ClipMessage(string(data), maxMessage),
+			Err:      err,
+		}
+	}
+	if e.Type == "" {
+		e.Type = ev.Type
+	}
+	return d.handle(&e, data, out)
 }
 
-func (s *stream) next() (*openai.Chunk, error) {
-	if err := s.ctx.Err(); err != nil {
-		return nil, provider.AsError(s.name, err)
-	}
-	for {
-		ev, err := s.r.Next()
-		if err != nil {
-			return nil, s.readError(err)
-		}
-		data := bytes.TrimSpace(ev.Data)
-		if ev.Name == "error" {
-			return nil, inBandError(s.name, data)
-		}
-		if ev.Name == "ping" || len(data) == 0 {
-			continue
-		}
-		var e event
-		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, &provider.Error{
-				Provider: s.name,
-				Type:     "server",
-				Message:  "upstream sent a malformed event: " + err.Error(),
-				Raw:      provider.ClipMessage(string(data), maxMessage),
-				Err:      err,
-			}
-		}
-		if e.Type == "" {
-			e.Type = ev.Name
-		}
-		c, err := s.handle(&e, data)
-		if err != nil || c != nil {
-			return c, err
-		}
-	}
+// End reports a body that ended before message_stop.
+func (d *decoder) End(out []*openai.Chunk) ([]*openai.Chunk, error) {
+	return out, provider.Truncated(d.name, finalEvent)
 }
 
-// handle converts one event: a chunk, nothing (nil, nil), io.EOF at
-// message_stop, or an error.
-func (s *stream) handle(e *event, data []byte) (*openai.Chunk, error) {
+// handle converts one decoded event.
+func (d *decoder) handle(e *event, data []byte, out []*openai.Chunk) ([]*openai.Chunk, bool, error) {
 	switch e.Type {
 	case "error":
-		return nil, inBandError(s.name, data)
+		return out, false, inBandError(d.name, data)
 	case "message_start":
 		if e.Message == nil {
-			return nil, nil
+			break
 		}
-		s.id, s.model = e.Message.ID, e.Message.Model
-		s.usage.merge(e.Message.Usage)
-		return s.chunk(openai.Delta{Role: "assistant", Content: openai.Ptr("")}), nil
+		d.id, d.model = e.Message.ID, e.Message.Model
+		d.usage.merge(e.Message.Usage)
+		return append(out, d.chunk(openai.Delta{Role: "assistant", Content: openai.Ptr("")})), false, nil
 	case "content_block_start":
-		b := e.ContentBlock
-		if b == nil {
-			return nil, nil
-		}
-		switch b.Type {
-		case "text":
-			if b.Text != "" {
-				return s.chunk(openai.Delta{Content: openai.Ptr(b.Text)}), nil
-			}
-		case "thinking":
-			if b.Thinking != "" {
-				return s.chunk(openai.Delta{Reasoning: openai.Ptr(b.Thinking)}), nil
-			}
-		case "tool_use":
-			n := len(s.tools)
-			s.tools[e.Index] = n
-			return s.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
-				Index:    openai.Ptr(n),
-				ID:       b.ID,
-				Type:     "function",
-				Function: openai.FunctionCall{Name: b.Name, Arguments: ""},
-			}}}), nil
+		if e.ContentBlock != nil {
+			out = d.blockStart(e.Index, e.ContentBlock, out)
 		}
 	case "content_block_delta":
-		d := e.Delta
-		if d == nil {
-			return nil, nil
+		if e.Delta == nil {
+			break
 		}
-		switch d.Type {
+		b := d.blocks[e.Index]
+		switch dl := e.Delta; dl.Type {
 		case "text_delta":
-			if d.Text != "" {
-				return s.chunk(openai.Delta{Content: openai.Ptr(d.Text)}), nil
-			}
+			out = d.content(dl.Text, out)
 		case "thinking_delta":
-			if d.Thinking != "" {
-				return s.chunk(openai.Delta{Reasoning: openai.Ptr(d.Thinking)}), nil
+			if b.kind == kindReasoning && dl.Thinking != "" {
+				out = d.reasoning(dl.Thinking, openai.ReasoningDetail{Type: openai.ReasoningText, Text: dl.Thinking, Index: b.n}, out)
+			}
+		case "signature_delta":
+			if b.kind == kindReasoning && dl.Signature != "" {
+				out = d.reasoning("", openai.ReasoningDetail{Type: openai.ReasoningText, Signature: dl.Signature, Index: b.n}, out)
 			}
 		case "input_json_delta":
-			n, ok := s.tools[e.Index]
-			if ok && d.PartialJSON != "" {
-				return s.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
-					Index:    openai.Ptr(n),
-					Function: openai.FunctionCall{Arguments: d.PartialJSON},
-				}}}), nil
+			switch {
+			case dl.PartialJSON == "":
+			case b.kind == kindJSON:
+				out = d.content(dl.PartialJSON, out)
+			case b.kind == kindTool:
+				out = append(out, d.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
+					Index:    openai.Ptr(b.n),
+					Function: openai.FunctionCall{Arguments: dl.PartialJSON},
+				}}}))
 			}
 		}
-		// signature_delta, citations_delta: nothing for the client.
+		// citations_delta and unknown deltas: nothing for the client.
 	case "message_delta":
 		if e.Delta != nil && e.Delta.StopReason != nil {
-			s.stopReason = *e.Delta.StopReason
+			d.stopReason = *e.Delta.StopReason
 		}
-		s.usage.merge(e.Usage)
+		d.usage.merge(e.Usage)
 	case "message_stop":
-		c := s.chunk(openai.Delta{})
-		native := s.stopReason
+		c := d.chunk(openai.Delta{})
+		native := d.stopReason
 		if native == "" {
 			native = "end_turn"
 		}
-		c.Choices[0].FinishReason = openai.Ptr(finishReason(native))
+		c.Choices[0].FinishReason = openai.Ptr(finishReason(native, d.calls > 0))
 		c.Choices[0].NativeFinishReason = openai.Ptr(native)
-		c.Usage = s.usage.openai()
-		s.err = io.EOF // the next call ends the stream
-		return c, nil
+		c.Usage = d.usage.openai()
+		return append(out, c), true, nil
 	}
 	// content_block_stop and unknown events carry nothing.
-	return nil, nil
+	return out, false, nil
 }
 
-func (s *stream) chunk(d openai.Delta) *openai.Chunk {
+// blockStart registers a content block and yields what its start carries.
+func (d *decoder) blockStart(index int, b *contentBlock, out []*openai.Chunk) []*openai.Chunk {
+	switch b.Type {
+	case "text":
+		return d.content(b.Text, out)
+	case "thinking", "redacted_thinking":
+		if d.opts.exclude {
+			return out
+		}
+		n := d.reasoningOrd
+		d.reasoningOrd++
+		d.blocks[index] = openBlock{kindReasoning, n}
+		if b.Type == "redacted_thinking" || b.Thinking != "" || b.Signature != "" {
+			out = d.reasoning(b.Thinking, reasoningDetail(b, n), out)
+		}
+	case "tool_use":
+		if d.opts.isJSONTool(b.Name) {
+			d.blocks[index] = openBlock{kind: kindJSON}
+			return out
+		}
+		n := d.calls
+		d.calls++
+		d.blocks[index] = openBlock{kindTool, n}
+		out = append(out, d.chunk(openai.Delta{ToolCalls: []openai.ToolCall{{
+			Index:    openai.Ptr(n),
+			ID:       b.ID,
+			Type:     "function",
+			Function: openai.FunctionCall{Name: b.Name, Arguments: ""},
+		}}}))
+	}
+	return out
+}
+
+// content appends a content delta of text, if any.
+func (d *decoder) content(text string, out []*openai.Chunk) []*openai.Chunk {
+	if text == "" {
+		return out
+	}
+	return append(out, d.chunk(openai.Delta{Content: openai.Ptr(text)}))
+}
+
+// reasoning appends a reasoning delta: text (if any) and one detail.
+func (d *decoder) reasoning(text string, detail openai.ReasoningDetail, out []*openai.Chunk) []*openai.Chunk {
+	detail.Format = openai.FormatAnthropic
+	delta := openai.Delta{ReasoningDetails: openai.ReasoningDetailsJSON([]openai.ReasoningDetail{detail})}
+	if text != "" {
+		delta.Reasoning = openai.Ptr(text)
+	}
+	return append(out, d.chunk(delta))
+}
+
+func (d *decoder) chunk(delta openai.Delta) *openai.Chunk {
 	return &openai.Chunk{
-		ID:      s.id,
+		ID:      d.id,
 		Object:  openai.ObjectChatCompletionChunk,
-		Created: s.created,
-		Model:   s.model,
-		Choices: []openai.ChunkChoice{{Index: 0, Delta: d}},
+		Created: d.created,
+		Model:   d.model,
+		Choices: []openai.ChunkChoice{{Index: 0, Delta: delta}},
 	}
-}
-
-// readError classifies the end of the body: any end before message_stop
-// is an error.
-func (s *stream) readError(err error) error {
-	if ctxErr := s.ctx.Err(); ctxErr != nil {
-		return provider.AsError(s.name, ctxErr)
-	}
-	if errors.Is(err, io.EOF) {
-		return &provider.Error{Provider: s.name, Type: "provider_unavailable", Message: errTruncated}
-	}
-	return provider.AsError(s.name, err)
-}
-
-// Close releases the upstream connection. It is safe to call twice.
-func (s *stream) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.body.Close() })
-	return s.closeErr
 }

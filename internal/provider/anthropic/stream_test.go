@@ -119,6 +119,7 @@ func TestStreamToolCalls(t *testing.T) {
 }
 
 func TestStreamFailures(t *testing.T) {
+	truncated := provider.Truncated("Anthropic", finalEvent).Message
 	overloaded := ev{"error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`}
 	tests := []struct {
 		name    string
@@ -129,9 +130,9 @@ func TestStreamFailures(t *testing.T) {
 	}{
 		{"error event mid-stream", append(append([]ev{}, textEvents[:4]...), overloaded), "provider_overloaded", 529, "Overloaded"},
 		{"error event first", []ev{overloaded}, "provider_overloaded", 529, "Overloaded"},
-		{"truncated after delta", textEvents[:4], "provider_unavailable", 0, errTruncated},
-		{"truncated after message_delta", textEvents[:7], "provider_unavailable", 0, errTruncated},
-		{"empty body", nil, "provider_unavailable", 0, errTruncated},
+		{"truncated after delta", textEvents[:4], "provider_unavailable", 0, truncated},
+		{"truncated after message_delta", textEvents[:7], "provider_unavailable", 0, truncated},
+		{"empty body", nil, "provider_unavailable", 0, truncated},
 		{"malformed event", []ev{{"message_start", `{"type":`}}, "server", 0, ""},
 	}
 	for _, tt := range tests {
