@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/provider/gemini"
 	"github.com/switchyard-dev/switchyard/internal/provider/ollama"
 	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
+	"github.com/switchyard-dev/switchyard/internal/provider/vertex"
 	"github.com/switchyard-dev/switchyard/internal/router"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
@@ -101,8 +102,12 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 	}
 	// The catalog advertises only what each provider's adapter translates.
 	for slug, c := range clients {
-		if d, ok := c.(provider.Describer); ok {
-			file.RestrictParameters(slug, d.Capabilities().Supports)
+		switch d := c.(type) {
+		case provider.ModelDescriber:
+			file.RestrictParameters(slug, func(model, param string) bool { return d.ModelCapabilities(model).Supports(param) })
+		case provider.Describer:
+			caps := d.Capabilities()
+			file.RestrictParameters(slug, func(_, param string) bool { return caps.Supports(param) })
 		}
 	}
 	if cat, err = catalog.New(file); err != nil {
@@ -178,6 +183,7 @@ func newAdapters() (*provider.Registry, error) {
 		catalog.ProtocolBedrock:   bedrock.New,
 		catalog.ProtocolCohere:    cohere.New,
 		catalog.ProtocolOllama:    ollama.New,
+		catalog.ProtocolVertex:    vertex.New,
 	} {
 		if err := adapters.Register(protocol, f); err != nil {
 			return nil, err

@@ -287,16 +287,19 @@ func setInt(dst *int, v int) {
 }
 
 // RestrictParameters removes from the supported_parameters of every
-// endpoint of provider slug the parameters keep refuses: those the
-// provider's adapter declares it cannot translate.
-func (f *File) RestrictParameters(slug string, keep func(param string) bool) {
+// endpoint of provider slug the parameters keep refuses for the endpoint's
+// upstream model: those the provider's adapter declares it cannot
+// translate.
+func (f *File) RestrictParameters(slug string, keep func(upstreamModel, param string) bool) {
 	for i := range f.Models {
 		for j := range f.Models[i].Endpoints {
 			e := &f.Models[i].Endpoints[j]
 			if e.Provider != slug {
 				continue
 			}
-			e.SupportedParameters = slices.DeleteFunc(slices.Clone(e.SupportedParameters), func(p string) bool { return !keep(p) })
+			e.SupportedParameters = slices.DeleteFunc(slices.Clone(e.SupportedParameters), func(p string) bool {
+				return !keep(e.UpstreamModel, p)
+			})
 		}
 	}
 }

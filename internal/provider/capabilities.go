@@ -38,6 +38,12 @@ type Describer interface {
 	Capabilities() Capabilities
 }
 
+// ModelDescriber is implemented by providers whose capabilities depend on
+// the upstream model (Vertex AI serves Gemini and Claude models).
+type ModelDescriber interface {
+	ModelCapabilities(upstreamModel string) Capabilities
+}
+
 // Authorizer authenticates an upstream request just before it is sent:
 // a bearer token from an OAuth token source, SigV4 signing, … body is the
 // exact request body (SigV4 hashes it).

@@ -2,11 +2,15 @@
 // (POST {BaseURL}/chat). It translates the OpenAI Chat Completions dialect
 // of package openai into Cohere's request shape (system messages in the
 // message list, OpenAI-shaped tools and tool calls, p/k sampling,
-// REQUIRED/NONE tool_choice) and Cohere's responses and SSE event stream
-// back into OpenAI chat completions and chunks.
+// REQUIRED/NONE tool_choice, thinking with a token budget) and Cohere's
+// responses and SSE event stream back into OpenAI chat completions and
+// chunks.
 //
-// Streams are read event by event with package sse; a stream that ends
-// before message-end is an error, never a silent truncation.
+// A named tool_choice cannot be expressed: it degrades to REQUIRED with
+// only the named tool sent, or is refused under
+// provider.require_parameters. Streams are decoded by the shared
+// provider.NewStream loop; a stream that ends before message-end is an
+// error, never a silent truncation.
 package cohere
 
 import (
@@ -42,7 +46,29 @@ type Adapter struct {
 	now    func() time.Time
 }
 
-var _ provider.Provider = (*Adapter)(nil)
+var (
+	_ provider.Provider  = (*Adapter)(nil)
+	_ provider.Describer = (*Adapter)(nil)
+)
+
+// capabilities is what the adapter translates faithfully.
+var capabilities = provider.Capabilities{
+	Tools:             true,
+	Images:            true, // URLs and data URIs are passed through
+	JSONMode:          true,
+	StructuredOutputs: true, // json_object with json_schema
+	Reasoning:         true, // thinking {type, token_budget}
+	// Cohere returns several calls in one turn but has no
+	// parallel_tool_calls switch, so the parameter is not declared.
+	Dropped: []string{
+		"logit_bias", "logprobs", "top_logprobs", "min_p", "top_a",
+		"repetition_penalty", "n", "prediction", "web_search_options",
+		"verbosity", "service_tier",
+	},
+}
+
+// Capabilities implements provider.Describer.
+func (a *Adapter) Capabilities() provider.Capabilities { return capabilities }
 
 // New returns an Adapter for cfg. An empty cfg.BaseURL falls back to
 // DefaultBaseURL. It is a provider.Factory.
@@ -81,7 +107,7 @@ func New(cfg provider.Config) (provider.Provider, error) {
 
 // Chat sends a non-streamed chat completion.
 func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.ChatResponse, error) {
-	body, err := a.encode(req, false)
+	body, exclude, err := a.encode(req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -90,14 +116,14 @@ func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.Chat
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return a.decodeResponse(ctx, resp.Body, upstreamModel(req))
+	return a.decodeResponse(ctx, resp.Body, upstreamModel(req), exclude)
 }
 
 // ChatStream starts a streamed chat completion. It returns once the
 // upstream has answered with a success status; the stream reads the body
 // as the caller asks for chunks.
 func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
-	body, err := a.encode(req, true)
+	body, exclude, err := a.encode(req, true)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +131,8 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 	if err != nil {
 		return nil, err
 	}
-	return newStream(ctx, a.name, resp.Body, upstreamModel(req), a.now().Unix()), nil
+	dec := newDecoder(a.name, upstreamModel(req), a.now().Unix(), exclude)
+	return provider.NewStream(ctx, a.name, resp.Body, provider.SSEEvents(resp.Body), dec), nil
 }
 
 // upstreamModel is the model a response reports: Cohere does not echo it.
@@ -116,17 +143,24 @@ func upstreamModel(req *provider.Request) string {
 	return req.Chat.Model
 }
 
-// encode translates req into the upstream body. A request that cannot be
-// expressed in Cohere's dialect is a non-retryable invalid_request.
-func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, error) {
-	m, err := translate(req, stream)
+// encode translates req into the upstream body and reports whether the
+// reasoning is to be kept from the client. A request that cannot be
+// expressed in Cohere's dialect, or that needs what the adapter cannot do
+// under provider.require_parameters, is a non-retryable invalid_request.
+func (a *Adapter) encode(req *provider.Request, stream bool) (body []byte, exclude bool, err error) {
+	if c := req.Chat; c != nil && c.Provider != nil && c.Provider.RequireParameters {
+		err = capabilities.Check(c)
+	}
+	var m *request
 	if err == nil {
-		var body []byte
+		m, err = translate(req, stream)
+	}
+	if err == nil {
 		if body, err = json.Marshal(m); err == nil {
-			return body, nil
+			return body, m.exclude, nil
 		}
 	}
-	return nil, &provider.Error{
+	return nil, false, &provider.Error{
 		Provider: a.name,
 		Status:   http.StatusBadRequest,
 		Type:     "invalid_request",
@@ -162,7 +196,7 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 
 // decodeResponse reads and converts a non-streamed body. An error body
 // sent with a success status becomes a *provider.Error.
-func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, model string) (*openai.ChatResponse, error) {
+func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, model string, exclude bool) (*openai.ChatResponse, error) {
 	data, err := provider.ReadResponseBody(ctx, a.name, r, maxResponseBody)
 	if err != nil {
 		return nil, err
@@ -181,5 +215,5 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, model string)
 		}
 		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
 	}
-	return resp.openai(model, a.now().Unix()), nil
+	return resp.openai(model, a.now().Unix(), exclude), nil
 }

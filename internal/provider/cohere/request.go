@@ -24,8 +24,28 @@ type request struct {
 	FrequencyPenalty *float64        `json:"frequency_penalty,omitempty"`
 	PresencePenalty  *float64        `json:"presence_penalty,omitempty"`
 	ResponseFormat   *responseFormat `json:"response_format,omitempty"`
+	Thinking         *thinking       `json:"thinking,omitempty"`
 	Stream           bool            `json:"stream"`
+
+	// exclude asks for reasoning that is not returned to the client
+	// (reasoning.exclude); it is not sent.
+	exclude bool
 }
+
+// thinking is Cohere's reasoning switch: {"type":"enabled","token_budget":N}
+// or {"type":"disabled"}.
+type thinking struct {
+	Type        string `json:"type"`
+	TokenBudget int    `json:"token_budget,omitempty"`
+}
+
+// Reasoning budgets: the output cap assumed when the request has none, and
+// the bounds of a token_budget.
+const (
+	defaultMaxTokens  = 8192
+	minThinkingBudget = 1024
+	maxThinkingBudget = 32000
+)
 
 // message is one request message of any role.
 type message struct {
@@ -83,6 +103,9 @@ func translate(req *provider.Request, stream bool) (*request, error) {
 	if out.ResponseFormat, err = mapResponseFormat(c.ResponseFormat); err != nil {
 		return nil, err
 	}
+	if out.Thinking, out.exclude, err = mapReasoning(c); err != nil {
+		return nil, err
+	}
 
 	for i := range c.Messages {
 		m, err := translateMessage(&c.Messages[i])
@@ -108,6 +131,9 @@ func translate(req *provider.Request, stream bool) (*request, error) {
 		return nil, err
 	}
 	if only != "" {
+		if c.Provider != nil && c.Provider.RequireParameters {
+			return nil, fmt.Errorf("tool_choice: Cohere cannot force a named function (only REQUIRED or NONE), and provider.require_parameters is set")
+		}
 		var kept []openai.Tool
 		for _, t := range out.Tools {
 			if t.Function.Name == only {
@@ -155,6 +181,9 @@ func translateMessage(m *openai.Message) (message, error) {
 				Function: openai.FunctionCall{Name: tc.Function.Name, Arguments: args},
 			})
 		}
+		// Earlier reasoning goes back as the tool plan it came from;
+		// Cohere takes no thinking blocks in history, so reasoning of a
+		// turn without tool calls is dropped.
 		if len(out.ToolCalls) > 0 {
 			out.ToolPlan = m.Reasoning
 		}
@@ -203,7 +232,9 @@ func userContent(c openai.Content) (json.RawMessage, error) {
 
 // mapToolChoice maps OpenAI's tool_choice: auto → omitted, none → NONE,
 // required → REQUIRED, and a named function → REQUIRED with only that
-// tool (returned as only), since Cohere cannot force a named tool.
+// tool (returned as only), since Cohere cannot force a named tool. The
+// caller refuses the named form under provider.require_parameters; without
+// it the request degrades to REQUIRED over that one tool.
 func mapToolChoice(raw json.RawMessage) (choice, only string, err error) {
 	tc, err := openai.ParseToolChoice(raw)
 	if tc == nil || err != nil {
@@ -248,4 +279,25 @@ func mapResponseFormat(raw json.RawMessage) (*responseFormat, error) {
 		return &responseFormat{Type: "json_object", JSONSchema: rf.JSONSchema.Schema}, nil
 	}
 	return nil, fmt.Errorf("response_format: unsupported type %q", rf.Type)
+}
+
+// mapReasoning maps OpenRouter's reasoning settings to Cohere's thinking:
+// nothing when the request says nothing (the model's default), disabled
+// when reasoning is off, else enabled with a budget of the requested
+// max_tokens or the effort's share of the output cap (defaultMaxTokens
+// without one), within [minThinkingBudget, maxThinkingBudget]. exclude
+// reports reasoning to be computed but not returned.
+func mapReasoning(c *openai.ChatRequest) (t *thinking, exclude bool, err error) {
+	r, err := c.ReasoningRequest()
+	if err != nil || !r.Set {
+		return nil, r.Exclude, err
+	}
+	if !r.Enabled {
+		return &thinking{Type: "disabled"}, r.Exclude, nil
+	}
+	maxTokens := c.MaxOutputTokens()
+	if maxTokens <= 0 {
+		maxTokens = defaultMaxTokens
+	}
+	return &thinking{Type: "enabled", TokenBudget: r.Budget(maxTokens, minThinkingBudget, maxThinkingBudget)}, r.Exclude, nil
 }

@@ -140,6 +140,9 @@ func TestStreamToolCalls(t *testing.T) {
 	}
 }
 
+// truncated is the shared truncation message (provider.Truncated).
+const truncated = "upstream closed the stream before message-end"
+
 func TestStreamErrors(t *testing.T) {
 	start := textEvents[0]
 	tests := []struct {
@@ -150,9 +153,9 @@ func TestStreamErrors(t *testing.T) {
 	}{
 		{"message-end error", []ev{start, {"message-end", `{"type":"message-end","delta":{"finish_reason":"ERROR","error":"internal failure"}}`}}, "server", "internal failure"},
 		{"message-end context error", []ev{start, {"message-end", `{"type":"message-end","delta":{"finish_reason":"ERROR","error":"too many tokens in prompt"}}`}}, "context_length_exceeded", "too many tokens in prompt"},
-		{"truncated", textEvents[:4], "provider_unavailable", errTruncated},
-		{"empty", nil, "provider_unavailable", errTruncated},
-		{"[DONE] before message-end", []ev{start, {"", "[DONE]"}}, "provider_unavailable", errTruncated},
+		{"truncated", textEvents[:4], "provider_unavailable", truncated},
+		{"empty", nil, "provider_unavailable", truncated},
+		{"[DONE] before message-end", []ev{start, {"", "[DONE]"}}, "provider_unavailable", truncated},
 		{"malformed", []ev{start, {"content-delta", `{not json`}}, "server", ""},
 	}
 	for _, tt := range tests {

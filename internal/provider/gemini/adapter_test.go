@@ -36,7 +36,7 @@ func TestChat(t *testing.T) {
 				"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":7,"totalTokenCount":12},"modelVersion":"gemini-x","responseId":"r2"}`,
 			content: "<nil>", reasoning: "<nil>",
 			calls: []openai.ToolCall{
-				{ID: "call_0", Type: "function", Function: openai.FunctionCall{Name: "get_weather", Arguments: `{"loc":"SF"}`}},
+				{ID: "call_r2_0", Type: "function", Function: openai.FunctionCall{Name: "get_weather", Arguments: `{"loc":"SF"}`}},
 				{ID: "up-1", Type: "function", Function: openai.FunctionCall{Name: "now", Arguments: `{}`}},
 			},
 			finish: "tool_calls", native: "STOP", usage: openai.Usage{PromptTokens: 5, CompletionTokens: 7, TotalTokens: 12},
@@ -162,7 +162,7 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := p.(*Adapter).endpoint(chatReq(), true); u != DefaultBaseURL+"/models/gemini-x:streamGenerateContent?alt=sse" {
+	if u := p.(*Adapter).endpoint("gemini-x", true); u != DefaultBaseURL+"/models/gemini-x:streamGenerateContent?alt=sse" {
 		t.Errorf("endpoint %q", u)
 	}
 }

@@ -63,10 +63,27 @@ type errorDetails struct {
 	retryDelay time.Duration
 }
 
+// errorObject returns the {"error":…} object of body, which may also be
+// wrapped in a JSON array (the non-SSE stream's framing), or nil.
+func errorObject(body []byte) *errorBody {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '[' {
+		var arr []json.RawMessage
+		if json.Unmarshal(body, &arr) != nil || len(arr) == 0 {
+			return nil
+		}
+		body = arr[0]
+	}
+	var e errorBody
+	if json.Unmarshal(body, &e) != nil || e.Error == nil {
+		return nil
+	}
+	return &e
+}
+
 func parseError(body []byte) errorDetails {
 	var d errorDetails
-	var e errorBody
-	if json.Unmarshal(bytes.TrimSpace(body), &e) == nil && e.Error != nil {
+	if e := errorObject(body); e != nil {
 		d.code, d.status, d.message = e.Error.Code, e.Error.Status, strings.TrimSpace(e.Error.Message)
 		for _, det := range e.Error.Details {
 			if det.Reason != "" && d.reason == "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
 // fake is a minimal Gemini upstream: it records each request and answers
@@ -41,7 +42,8 @@ func newFake(t *testing.T, answer http.HandlerFunc) *fake {
 
 func (f *fake) provider(t *testing.T) provider.Provider {
 	t.Helper()
-	p, err := New(provider.Config{Slug: "google-ai-studio", Name: "Google", BaseURL: f.srv.URL + "/v1beta", APIKey: "g-key", HTTPClient: f.srv.Client()})
+	p, err := New(provider.Config{Slug: "google-ai-studio", Name: "Google", BaseURL: f.srv.URL + "/v1beta", APIKey: "g-key",
+		HTTPClient: f.srv.Client(), Media: testMedia})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +60,9 @@ func (f *fake) request(t *testing.T) map[string]any {
 	}
 	return m
 }
+
+// testMedia loads images from the tests' servers on 127.0.0.1.
+var testMedia = media.New(media.Options{AllowPrivate: true})
 
 // jsonAnswer replies with status and body.
 func jsonAnswer(status int, body string, headers ...string) http.HandlerFunc {

@@ -70,15 +70,38 @@ func TestTranslate(t *testing.T) {
 			want: `{"contents":[{"role":"user","parts":[{"text":"x"}]}],"tools":[{"functionDeclarations":[{"name":"f"}]}],"toolConfig":{"functionCallingConfig":{"mode":"NONE"}}}`,
 		},
 		{
-			name: "images",
+			name: "images and files",
 			chat: openai.ChatRequest{Messages: []openai.Message{{Role: "user", Content: openai.PartsContent(
 				openai.ContentPart{Type: "text", Text: "look"},
 				openai.ContentPart{Type: "image_url", ImageURL: &openai.ImageURL{URL: "data:image/png;base64,AAAA"}},
-				openai.ContentPart{Type: "image_url", ImageURL: &openai.ImageURL{URL: "https://x.test/cat.webp?s=1"}},
-				openai.ContentPart{Type: "image_url", ImageURL: &openai.ImageURL{URL: "https://x.test/cat"}},
+				openai.ContentPart{Type: "image_url", ImageURL: &openai.ImageURL{URL: "gs://bucket/cat.webp"}},
+				openai.ContentPart{Type: "image_url", ImageURL: &openai.ImageURL{URL: "gs://bucket/cat"}},
+				openai.ContentPart{Type: "file", File: json.RawMessage(`{"filename":"a.pdf","file_data":"data:application/pdf;base64,JVBERi0="}`)},
+				openai.ContentPart{Type: "file", File: json.RawMessage(`{"filename":"b.pdf","file_data":"gs://bucket/b"}`)},
 			)}}},
 			want: `{"contents":[{"role":"user","parts":[{"text":"look"},{"inlineData":{"mimeType":"image/png","data":"AAAA"}},
-				{"fileData":{"mimeType":"image/webp","fileUri":"https://x.test/cat.webp?s=1"}},{"fileData":{"mimeType":"image/jpeg","fileUri":"https://x.test/cat"}}]}]}`,
+				{"fileData":{"mimeType":"image/webp","fileUri":"gs://bucket/cat.webp"}},{"fileData":{"mimeType":"image/jpeg","fileUri":"gs://bucket/cat"}},
+				{"inlineData":{"mimeType":"application/pdf","data":"JVBERi0="}},{"fileData":{"mimeType":"application/pdf","fileUri":"gs://bucket/b"}}]}]}`,
+		},
+		{
+			name:   "image in an assistant message",
+			chat:   openai.ChatRequest{Messages: []openai.Message{user("x"), {Role: "assistant", Content: openai.PartsContent(openai.ContentPart{Type: "image_url", ImageURL: &openai.ImageURL{URL: "data:image/png;base64,AAAA"}})}}},
+			errSub: true,
+		},
+		{
+			name:   "file_id",
+			chat:   openai.ChatRequest{Messages: []openai.Message{{Role: "user", Content: openai.PartsContent(openai.ContentPart{Type: "file", File: json.RawMessage(`{"file_id":"f1"}`)})}}},
+			errSub: true,
+		},
+		{
+			name:   "ftp image",
+			chat:   openai.ChatRequest{Messages: []openai.Message{{Role: "user", Content: openai.PartsContent(openai.ContentPart{Type: "image_url", ImageURL: &openai.ImageURL{URL: "ftp://x/y.png"}})}}},
+			errSub: true,
+		},
+		{
+			name:   "bad reasoning",
+			chat:   openai.ChatRequest{Messages: []openai.Message{user("x")}, Reasoning: json.RawMessage(`{"effort":"extreme"}`)},
+			errSub: true,
 		},
 		{
 			name: "generationConfig",

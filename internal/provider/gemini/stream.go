@@ -2,324 +2,170 @@ package gemini
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"slices"
-	"sync"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
-	"github.com/switchyard-dev/switchyard/internal/sse"
 )
 
-// errTruncated is the message of a stream the upstream closed before any
-// finishReason.
-const errTruncated = "upstream closed before finishing"
-
-// stream reads an upstream SSE body and yields OpenAI chunks. It is not
-// safe for concurrent use, except that Close may be called at any time to
-// abort a blocked Next.
+// decoder is the provider.Decoder of Gemini's SSE stream: each event is a
+// whole GenerateContentResponse carrying only new parts.
 //
 // Gemini sends no terminator: the stream ends when the connection closes.
 // Finish reasons and usage are therefore held back and sent on one final
-// chunk at the close, so that a finishReason: STOP that arrives apart from
-// its functionCall still maps to tool_calls, and usage is the last, complete
-// one.
-type stream struct {
-	ctx  context.Context
-	name string
-	body io.ReadCloser
-	sn   *sniffer
-	r    *sse.Reader
+// chunk at the close (End), so that a finishReason: STOP that arrives apart
+// from its functionCall still maps to tool_calls, and usage is the last,
+// complete one.
+type decoder struct {
+	name    string
+	sn      *sniffer // the error lines of the body, outside SSE's fields
+	created int64
+	exclude bool
 
 	id, model string
-	created   int64
 	usage     *usageMetadata
 	ids       callIDs
-	started   map[int]bool   // candidates whose role was sent
-	calls     map[int]int    // tool calls sent per candidate
-	finish    map[int]string // native finish reason per candidate
-	blocked   string         // promptFeedback.blockReason
-	err       error          // sticky: the stream's result once it ended
-
-	closeOnce sync.Once
-	closeErr  error
+	cands     map[int]*candidateState
+	blocked   string // promptFeedback.blockReason
 }
 
-var _ provider.Stream = (*stream)(nil)
-
-func newStream(ctx context.Context, name string, body io.ReadCloser, created int64) *stream {
-	sn := &sniffer{r: body}
-	return &stream{
-		ctx: ctx, name: name, body: body, sn: sn, r: sse.NewReader(sn), created: created,
-		started: make(map[int]bool), calls: make(map[int]int), finish: make(map[int]string),
-	}
+// candidateState is what the stream has said of one candidate.
+type candidateState struct {
+	*turn
+	started bool   // the role was sent
+	finish  string // native finish reason
 }
 
-// Next returns the next chunk, io.EOF after the final one, or a
-// *provider.Error.
-func (s *stream) Next() (*openai.Chunk, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	c, err := s.next()
-	if err != nil {
-		s.err = err
-	}
-	return c, err
+var _ provider.Decoder = (*decoder)(nil)
+
+func newDecoder(name string, sn *sniffer, created int64, exclude bool) *decoder {
+	return &decoder{name: name, sn: sn, created: created, exclude: exclude, cands: make(map[int]*candidateState)}
 }
 
-func (s *stream) next() (*openai.Chunk, error) {
-	if err := s.ctx.Err(); err != nil {
-		return nil, provider.AsError(s.name, err)
+// Decode handles one event: an error object ends the stream with that
+// error; a response yields a chunk of deltas when it carries content.
+func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chunk, bool, error) {
+	data := bytes.TrimSpace(ev.Data)
+	if len(data) == 0 || string(data) == "[DONE]" {
+		return out, false, nil
 	}
-	for {
-		ev, err := s.r.Next()
-		if err != nil {
-			return s.end(err)
-		}
-		data := bytes.TrimSpace(ev.Data)
-		if len(data) == 0 || string(data) == "[DONE]" {
-			continue
-		}
-		var resp response
-		if err := json.Unmarshal(data, &resp); err != nil {
-			return nil, &provider.Error{
-				Provider: s.name,
-				Type:     "server",
-				Message:  "upstream sent a malformed event: " + err.Error(),
-				Raw:      provider.ClipMessage(string(data), maxMessage),
-				Err:      err,
-			}
-		}
-		if resp.Error != nil {
-			return nil, inBandError(s.name, data)
-		}
-		if c := s.handle(&resp); c != nil {
-			return c, nil
+	var resp response
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return out, false, &provider.Error{
+			Provider: d.name,
+			Type:     "server",
+			Message:  "upstream sent a malformed event: " + err.Error(),
+			Raw:      provider.ClipMessage(string(data), maxMessage),
+			Err:      err,
 		}
 	}
+	if resp.Error != nil {
+		return out, false, inBandError(d.name, data)
+	}
+	if c := d.handle(&resp); c != nil {
+		out = append(out, c)
+	}
+	return out, false, nil
 }
 
 // handle converts one streamed response into a chunk of deltas, or nil
 // when it carries nothing to send yet.
-func (s *stream) handle(r *response) *openai.Chunk {
+func (d *decoder) handle(r *response) *openai.Chunk {
 	if r.ResponseID != "" {
-		s.id = r.ResponseID
+		d.id = r.ResponseID
+		d.ids.response(r.ResponseID)
 	}
 	if r.ModelVersion != "" {
-		s.model = r.ModelVersion
+		d.model = r.ModelVersion
 	}
 	if r.UsageMetadata != nil {
-		s.usage = r.UsageMetadata
+		d.usage = r.UsageMetadata
 	}
 	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
-		s.blocked = r.PromptFeedback.BlockReason
+		d.blocked = r.PromptFeedback.BlockReason
 	}
 	var choices []openai.ChunkChoice
 	for pos := range r.Candidates {
 		cand := &r.Candidates[pos]
 		idx := cand.index(pos)
+		st := d.cands[idx]
+		if st == nil {
+			st = &candidateState{turn: newTurn(&d.ids, d.exclude)}
+			d.cands[idx] = st
+		}
 		if cand.FinishReason != "" {
-			s.finish[idx] = cand.FinishReason
+			st.finish = cand.FinishReason
 		}
-		var d openai.Delta
-		var text, reasoning []byte
-		var hasText, hasReasoning bool
-		if cand.Content != nil {
-			for _, p := range cand.Content.Parts {
-				switch {
-				case p.FunctionCall != nil:
-					tc := toolCall(p.FunctionCall, &s.ids)
-					tc.Index = openai.Ptr(s.calls[idx])
-					s.calls[idx]++
-					d.ToolCalls = append(d.ToolCalls, tc)
-				case p.Text != nil && *p.Text != "" && p.Thought:
-					reasoning = append(reasoning, *p.Text...)
-					hasReasoning = true
-				case p.Text != nil && *p.Text != "":
-					text = append(text, *p.Text...)
-					hasText = true
-				}
-			}
-		}
-		if hasText {
-			d.Content = openai.Ptr(string(text))
-		}
-		if hasReasoning {
-			d.Reasoning = openai.Ptr(string(reasoning))
-		}
-		if !hasText && !hasReasoning && len(d.ToolCalls) == 0 {
+		var parts delta
+		st.read(cand.parts(), &parts)
+		if parts.empty() {
 			continue
 		}
-		if !s.started[idx] {
-			s.started[idx] = true
-			d.Role = "assistant"
+		od := openai.Delta{ToolCalls: parts.calls, ReasoningDetails: openai.ReasoningDetailsJSON(parts.details)}
+		if parts.hasText {
+			od.Content = openai.Ptr(parts.text.String())
 		}
-		choices = append(choices, openai.ChunkChoice{Index: idx, Delta: d})
+		if parts.hasReasoning {
+			od.Reasoning = openai.Ptr(parts.reasoning.String())
+		}
+		if !st.started {
+			st.started = true
+			od.Role = "assistant"
+		}
+		choices = append(choices, openai.ChunkChoice{Index: idx, Delta: od})
 	}
 	if len(choices) == 0 {
 		return nil
 	}
-	c := s.chunk()
+	c := d.chunk()
 	c.Choices = choices
 	return c
 }
 
-// end classifies the end of the body. A close after a finishReason is
-// success and yields the final chunk; any other end is an error.
-func (s *stream) end(err error) (*openai.Chunk, error) {
-	if ctxErr := s.ctx.Err(); ctxErr != nil {
-		return nil, provider.AsError(s.name, ctxErr)
+// End is called when the upstream closed the stream: after a finishReason
+// (or a blocked prompt) it yields the final chunk with the finish reasons
+// and usage; before one the stream was cut short. An error line outside
+// the SSE fields wins over both.
+func (d *decoder) End(out []*openai.Chunk) ([]*openai.Chunk, error) {
+	if e := d.sn.error(d.name); e != nil {
+		return out, e
 	}
-	if e := s.sn.error(s.name); e != nil {
-		return nil, e
+	var idxs []int
+	for i, st := range d.cands {
+		if st.finish != "" {
+			idxs = append(idxs, i)
+		}
 	}
-	if !errors.Is(err, io.EOF) {
-		return nil, provider.AsError(s.name, err)
+	if len(idxs) == 0 && d.blocked == "" {
+		return out, provider.Truncated(d.name, "a finishReason")
 	}
-	if len(s.finish) == 0 && s.blocked == "" {
-		return nil, &provider.Error{Provider: s.name, Type: "provider_unavailable", Message: errTruncated}
-	}
-	c := s.chunk()
-	if len(s.finish) == 0 {
+	c := d.chunk()
+	if len(idxs) == 0 {
 		c.Choices = []openai.ChunkChoice{{
-			Index:              0,
 			FinishReason:       openai.Ptr(openai.FinishContentFilter),
-			NativeFinishReason: openai.Ptr(s.blocked),
+			NativeFinishReason: openai.Ptr(d.blocked),
 		}}
-	}
-	idxs := make([]int, 0, len(s.finish))
-	for i := range s.finish {
-		idxs = append(idxs, i)
 	}
 	slices.Sort(idxs)
 	for _, i := range idxs {
-		native := s.finish[i]
+		st := d.cands[i]
 		c.Choices = append(c.Choices, openai.ChunkChoice{
 			Index:              i,
-			FinishReason:       openai.Ptr(finishReason(native, s.calls[i] > 0)),
-			NativeFinishReason: openai.Ptr(native),
+			FinishReason:       openai.Ptr(finishReason(st.finish, st.calls > 0)),
+			NativeFinishReason: openai.Ptr(st.finish),
 		})
 	}
-	c.Usage = s.usage.openai()
-	s.err = io.EOF // the next call ends the stream
-	return c, nil
+	c.Usage = d.usage.openai()
+	return append(out, c), nil
 }
 
-func (s *stream) chunk() *openai.Chunk {
+func (d *decoder) chunk() *openai.Chunk {
 	return &openai.Chunk{
-		ID:      s.id,
+		ID:      d.id,
 		Object:  openai.ObjectChatCompletionChunk,
-		Created: s.created,
-		Model:   s.model,
+		Created: d.created,
+		Model:   d.model,
 		Choices: []openai.ChunkChoice{},
 	}
-}
-
-// Close releases the upstream connection. It is safe to call twice.
-func (s *stream) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.body.Close() })
-	return s.closeErr
-}
-
-// sniffer passes the body through to the SSE reader and keeps the lines
-// that are not SSE fields. Gemini may send an error as a bare
-// {"error":{…}} line, which an SSE reader ignores (go-genai's parser
-// raises it).
-type sniffer struct {
-	r     io.Reader
-	cur   []byte // the current line's start, while undecided
-	mode  int    // of the current line: undecided, skip or stray
-	stray []byte // stray lines, joined by newlines, at most maxErrorBody
-}
-
-const (
-	undecided = iota
-	skip
-	stray
-)
-
-func (s *sniffer) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.scan(p[:n])
-	if err != nil {
-		s.endLine()
-	}
-	return n, err
-}
-
-func (s *sniffer) scan(b []byte) {
-	for len(b) > 0 {
-		if s.mode == skip {
-			i := bytes.IndexAny(b, "\r\n")
-			if i < 0 {
-				return
-			}
-			b = b[i:]
-		}
-		c := b[0]
-		b = b[1:]
-		switch {
-		case c == '\r' || c == '\n':
-			s.endLine()
-		case s.mode == stray:
-			s.add(c)
-		default:
-			s.cur = append(s.cur, c)
-			if c == ':' || len(s.cur) > len("retry:") {
-				s.decide()
-			}
-		}
-	}
-}
-
-// decide classifies the current line by its field name.
-func (s *sniffer) decide() {
-	field := s.cur
-	if i := bytes.IndexByte(field, ':'); i >= 0 {
-		field = field[:i]
-	}
-	switch string(field) {
-	case "", "data", "event", "id", "retry":
-		s.mode = skip
-	default:
-		s.mode = stray
-		for _, c := range s.cur {
-			s.add(c)
-		}
-	}
-	s.cur = s.cur[:0]
-}
-
-func (s *sniffer) endLine() {
-	if s.mode == undecided && len(s.cur) > 0 {
-		s.decide()
-	}
-	if s.mode == stray {
-		s.add('\n')
-	}
-	s.mode = undecided
-	s.cur = s.cur[:0]
-}
-
-func (s *sniffer) add(c byte) {
-	if len(s.stray) < maxErrorBody {
-		s.stray = append(s.stray, c)
-	}
-}
-
-// error returns the error the stray lines hold, if they are one.
-func (s *sniffer) error(name string) *provider.Error {
-	body := bytes.TrimSpace(s.stray)
-	if len(body) == 0 {
-		return nil
-	}
-	var e errorBody
-	if json.Unmarshal(body, &e) != nil || e.Error == nil {
-		return nil
-	}
-	return inBandError(name, body)
 }

@@ -145,7 +145,7 @@ func TestStreamErrors(t *testing.T) {
 			if len(chunks) != tt.chunks || pe.Status != tt.status || pe.Type != tt.typ || pe.Code != tt.code || pe.Message == "" {
 				t.Errorf("%d chunks, %+v", len(chunks), pe)
 			}
-			if tt.name == "truncated" && !strings.Contains(pe.Message, "closed before finishing") {
+			if tt.name == "truncated" && !strings.Contains(pe.Message, "before a finishReason") {
 				t.Errorf("message %q", pe.Message)
 			}
 		})

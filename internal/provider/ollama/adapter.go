@@ -1,9 +1,15 @@
 // Package ollama is the adapter for Ollama's native chat API, POST
 // /api/chat (protocols.md §7): a JSON body when not streaming, else
 // newline-delimited JSON objects, the last with done:true, done_reason and
-// the token counts. Tool calls arrive whole, with object arguments and
-// usually no id; the adapter numbers them call_0, call_1, … in each
-// response.
+// the token counts, decoded by the shared provider.NewStream loop.
+//
+// Tool calls arrive whole, with object arguments and usually no id; the
+// adapter names them call_<response>_<n>, unique to the response and
+// stable within it. Images are sent as raw base64: data: URLs are unwrapped
+// and http(s) URLs fetched through the configured media.Fetcher. Ollama has
+// no tool_choice: "none" sends no tools, and "required" or a named function
+// is ignored, or refused under provider.require_parameters. Reasoning maps
+// to think (a level for an effort, else a boolean).
 package ollama
 
 import (
@@ -19,6 +25,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
 // DefaultBaseURL is where a local Ollama listens.
@@ -40,9 +47,31 @@ type Adapter struct {
 	url    string // the /api/chat endpoint
 	header http.Header
 	client *http.Client
+	media  *media.Fetcher
 }
 
-var _ provider.Provider = (*Adapter)(nil)
+var (
+	_ provider.Provider  = (*Adapter)(nil)
+	_ provider.Describer = (*Adapter)(nil)
+)
+
+// capabilities is what the adapter translates faithfully.
+var capabilities = provider.Capabilities{
+	Tools:             true, // tool_choice required/named: see encode
+	Images:            true, // inlined as base64
+	JSONMode:          true, // format "json"
+	StructuredOutputs: true, // format <schema>
+	Reasoning:         true, // think
+	// Ollama may return several calls in one turn but has no
+	// parallel_tool_calls switch, so the parameter is not declared.
+	Dropped: []string{
+		"logit_bias", "logprobs", "top_logprobs", "top_a", "n",
+		"prediction", "web_search_options", "verbosity", "service_tier",
+	},
+}
+
+// Capabilities implements provider.Describer.
+func (a *Adapter) Capabilities() provider.Capabilities { return capabilities }
 
 // New returns an Adapter for cfg. An empty cfg.BaseURL means
 // DefaultBaseURL; a key, if any, is sent as a bearer token (ollama.com).
@@ -73,12 +102,13 @@ func New(cfg provider.Config) (provider.Provider, error) {
 		url:    strings.TrimRight(u.String(), "/") + "/api/chat",
 		header: h,
 		client: client,
+		media:  cfg.Media,
 	}, nil
 }
 
 // Chat sends a non-streamed chat completion.
 func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.ChatResponse, error) {
-	body, err := a.encode(req, false)
+	body, exclude, err := a.encode(ctx, req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +131,13 @@ func (a *Adapter) Chat(ctx context.Context, req *provider.Request) (*openai.Chat
 	if !r.Done {
 		return nil, a.malformed(data, fmt.Errorf("response is not done"))
 	}
-	return r.response(), nil
+	return r.response(exclude), nil
 }
 
 // ChatStream starts a streamed chat completion. It returns once the
 // upstream has answered with a success status.
 func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
-	body, err := a.encode(req, true)
+	body, exclude, err := a.encode(ctx, req, true)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +145,8 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 	if err != nil {
 		return nil, err
 	}
-	return newStream(ctx, a, resp.Body), nil
+	dec := newDecoder(a, exclude)
+	return provider.NewStream(ctx, a.name, resp.Body, provider.NDJSONEvents(resp.Body, maxResponseBody), dec), nil
 }
 
 // send posts body upstream with ctx. A non-2xx answer becomes a
@@ -207,9 +238,11 @@ func clip(s string) string {
 	return s[:n] + "…"
 }
 
-// newID returns a fresh completion id: Ollama sends none.
-func newID() string {
+// newIDs returns a fresh completion id, since Ollama sends none, and the
+// prefix of the response's synthesised tool call ids, derived from it.
+func newIDs() (id, callPrefix string) {
 	var b [12]byte
 	rand.Read(b[:])
-	return "chatcmpl-" + hex.EncodeToString(b[:])
+	x := hex.EncodeToString(b[:])
+	return "chatcmpl-" + x, "call_" + x + "_"
 }

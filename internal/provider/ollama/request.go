@@ -2,12 +2,16 @@ package ollama
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
 // chatRequest is the body of POST /api/chat (protocols.md §7).
@@ -18,6 +22,8 @@ type chatRequest struct {
 	Stream   bool            `json:"stream"` // Ollama streams unless told not to
 	Format   json.RawMessage `json:"format,omitempty"`
 	Options  *options        `json:"options,omitempty"`
+	// Think is true, false or a level ("low", "medium", "high").
+	Think any `json:"think,omitempty"`
 }
 
 type message struct {
@@ -70,22 +76,43 @@ func (a *Adapter) invalid(format string, args ...any) *provider.Error {
 	}
 }
 
-// encode builds the upstream body for req. It never modifies req.Chat.
-func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, error) {
+// encode builds the upstream body for req and reports whether the
+// reasoning is to be kept from the client. It never modifies req.Chat.
+// Under provider.require_parameters, anything the adapter cannot honour is
+// refused.
+func (a *Adapter) encode(ctx context.Context, req *provider.Request, stream bool) (body []byte, exclude bool, err error) {
 	c := req.Chat
-	body := chatRequest{Model: req.UpstreamModel, Stream: stream}
+	if c == nil {
+		return nil, false, a.invalid("no chat request")
+	}
+	strict := c.Provider != nil && c.Provider.RequireParameters
+	if strict {
+		if err := capabilities.Check(c); err != nil {
+			return nil, false, a.invalid("%v", err)
+		}
+	}
+	out := chatRequest{Model: req.UpstreamModel, Stream: stream}
 
-	msgs, err := a.messages(c.Messages)
+	// Ollama has no tool_choice (protocols.md §10.4): "none" is expressed
+	// by sending no tools; "required" and a named function cannot be, and
+	// are ignored unless the client requires its parameters.
+	tc, err := openai.ParseToolChoice(c.ToolChoice)
 	if err != nil {
-		return nil, err
+		return nil, false, a.invalid("%v", err)
 	}
-	body.Messages = msgs
+	switch {
+	case tc != nil && tc.Mode == openai.ToolChoiceNone:
+	case tc != nil && tc.Mode != openai.ToolChoiceAuto && strict:
+		return nil, false, a.invalid("Ollama cannot force tool calls (tool_choice %q), and provider.require_parameters is set", tc.Mode)
+	default:
+		out.Tools = c.Tools
+	}
 
-	// Ollama has no tool_choice: "none" is expressed by sending no tools,
-	// anything else by sending them (protocols.md §10.4).
-	if !bytes.Equal(bytes.TrimSpace(c.ToolChoice), []byte(`"none"`)) {
-		body.Tools = c.Tools
+	r, err := c.ReasoningRequest()
+	if err != nil {
+		return nil, false, a.invalid("%v", err)
 	}
+	out.Think = think(r)
 
 	o := options{
 		Temperature:      c.Temperature,
@@ -101,28 +128,58 @@ func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, error) {
 		o.NumPredict = &n
 	}
 	if o.Stop, err = openai.ParseStop(c.Stop); err != nil {
-		return nil, a.invalid("stop must be a string or an array of strings")
+		return nil, false, a.invalid("stop must be a string or an array of strings")
 	}
 	if !o.empty() {
-		body.Options = &o
+		out.Options = &o
 	}
 
-	if body.Format, err = format(c.ResponseFormat); err != nil {
-		return nil, a.invalid("%v", err)
+	if out.Format, err = format(c.ResponseFormat); err != nil {
+		return nil, false, a.invalid("%v", err)
+	}
+
+	// Last: the messages may fetch images, which a request refused for
+	// another reason should not.
+	if out.Messages, err = a.messages(ctx, c.Messages); err != nil {
+		return nil, false, err
 	}
 
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(body); err != nil {
-		return nil, fmt.Errorf("ollama: encode request: %w", err)
+	if err := enc.Encode(out); err != nil {
+		return nil, false, fmt.Errorf("ollama: encode request: %w", err)
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), r.Exclude, nil
+}
+
+// think maps OpenRouter's reasoning settings to think: nothing when the
+// request says nothing (the model's default), false when reasoning is off,
+// the level of an effort (minimal → low, xhigh and max → high) for models
+// that take levels (others read any level as true), and true for a bare
+// budget, which Ollama cannot express.
+func think(r openai.Reasoning) any {
+	switch {
+	case !r.Set:
+		return nil
+	case !r.Enabled:
+		return false
+	}
+	switch r.Effort {
+	case openai.EffortMinimal, openai.EffortLow:
+		return "low"
+	case openai.EffortMedium:
+		return "medium"
+	case openai.EffortHigh, openai.EffortXHigh, openai.EffortMax:
+		return "high"
+	}
+	return true
 }
 
 // messages translates the conversation. Tool results carry the name of the
-// function they answer, found by their tool_call_id in earlier turns.
-func (a *Adapter) messages(in []openai.Message) ([]message, error) {
+// function they answer, found by their tool_call_id in earlier turns;
+// assistant reasoning goes back as thinking; images are inlined.
+func (a *Adapter) messages(ctx context.Context, in []openai.Message) ([]message, error) {
 	out := make([]message, 0, len(in))
 	names := make(map[string]string) // tool call id → function name
 	for _, m := range in {
@@ -147,9 +204,9 @@ func (a *Adapter) messages(in []openai.Message) ([]message, error) {
 				if p.ImageURL == nil {
 					return nil, a.invalid("image_url part without an image_url")
 				}
-				_, img, ok := openai.ParseDataURL(p.ImageURL.URL)
-				if !ok {
-					return nil, a.invalid("Ollama accepts images only as base64 data: URLs")
+				img, err := a.image(ctx, p.ImageURL.URL)
+				if err != nil {
+					return nil, err
 				}
 				om.Images = append(om.Images, img)
 			default:
@@ -165,7 +222,9 @@ func (a *Adapter) messages(in []openai.Message) ([]message, error) {
 			if tc.ID != "" {
 				names[tc.ID] = tc.Function.Name
 			}
-			om.ToolCalls = append(om.ToolCalls, toolCall{Function: toolFunction{Name: tc.Function.Name, Arguments: args}})
+			// The id goes back too, so that the tool results' tool_call_id
+			// refers to a call the upstream can see.
+			om.ToolCalls = append(om.ToolCalls, toolCall{ID: tc.ID, Function: toolFunction{Name: tc.Function.Name, Arguments: args}})
 		}
 		out = append(out, om)
 	}
@@ -200,4 +259,24 @@ func format(raw json.RawMessage) (json.RawMessage, error) {
 		return rf.JSONSchema.Schema, nil
 	}
 	return nil, fmt.Errorf("response_format type %q is not supported", rf.Type)
+}
+
+// image returns the raw base64 of an image_url: a data: URL's payload, or
+// an http(s) URL fetched through the adapter's media.Fetcher (which
+// refuses non-public addresses). A URL that cannot be loaded, or that is
+// not an image, is the client's fault: a 400 naming the problem.
+func (a *Adapter) image(ctx context.Context, url string) (string, error) {
+	mt, data, err := a.media.Inline(ctx, url)
+	var me *media.Error
+	switch {
+	case errors.As(err, &me):
+		e := a.invalid("image_url: %v", me)
+		e.Err = err
+		return "", e
+	case err != nil:
+		return "", provider.AsError(a.name, err)
+	case !strings.HasPrefix(mt, "image/"):
+		return "", a.invalid("image_url: %q is not an image", mt)
+	}
+	return data, nil
 }

@@ -41,8 +41,10 @@ func (r *chatResponse) usage() *openai.Usage {
 	}
 }
 
-// toolCalls converts whole tool calls, numbering them from *n on.
-func (r *chatResponse) toolCalls(n *int, withIndex bool) []openai.ToolCall {
+// toolCalls converts whole tool calls, numbering them from *n on. A call
+// without an id gets prefix+n: unique to the response (prefix is), stable
+// within it.
+func (r *chatResponse) toolCalls(prefix string, n *int, withIndex bool) []openai.ToolCall {
 	if len(r.Message.ToolCalls) == 0 {
 		return nil
 	}
@@ -50,7 +52,7 @@ func (r *chatResponse) toolCalls(n *int, withIndex bool) []openai.ToolCall {
 	for i, tc := range r.Message.ToolCalls {
 		id := tc.ID
 		if id == "" {
-			id = "call_" + strconv.Itoa(*n)
+			id = prefix + strconv.Itoa(*n)
 		}
 		args := string(tc.Function.Arguments)
 		if len(tc.Function.Arguments) == 0 || string(tc.Function.Arguments) == "null" {
@@ -87,20 +89,21 @@ func finish(doneReason string, sawToolCalls bool) (reason string, native *string
 	return openai.FinishStop, native
 }
 
-// response converts a non-streamed answer.
-func (r *chatResponse) response() *openai.ChatResponse {
+// response converts a non-streamed answer; exclude drops the thinking.
+func (r *chatResponse) response(exclude bool) *openai.ChatResponse {
+	id, prefix := newIDs()
 	n := 0
-	calls := r.toolCalls(&n, false)
+	calls := r.toolCalls(prefix, &n, false)
 	reason, native := finish(r.DoneReason, len(calls) > 0)
 	msg := openai.ResponseMessage{Role: "assistant", ToolCalls: calls}
 	if r.Message.Content != "" || len(calls) == 0 {
 		msg.Content = openai.Ptr(r.Message.Content)
 	}
-	if r.Message.Thinking != "" {
+	if r.Message.Thinking != "" && !exclude {
 		msg.Reasoning = openai.Ptr(r.Message.Thinking)
 	}
 	return &openai.ChatResponse{
-		ID:      newID(),
+		ID:      id,
 		Object:  openai.ObjectChatCompletion,
 		Created: r.created(),
 		Model:   r.Model,
