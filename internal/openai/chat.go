@@ -210,6 +210,9 @@ type ImageURL struct {
 type Tool struct {
 	Type     string       `json:"type"`
 	Function *FunctionDef `json:"function,omitempty"`
+	// CacheControl is Anthropic-style caching of the tool definitions up
+	// to and including this one.
+	CacheControl json.RawMessage `json:"cache_control,omitempty"`
 }
 
 // FunctionDef describes a callable function.

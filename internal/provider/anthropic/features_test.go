@@ -304,3 +304,24 @@ func TestRequireParameters(t *testing.T) {
 		t.Errorf("capabilities %+v", caps)
 	}
 }
+
+// TestToolCacheControl: cache_control on a tool definition caches the
+// tools up to it, as Anthropic documents.
+func TestToolCacheControl(t *testing.T) {
+	chat := &openai.ChatRequest{
+		Messages: []openai.Message{{Role: "user", Content: openai.TextContent("hi")}},
+		Tools: []openai.Tool{
+			{Type: "function", Function: &openai.FunctionDef{Name: "a"}},
+			{Type: "function", Function: &openai.FunctionDef{Name: "b"}, CacheControl: json.RawMessage(`{"type":"ephemeral"}`)},
+		},
+	}
+	got, err := translateReq(&provider.Request{Chat: chat}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(got.Tools)
+	want := `[{"name":"a","input_schema":{"type":"object","properties":{}}},{"name":"b","input_schema":{"type":"object","properties":{}},"cache_control":{"type":"ephemeral"}}]`
+	if canon(t, b) != canon(t, []byte(want)) {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+}

@@ -79,9 +79,10 @@ type source struct {
 }
 
 type tool struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	InputSchema json.RawMessage `json:"input_schema"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description,omitempty"`
+	InputSchema  json.RawMessage `json:"input_schema"`
+	CacheControl json.RawMessage `json:"cache_control,omitempty"`
 }
 
 type toolChoice struct {
@@ -175,7 +176,7 @@ func (r *request) addTools(c *openai.ChatRequest) error {
 		if s := bytes.TrimSpace(schema); len(s) == 0 || string(s) == "null" {
 			schema = emptySchema
 		}
-		r.Tools = append(r.Tools, tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+		r.Tools = append(r.Tools, tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema, CacheControl: t.CacheControl})
 	}
 	if len(r.Tools) == 0 {
 		return nil

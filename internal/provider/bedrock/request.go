@@ -96,8 +96,11 @@ type toolConfig struct {
 	ToolChoice json.RawMessage `json:"toolChoice,omitempty"`
 }
 
+// tool is Converse's Tool union: a toolSpec, or a cachePoint that caches
+// the tool definitions before it.
 type tool struct {
-	ToolSpec toolSpec `json:"toolSpec"`
+	ToolSpec   *toolSpec   `json:"toolSpec,omitempty"`
+	CachePoint *cachePoint `json:"cachePoint,omitempty"`
 }
 
 type toolSpec struct {
@@ -261,7 +264,10 @@ func (r *converseRequest) setTools(c *openai.ChatRequest) error {
 		if p := bytes.TrimSpace(spec.InputSchema.JSON); len(p) == 0 || string(p) == "null" {
 			spec.InputSchema.JSON = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		tc.Tools = append(tc.Tools, tool{ToolSpec: spec})
+		tc.Tools = append(tc.Tools, tool{ToolSpec: &spec})
+		if cp := cacheControl(tl.CacheControl); cp != nil {
+			tc.Tools = append(tc.Tools, tool{CachePoint: cp})
+		}
 	}
 	switch {
 	case choice == nil:
@@ -301,7 +307,7 @@ func (r *converseRequest) keepHistoryTools(t *translator) {
 		}
 		spec := toolSpec{Name: name}
 		spec.InputSchema.JSON = json.RawMessage(`{"type":"object"}`)
-		r.ToolConfig.Tools = append(r.ToolConfig.Tools, tool{ToolSpec: spec})
+		r.ToolConfig.Tools = append(r.ToolConfig.Tools, tool{ToolSpec: &spec})
 	}
 }
 
@@ -353,7 +359,7 @@ func (r *converseRequest) setResponseFormat(raw json.RawMessage, userTools, thin
 		}
 		spec := toolSpec{Name: jsonToolName, Description: "Respond with the answer as a JSON object."}
 		spec.InputSchema.JSON = json.RawMessage(`{"type":"object"}`)
-		r.ToolConfig = &toolConfig{Tools: []tool{{ToolSpec: spec}}, ToolChoice: namedTool(jsonToolName)}
+		r.ToolConfig = &toolConfig{Tools: []tool{{ToolSpec: &spec}}, ToolChoice: namedTool(jsonToolName)}
 		return true, nil
 	}
 	return false, fmt.Errorf("response_format type %q is not one of text, json_object, json_schema", rf.Type)

@@ -98,6 +98,10 @@ func TestTranslate(t *testing.T) {
 			name: "toolChoiceNamed", req: `{"messages":[` + user + `],` + tools + `,"tool_choice":{"type":"function","function":{"name":"get"}}}`,
 			want: map[string]string{"toolConfig": `{"tools":[{"toolSpec":{"name":"get","description":"d","inputSchema":{"json":{"type":"object"}}}}],"toolChoice":{"tool":{"name":"get"}}}`},
 		},
+		{
+			name: "toolCachePoint", req: `{"messages":[` + user + `],"tools":[{"type":"function","function":{"name":"get","parameters":{"type":"object"}},"cache_control":{"type":"ephemeral"}}]}`,
+			want: map[string]string{"toolConfig": `{"tools":[{"toolSpec":{"name":"get","inputSchema":{"json":{"type":"object"}}}},{"cachePoint":{"type":"default"}}]}`},
+		},
 		{name: "toolChoiceNone", req: `{"messages":[` + user + `],` + tools + `,"tool_choice":"none"}`, want: map[string]string{"toolConfig": ""}},
 		{
 			name: "historyToolsWithoutTools", req: `{"messages":[` + history + `]}`,
