@@ -25,6 +25,7 @@ type Capabilities struct {
 	Reasoning         bool // reasoning / reasoning_effort → the provider's mechanism
 	ReasoningDetails  bool // reasoning_details (signatures) returned and accepted back
 	PromptCaching     bool // cache_control honoured
+	CachedUsage       bool // cached prompt tokens reported (explicit or automatic caching)
 	CacheWriteUsage   bool // cache-write tokens reported in usage
 
 	// Dropped lists the OpenAI/OpenRouter request parameters the adapter

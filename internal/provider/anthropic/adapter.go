@@ -113,6 +113,7 @@ func (a *Adapter) Capabilities() provider.Capabilities {
 		Reasoning:         true,
 		ReasoningDetails:  true,
 		PromptCaching:     true,
+		CachedUsage:       true,
 		CacheWriteUsage:   true,
 		Dropped: []string{
 			"frequency_penalty", "presence_penalty", "repetition_penalty", "min_p", "top_a",

@@ -85,6 +85,7 @@ var capabilities = provider.Capabilities{
 	Reasoning:         true, // Anthropic models; see translate for the others
 	ReasoningDetails:  true,
 	PromptCaching:     true,
+	CachedUsage:       true,
 	CacheWriteUsage:   true,
 	// Converse has no switch for parallel tool calls, so
 	// parallel_tool_calls is not declared.

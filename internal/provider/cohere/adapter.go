@@ -58,6 +58,7 @@ var capabilities = provider.Capabilities{
 	JSONMode:          true,
 	StructuredOutputs: true, // json_object with json_schema
 	Reasoning:         true, // thinking {type, token_budget}
+	CachedUsage:       true, // automatic caching: usage.cached_tokens
 	// Cohere returns several calls in one turn but has no
 	// parallel_tool_calls switch, so the parameter is not declared.
 	Dropped: []string{

@@ -68,6 +68,7 @@ var capabilities = provider.Capabilities{
 	JSONMode:          true,
 	StructuredOutputs: true,
 	Reasoning:         true, // thinkingBudget (2.5) or thinkingLevel (3)
+	CachedUsage:       true, // implicit caching: cachedContentTokenCount
 	ReasoningDetails:  true, // thought signatures
 	// Gemini returns several calls in one turn but has no switch for
 	// parallel_tool_calls, so the parameter is not declared.

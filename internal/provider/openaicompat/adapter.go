@@ -220,12 +220,14 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, tr translatio
 // everything the gateway's API has; what an upstream refuses is in its
 // quirks' Drop set, and only an OpenRouter upstream returns and accepts
 // reasoning_details. Prompt caching is the upstream's own (automatic, with
-// cached tokens reported); cache writes are not reported in this dialect.
+// cached tokens reported; only OpenRouter honours cache_control); cache
+// writes are not reported in this dialect.
 func (a *Adapter) Capabilities() provider.Capabilities {
 	c := provider.Capabilities{
 		Tools: true, ParallelToolCalls: true, Images: true, Files: true,
 		JSONMode: true, StructuredOutputs: true, Reasoning: true,
-		ReasoningDetails: a.quirks.OpenRouter, PromptCaching: true,
+		ReasoningDetails: a.quirks.OpenRouter, CachedUsage: true,
+		PromptCaching: a.quirks.OpenRouter, // OpenRouter passes cache_control on
 	}
 	for _, f := range droppable {
 		if a.quirks.Drop&f.field != 0 {

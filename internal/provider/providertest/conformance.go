@@ -241,7 +241,7 @@ func confCases() []confCase {
 			check: reasoningCheck, next: reasoningNext, checkNext: reasoningCheckNext},
 		{name: "reasoning_stream", needs: func(c provider.Capabilities) bool { return c.Reasoning }, stream: true, request: streamed(reasoningReq),
 			check: reasoningCheck, next: reasoningNext, checkNext: reasoningCheckNext},
-		{name: "cached_usage", needs: func(c provider.Capabilities) bool { return c.PromptCaching },
+		{name: "cached_usage", needs: func(c provider.Capabilities) bool { return c.PromptCaching || c.CachedUsage },
 			request: `{"messages":[{"role":"system","content":[{"type":"text","text":"A long, stable system prompt.","cache_control":{"type":"ephemeral"}}]},{"role":"user","content":"Hi"}]}`,
 			check: func(t *testing.T, r *confResult) {
 				r.noError(t)
@@ -347,7 +347,7 @@ func run(t *testing.T, p provider.Provider, h Harness, c confCase, request strin
 	}
 	defer s.Close()
 	for {
-		if c.cancel && len(r.chunks) > 0 {
+		if c.cancel && r.content != "" {
 			r.cancelled = cancelStream(s, cancel)
 			return r
 		}
