@@ -153,7 +153,8 @@ func (f *Fetcher) fetch(ctx context.Context, rawURL string) (Media, error) {
 		if errors.Is(err, ErrForbiddenAddress) {
 			return Media{}, ErrForbiddenAddress
 		}
-		if ctx.Err() != nil {
+		var ne net.Error
+		if ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 			return Media{}, fmt.Errorf("no answer within %s", f.timeout)
 		}
 		return Media{}, errors.New("the request failed: " + unwrapURLError(err).Error())
