@@ -1,23 +1,18 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/config"
-	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
-	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
 
 // TestConfigFileProviderIsRouted runs the app with the README's config
@@ -52,44 +47,11 @@ providers:
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DB = filepath.Join(dir, "sy.db")
 
-	// A key, made the way the CLI does.
-	st, err := storeopen.Open(context.Background(), cfg.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := CreateKey(context.Background(), st, "t", 5*money.NanoPerUSD)
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	var stdout lockedBuffer
-	go func() {
-		done <- Run(ctx, cfg, Env{Stdout: &stdout, Logger: slog.New(slog.DiscardHandler),
-			Getenv: func(k string) string { return env[k] }, Ready: func(a string) { addrc <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start")
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	base := "http://" + addr + "/api/v1"
+	base, key, stdout := runApp(t, cfg, func(k string) string { return env[k] })
 
 	req, _ := http.NewRequest(http.MethodPost, base+"/chat/completions",
 		strings.NewReader(`{"model":"acme/house-model","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer "+key.Reveal())
+	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +83,7 @@ providers:
 		t.Fatalf("routable: acme %v groq %v anthropic %v openai %v",
 			routable["acme"], routable["groq"], routable["anthropic"], routable["openai"])
 	}
-	if strings.Contains(stdout.String(), "acme-secret") || regexp.MustCompile(`gsk-test`).MatchString(stdout.String()) {
+	if out := stdout.String(); strings.Contains(out, "acme-secret") || strings.Contains(out, "gsk-test") {
 		t.Fatal("a credential was printed")
 	}
 }
