@@ -56,6 +56,10 @@ type Request struct {
 	Chat *openai.ChatRequest
 	// UpstreamModel is the model id the upstream expects.
 	UpstreamModel string
+	// MaxOutputTokens is the endpoint's maximum output from the catalog,
+	// 0 when unknown: the default cap of upstreams that require one
+	// (Anthropic's max_tokens) and the ceiling of caps adapters compute.
+	MaxOutputTokens int
 	// Headers are extra headers to send upstream (e.g. attribution).
 	Headers http.Header
 }

@@ -100,7 +100,7 @@ func (r *Router) Chat(ctx context.Context, req *openai.ChatRequest, headers http
 		actx, cancel := context.WithTimeout(ctx, r.requestTimeout)
 		defer cancel()
 		var err error
-		resp, err = c.Client.Chat(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, Headers: headers})
+		resp, err = c.Client.Chat(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, MaxOutputTokens: c.Endpoint.MaxCompletionTokens, Headers: headers})
 		return err
 	})
 	if err != nil {
@@ -175,7 +175,7 @@ func (r *Router) openStream(ctx context.Context, c Candidate, req *openai.ChatRe
 		}
 		return nil, err
 	}
-	s, err := c.Client.ChatStream(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, Headers: headers})
+	s, err := c.Client.ChatStream(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, MaxOutputTokens: c.Endpoint.MaxCompletionTokens, Headers: headers})
 	if err != nil {
 		return fail(err)
 	}

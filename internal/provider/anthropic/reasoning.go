@@ -11,10 +11,14 @@ import (
 //
 // Request: reasoning enabled sends thinking {type: enabled, budget_tokens}
 // with the budget of openai.Reasoning.Budget over the visible output cap
-// (the client's max_completion_tokens / max_tokens, else DefaultMaxTokens),
-// clamped to [minBudget, maxBudget]. Anthropic counts thinking inside
-// max_tokens and requires max_tokens > budget_tokens, so max_tokens becomes
-// budget + the visible cap: the client still gets the output it asked for.
+// (the client's max_completion_tokens / max_tokens, else the endpoint's
+// maximum output from the catalog, else DefaultMaxTokens), clamped to
+// [minBudget, maxBudget]. Anthropic counts thinking inside max_tokens, as
+// OpenAI counts reasoning inside max_completion_tokens, so the client's cap
+// stays the cap of everything generated; only when it does not exceed the
+// budget (Anthropic requires max_tokens > budget_tokens) does max_tokens
+// become cap + budget, and never more than the endpoint's maximum (see
+// ThinkingTokens).
 // Thinking is incompatible with temperature ≠ 1, top_k and forced tool use
 // on Anthropic, so with thinking on temperature, top_p and top_k are
 // dropped, and a forced tool_choice (required / a named function, or the
@@ -54,17 +58,38 @@ type thinking struct {
 // thinking under require_parameters.
 var errForcedToolWithThinking = errors.New("Anthropic does not allow a forced tool_choice (required, a named function, or response_format json_object) together with reasoning, and provider.require_parameters is set")
 
+// ThinkingTokens returns max_tokens and budget_tokens for extended thinking
+// under an output cap of capTokens on a model whose maximum output is limit
+// (0 when unknown): the budget is rs's share of the cap, clamped to
+// Anthropic's range; max_tokens stays the cap unless the budget reaches
+// it, then cap + budget, never above limit and always above the budget.
+// Bedrock's Converse uses it for Claude models.
+func ThinkingTokens(rs openai.Reasoning, capTokens, limit int) (maxTokens, budget int) {
+	budget = rs.Budget(capTokens, minBudget, maxBudget)
+	maxTokens = capTokens
+	if maxTokens <= budget {
+		maxTokens += budget
+	}
+	if limit > 0 && maxTokens > limit {
+		maxTokens = limit
+		if budget >= maxTokens {
+			budget = max(minBudget, maxTokens/2)
+		}
+	}
+	return maxTokens, budget
+}
+
 // applyReasoning configures thinking on r (whose MaxTokens is already the
-// visible output cap) for the client's reasoning settings.
-func (r *request) applyReasoning(rs openai.Reasoning, requireParams bool) error {
+// visible output cap) for the client's reasoning settings; limit is the
+// endpoint's maximum output, 0 when unknown.
+func (r *request) applyReasoning(rs openai.Reasoning, limit int, requireParams bool) error {
 	r.opts.exclude = rs.Exclude
 	if !rs.Enabled {
 		return nil
 	}
-	visible := r.MaxTokens
-	budget := rs.Budget(visible, minBudget, maxBudget)
+	var budget int
+	r.MaxTokens, budget = ThinkingTokens(rs, r.MaxTokens, limit)
 	r.Thinking = &thinking{Type: "enabled", BudgetTokens: budget}
-	r.MaxTokens = visible + budget
 	r.Temperature, r.TopP, r.TopK = nil, nil, nil
 	if tc := r.ToolChoice; tc != nil && (tc.Type == "any" || tc.Type == "tool") {
 		if requireParams {

@@ -23,9 +23,9 @@ func TestReasoningRequest(t *testing.T) {
 		err  bool
 	}{
 		{
-			name: "effort high over the default cap",
+			name: "effort high: a share of the default cap, which stays",
 			chat: func(c *openai.ChatRequest) { c.Reasoning = json.RawMessage(`{"effort":"high"}`) },
-			want: map[string]string{"thinking": `{"type":"enabled","budget_tokens":3276}`, "max_tokens": `7372`},
+			want: map[string]string{"thinking": `{"type":"enabled","budget_tokens":3276}`, "max_tokens": `4096`},
 		},
 		{
 			name: "explicit budget, client cap, sampling dropped",
@@ -39,7 +39,12 @@ func TestReasoningRequest(t *testing.T) {
 		{
 			name: "budget clamped up to 1024",
 			chat: func(c *openai.ChatRequest) { c.ReasoningEffort = "minimal"; c.MaxCompletionTokens = openai.Ptr(2000) },
-			want: map[string]string{"thinking": `{"type":"enabled","budget_tokens":1024}`, "max_tokens": `3024`},
+			want: map[string]string{"thinking": `{"type":"enabled","budget_tokens":1024}`, "max_tokens": `2000`},
+		},
+		{
+			name: "a cap within the minimum budget is raised above it",
+			chat: func(c *openai.ChatRequest) { c.ReasoningEffort = "low"; c.MaxTokens = openai.Ptr(500) },
+			want: map[string]string{"thinking": `{"type":"enabled","budget_tokens":1024}`, "max_tokens": `1524`},
 		},
 		{
 			name: "budget clamped down to 128000",
@@ -49,7 +54,7 @@ func TestReasoningRequest(t *testing.T) {
 		{
 			name: "enabled alone is medium",
 			chat: func(c *openai.ChatRequest) { c.Reasoning = json.RawMessage(`{"enabled":true}`) },
-			want: map[string]string{"thinking": `{"type":"enabled","budget_tokens":2048}`, "max_tokens": `6144`},
+			want: map[string]string{"thinking": `{"type":"enabled","budget_tokens":2048}`, "max_tokens": `4096`},
 		},
 		{
 			name: "disabled sends no thinking and keeps sampling",
@@ -367,5 +372,25 @@ func TestReasoningHistory(t *testing.T) {
 	var pe *provider.Error
 	if !errors.As(err, &pe) || pe.Status != 400 {
 		t.Errorf("malformed reasoning_details: %v", err)
+	}
+}
+
+// TestThinkingTokensLimit: the endpoint's maximum output bounds max_tokens,
+// and the budget stays below it.
+func TestThinkingTokensLimit(t *testing.T) {
+	high := openai.Reasoning{Set: true, Enabled: true, Effort: "high"}
+	for _, tt := range []struct {
+		rs                        openai.Reasoning
+		capTokens, limit          int
+		wantMaxTokens, wantBudget int
+	}{
+		{high, 64000, 64000, 64000, 51200},
+		{openai.Reasoning{Set: true, Enabled: true, MaxTokens: 100000}, 8000, 32000, 32000, 16000},
+		{high, 500, 0, 1524, 1024},
+	} {
+		m, b := ThinkingTokens(tt.rs, tt.capTokens, tt.limit)
+		if m != tt.wantMaxTokens || b != tt.wantBudget || b >= m {
+			t.Errorf("ThinkingTokens(%+v, %d, %d) = %d, %d; want %d, %d", tt.rs, tt.capTokens, tt.limit, m, b, tt.wantMaxTokens, tt.wantBudget)
+		}
 	}
 }

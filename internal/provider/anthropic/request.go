@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -125,7 +126,7 @@ func (t *translator) translate(req *provider.Request, stream bool) (*request, er
 		out.Model = c.Model
 	}
 	if out.MaxTokens <= 0 {
-		out.MaxTokens = DefaultMaxTokens
+		out.MaxTokens = cmp.Or(req.MaxOutputTokens, DefaultMaxTokens)
 	}
 	if t := c.Temperature; t != nil && *t > 1 {
 		// OpenAI's range is [0, 2]; Anthropic's is [0, 1].
@@ -158,7 +159,7 @@ func (t *translator) translate(req *provider.Request, stream bool) (*request, er
 	if err := out.applyResponseFormat(c.ResponseFormat); err != nil {
 		return nil, err
 	}
-	return out, out.applyReasoning(rs, requireParameters(c))
+	return out, out.applyReasoning(rs, req.MaxOutputTokens, requireParameters(c))
 }
 
 // requireParameters reports provider.require_parameters.

@@ -2,6 +2,7 @@ package bedrock
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
+	"github.com/switchyard-dev/switchyard/internal/provider/anthropic"
 	"github.com/switchyard-dev/switchyard/internal/provider/media"
 )
 
@@ -133,11 +135,8 @@ const (
 	// jsonToolName is the forced tool of response_format json_object.
 	jsonToolName = "json_response"
 	// defaultThinkingMaxTokens is the output cap a thinking budget is
-	// taken from when the client sets none (the anthropic adapter's
-	// default max_tokens).
-	defaultThinkingMaxTokens = 4096
-	minThinkingBudget        = 1024
-	maxThinkingBudget        = 128000
+	// taken from when neither the client nor the catalog sets one.
+	defaultThinkingMaxTokens = anthropic.DefaultMaxTokens
 )
 
 // options are what decoding a response needs to know about its request.
@@ -184,7 +183,7 @@ func translate(ctx context.Context, req *provider.Request, fetcher *media.Fetche
 	thinking := reasoning.Enabled && t.anthropic
 	switch {
 	case thinking:
-		out.setThinking(c, reasoning)
+		out.setThinking(c, reasoning, req.MaxOutputTokens)
 	case reasoning.Enabled && c.Provider != nil && c.Provider.RequireParameters:
 		return nil, options{}, fmt.Errorf("reasoning is only translated for Anthropic models on Bedrock, and provider.require_parameters is set")
 	}
@@ -225,18 +224,16 @@ func (r *converseRequest) setInference(c *openai.ChatRequest) error {
 }
 
 // setThinking enables Anthropic extended thinking with a budget from the
-// reasoning request, raising maxTokens above it (Anthropic requires
-// max_tokens > budget_tokens) and dropping temperature and topP, which
-// Anthropic does not accept with thinking.
-func (r *converseRequest) setThinking(c *openai.ChatRequest, reasoning openai.Reasoning) {
-	maxTokens := c.MaxOutputTokens()
-	if maxTokens <= 0 {
-		maxTokens = defaultThinkingMaxTokens
+// reasoning request and max tokens above it (anthropic.ThinkingTokens:
+// Anthropic requires max_tokens > budget_tokens; limit is the endpoint's
+// maximum output), and drops temperature and topP, which Anthropic does not
+// accept with thinking.
+func (r *converseRequest) setThinking(c *openai.ChatRequest, reasoning openai.Reasoning, limit int) {
+	visible := c.MaxOutputTokens()
+	if visible <= 0 {
+		visible = cmp.Or(limit, defaultThinkingMaxTokens)
 	}
-	budget := reasoning.Budget(maxTokens, minThinkingBudget, maxThinkingBudget)
-	if maxTokens <= budget {
-		maxTokens += budget // the client's cap stays for the answer itself
-	}
+	maxTokens, budget := anthropic.ThinkingTokens(reasoning, visible, limit)
 	r.InferenceConfig.MaxTokens = &maxTokens
 	r.InferenceConfig.Temperature, r.InferenceConfig.TopP = nil, nil
 	r.AdditionalModelRequestFields, _ = json.Marshal(map[string]any{
