@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -120,4 +121,21 @@ func Do(client *http.Client, hr *http.Request, name string, statusError func(*ht
 		return nil, statusError(resp)
 	}
 	return resp, nil
+}
+
+// maxMalformedRaw bounds the raw data kept in a Malformed error.
+const maxMalformedRaw = 1 << 10
+
+// Malformed is the error of an upstream body or stream event that cannot
+// be decoded (what names it: "response", "event", "chunk"): a server
+// fault, with the start of the data kept in Raw for the logs.
+func Malformed(providerName, what string, data []byte, err error) *Error {
+	msg := "upstream sent a malformed " + what
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		msg, err = "upstream sent an empty "+what, errors.New("empty body")
+	}
+	return &Error{Provider: providerName, Type: "server", Message: msg, Raw: ClipMessage(string(data), maxMalformedRaw), Err: err}
 }

@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -234,11 +233,7 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, opts decodeOp
 	}
 	var m message
 	if err := json.Unmarshal(data, &m); err != nil {
-		msg := "upstream sent a malformed response: " + err.Error()
-		if len(data) == 0 {
-			msg, err = "upstream sent an empty response", errors.New("empty body")
-		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
+		return nil, provider.Malformed(a.name, "response", data, err)
 	}
 	if m.Type == "error" {
 		return nil, inBandError(a.name, data)

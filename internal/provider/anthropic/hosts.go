@@ -151,13 +151,7 @@ func (d bedrockDecoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*opena
 		Bytes []byte `json:"bytes"` // base64, decoded by encoding/json
 	}
 	if err := json.Unmarshal(ev.Data, &c); err != nil {
-		return out, false, &provider.Error{
-			Provider: d.name,
-			Type:     "server",
-			Message:  "upstream sent a malformed chunk: " + err.Error(),
-			Raw:      provider.ClipMessage(string(ev.Data), maxMessage),
-			Err:      err,
-		}
+		return out, false, provider.Malformed(d.name, "chunk", ev.Data, err)
 	}
 	return d.decoder.Decode(provider.Event{Data: c.Bytes}, out)
 }

@@ -253,16 +253,10 @@ func (a *Adapter) decodeResponse(ctx context.Context, req *provider.Request, r i
 	}
 	var m converseResponse
 	if err := json.Unmarshal(data, &m); err != nil || m.Output == nil {
-		msg := "upstream sent a malformed response"
-		if err != nil {
-			msg += ": " + err.Error()
-		} else {
+		if err == nil {
 			err = errors.New("no output")
 		}
-		if len(data) == 0 {
-			msg, err = "upstream sent an empty response", errors.New("empty body")
-		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
+		return nil, provider.Malformed(a.name, "response", data, err)
 	}
 	return m.response(a.newChatID(), req.UpstreamModel, a.now().Unix(), opts), nil
 }

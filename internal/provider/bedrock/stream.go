@@ -75,13 +75,7 @@ func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chun
 	}
 	var e streamEvent
 	if err := json.Unmarshal(ev.Data, &e); err != nil {
-		return out, false, &provider.Error{
-			Provider: d.name,
-			Type:     "server",
-			Message:  "upstream sent a malformed event: " + err.Error(),
-			Raw:      provider.ClipMessage(string(ev.Data), maxMessage),
-			Err:      err,
-		}
+		return out, false, provider.Malformed(d.name, "event", ev.Data, err)
 	}
 	switch ev.Type {
 	case "messageStart":

@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -210,11 +209,7 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, model string,
 	}
 	var resp response
 	if err := json.Unmarshal(data, &resp); err != nil {
-		msg := "upstream sent a malformed response: " + err.Error()
-		if len(data) == 0 {
-			msg, err = "upstream sent an empty response", errors.New("empty body")
-		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
+		return nil, provider.Malformed(a.name, "response", data, err)
 	}
 	return resp.openai(model, a.now().Unix(), exclude), nil
 }

@@ -64,13 +64,7 @@ func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chun
 	}
 	var e event
 	if err := json.Unmarshal(data, &e); err != nil {
-		return out, false, &provider.Error{
-			Provider: d.name,
-			Type:     "server",
-			Message:  "upstream sent a malformed event: " + err.Error(),
-			Raw:      provider.ClipMessage(string(data), maxMessage),
-			Err:      err,
-		}
+		return out, false, provider.Malformed(d.name, "event", data, err)
 	}
 	if e.Type == "" {
 		e.Type = ev.Type

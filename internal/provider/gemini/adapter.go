@@ -22,7 +22,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -263,11 +262,7 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, exclude bool)
 	}
 	var m response
 	if err := json.Unmarshal(data, &m); err != nil {
-		msg := "upstream sent a malformed response: " + err.Error()
-		if len(data) == 0 {
-			msg, err = "upstream sent an empty response", errors.New("empty body")
-		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
+		return nil, provider.Malformed(a.name, "response", data, err)
 	}
 	return m.chat(a.now().Unix(), exclude), nil
 }

@@ -52,13 +52,7 @@ func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chun
 	}
 	var resp response
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return out, false, &provider.Error{
-			Provider: d.name,
-			Type:     "server",
-			Message:  "upstream sent a malformed event: " + err.Error(),
-			Raw:      provider.ClipMessage(string(data), maxMessage),
-			Err:      err,
-		}
+		return out, false, provider.Malformed(d.name, "event", data, err)
 	}
 	if resp.Error != nil {
 		return out, false, inBandError(d.name, data)

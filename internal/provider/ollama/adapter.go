@@ -222,11 +222,7 @@ func (a *Adapter) inBand(msg string, raw []byte) *provider.Error {
 
 // malformed is the error of a body or line that is not what Ollama sends.
 func (a *Adapter) malformed(raw []byte, err error) *provider.Error {
-	msg := "upstream sent a malformed response: " + err.Error()
-	if len(raw) == 0 {
-		msg = "upstream sent an empty response"
-	}
-	return &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: clip(string(raw)), Err: err}
+	return provider.Malformed(a.name, "response", raw, err)
 }
 
 // clip bounds raw text kept in an error.

@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -199,11 +198,7 @@ func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, tr translatio
 	}
 	var c completion
 	if err := json.Unmarshal(data, &c); err != nil {
-		msg := "upstream sent a malformed response: " + err.Error()
-		if len(data) == 0 {
-			msg, err = "upstream sent an empty response", errors.New("empty body")
-		}
-		return nil, &provider.Error{Provider: a.name, Type: "server", Message: msg, Raw: provider.ClipMessage(string(data), maxMessage), Err: err}
+		return nil, provider.Malformed(a.name, "response", data, err)
 	}
 	if c.failed() {
 		return nil, inBandError(a.name, data)

@@ -49,13 +49,7 @@ func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chun
 	}
 	c, err := d.decode(data)
 	if err != nil {
-		return out, false, &provider.Error{
-			Provider: d.name,
-			Type:     "server",
-			Message:  "upstream sent a malformed chunk: " + err.Error(),
-			Raw:      provider.ClipMessage(string(data), maxMessage),
-			Err:      err,
-		}
+		return out, false, provider.Malformed(d.name, "chunk", data, err)
 	}
 	if c.failed() {
 		return out, false, inBandError(d.name, data)
