@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -255,4 +256,56 @@ func serviceAccountKey(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestREADMEProtocolsExample starts the app with the README's example of
+// every protocol: each provider it declares must be routable.
+func TestREADMEProtocolsExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)## Upstream protocols.*?```yaml\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no yaml block under ## Upstream protocols")
+	}
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "switchyard.yaml")
+	if err := os.WriteFile(cfgFile, m[1], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"OPENAI_API_KEY": "sk-test", "AZURE_OPENAI_API_KEY": "az-test", "ANTHROPIC_API_KEY": "sk-ant-test",
+		"AWS_BEARER_TOKEN_BEDROCK": "ABSK-test", "GEMINI_API_KEY": "AIza-test", "COHERE_API_KEY": "co-test",
+		"GOOGLE_APPLICATION_CREDENTIALS": serviceAccountKey(t, dir),
+	}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := config.Load(cfgFile, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr, cfg.DB = "127.0.0.1:0", filepath.Join(dir, "sy.db")
+	base, _, _ := runApp(t, cfg, getenv)
+
+	resp, err := http.Get(base + "/providers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var provs struct{ Data []map[string]any }
+	if err := json.NewDecoder(resp.Body).Decode(&provs); err != nil {
+		t.Fatal(err)
+	}
+	routable := map[string]bool{}
+	for _, p := range provs.Data {
+		routable[p["slug"].(string)] = p["routable"] == true
+	}
+	for _, p := range cfg.Providers {
+		if !routable[p.Slug] {
+			t.Errorf("README provider %s (%s) is not routable", p.Slug, p.Protocol)
+		}
+	}
 }
