@@ -88,6 +88,10 @@ type Harness struct {
 	// for a second adapter of the same protocol (Azure's OpenAI) that
 	// shares the fixtures but has goldens of its own.
 	Replies string
+	// Adapt, when set, rewrites each fixture reply before it is served:
+	// the same protocol on another host (Anthropic's Messages API on
+	// Bedrock wraps its events in AWS event-stream chunks).
+	Adapt func(Reply) Reply
 	// Headers are the request headers recorded in goldens (for example
 	// the credential header and the protocol version).
 	Headers []string
@@ -300,6 +304,11 @@ func runCase(t *testing.T, h Harness, c confCase) {
 	replies, err := LoadReplies(filepath.Join(h.Replies, c.name+".reply.json"))
 	if err != nil {
 		t.Fatalf("fixture: %v", err)
+	}
+	if h.Adapt != nil {
+		for i := range replies {
+			replies[i] = h.Adapt(replies[i])
+		}
 	}
 	fake.Script(replies...)
 
