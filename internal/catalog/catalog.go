@@ -48,9 +48,27 @@ type Provider struct {
 	// credential, first match wins (e.g. ["TOGETHER_API_KEY", "TOGETHERAI_API_KEY"]).
 	APIKeyEnv        []string `json:"api_key_env,omitempty"`
 	PrivacyPolicyURL string   `json:"privacy_policy_url,omitempty"`
+	// DataPolicy is what the provider does with prompts, for the
+	// provider.data_collection and provider.zdr routing filters. The
+	// bundled catalog knows none; operators state them in the config file.
+	DataPolicy DataPolicy `json:"data_policy"`
 	// Simulated marks the demo providers; they are labelled everywhere.
 	Simulated bool `json:"simulated,omitempty"`
 }
+
+// DataPolicy is a provider's treatment of prompts and completions.
+type DataPolicy struct {
+	// Training: the provider may train on them.
+	Training bool `json:"training" yaml:"training"`
+	// RetainsPrompts: the provider stores them (beyond abuse monitoring).
+	RetainsPrompts bool `json:"retains_prompts" yaml:"retains_prompts"`
+	// ZDR: the provider has a zero-data-retention agreement.
+	ZDR bool `json:"zdr" yaml:"zdr"`
+}
+
+// CollectsData reports whether provider.data_collection "deny" excludes
+// the provider.
+func (d DataPolicy) CollectsData() bool { return d.Training || d.RetainsPrompts }
 
 // Model is a canonical model: one id whatever the provider calls it.
 type Model struct {

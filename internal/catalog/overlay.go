@@ -27,8 +27,10 @@ type ProviderOverlay struct {
 	BaseURL  string `yaml:"base_url" json:"base_url,omitempty"`
 	// APIKeyEnv names the one environment variable holding the credential;
 	// it replaces the catalog's list.
-	APIKeyEnv string            `yaml:"api_key_env" json:"api_key_env,omitempty"`
-	Endpoints []EndpointOverlay `yaml:"endpoints" json:"endpoints,omitempty"`
+	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
+	// DataPolicy, when given, replaces the provider's.
+	DataPolicy *DataPolicy       `yaml:"data_policy" json:"data_policy,omitempty"`
+	Endpoints  []EndpointOverlay `yaml:"endpoints" json:"endpoints,omitempty"`
 }
 
 // EndpointOverlay adds or changes the provider's endpoint for a model,
@@ -115,6 +117,9 @@ func (f *File) applyProvider(po *ProviderOverlay) error {
 	setString(&p.BaseURL, po.BaseURL)
 	if po.APIKeyEnv != "" {
 		p.APIKeyEnv = []string{po.APIKeyEnv}
+	}
+	if po.DataPolicy != nil {
+		p.DataPolicy = *po.DataPolicy
 	}
 	for j := range po.Endpoints {
 		if err := f.applyEndpoint(p.Slug, p.Protocol, &po.Endpoints[j]); err != nil {
