@@ -45,8 +45,38 @@ func (r *Router) resolveModel(id string) *catalog.Model {
 	return nil
 }
 
+// planner holds what planning precomputes; see newPlanner.
+type planner struct{}
+
+func newPlanner(*Router) *planner { return &planner{} }
+
+// PlanOptions ask for more than the order.
+type PlanOptions struct {
+	// Explain asks for the decision's Explanation.
+	Explain bool
+	// Sticky names the provider slug that served this conversation last
+	// (prompt-cache stickiness): it goes first when eligible.
+	Sticky string
+}
+
+// Plan is a routing decision.
+type Plan struct {
+	// Candidates in the order they will be tried.
+	Candidates []Candidate
+	// Explain is the decision explained, when PlanOptions.Explain.
+	Explain *Explanation
+}
+
 // Plan returns the candidates for req in the order they will be tried.
-func (r *Router) Plan(req *openai.ChatRequest) ([]Candidate, error) {
+func (r *Router) Plan(req *openai.ChatRequest, o PlanOptions) (*Plan, error) {
+	cands, err := r.plan(req)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Candidates: cands}, nil
+}
+
+func (r *Router) plan(req *openai.ChatRequest) ([]Candidate, error) {
 	ids := requestedModels(req)
 	if len(ids) == 0 {
 		return nil, apierr.New(apierr.InvalidRequest, "model is required")

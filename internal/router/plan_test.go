@@ -84,7 +84,11 @@ func TestPlanOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan, err := r.Plan(&tt.req)
+			p, err := r.Plan(&tt.req, PlanOptions{})
+			var plan []Candidate
+			if p != nil {
+				plan = p.Candidates
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,14 +122,14 @@ func TestPlanErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := r.Plan(&tt.req)
+			_, err := r.Plan(&tt.req, PlanOptions{})
 			var e *apierr.Error
 			if !errors.As(err, &e) || e.Kind != tt.kind || !strings.Contains(e.Message, tt.message) {
 				t.Fatalf("got %v, want kind %d with %q", err, tt.kind, tt.message)
 			}
 		})
 	}
-	_, err := r.Plan(&openai.ChatRequest{Model: "a/none"})
+	_, err := r.Plan(&openai.ChatRequest{Model: "a/none"}, PlanOptions{})
 	excluded := apierr.From(err).Metadata["excluded"].([]string)
 	if strings.Join(excluded, "; ") != "native: no adapter for protocol anthropic yet; nokey: no credentials configured" {
 		t.Fatalf("excluded %q", excluded)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/health"
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
@@ -33,7 +35,15 @@ type Options struct {
 	// StreamIdleTimeout bounds the silence between two chunks of a stream
 	// that has started; past it the stream fails with a timeout error.
 	StreamIdleTimeout time.Duration
-	Logger            *slog.Logger
+	// Health is the live health of endpoints: read to route, written
+	// with every attempt's outcome. Nil means a private registry.
+	Health *health.Registry
+	// Now is the clock and Rand the randomness of load balancing; nil
+	// means time.Now and a randomly seeded source. Simulations pass a
+	// fake clock and a seeded source.
+	Now    func() time.Time
+	Rand   *rand.Rand
+	Logger *slog.Logger
 }
 
 // Router plans and executes requests. It is safe for concurrent use.
@@ -44,7 +54,11 @@ type Router struct {
 	firstByteTimeout time.Duration
 	requestTimeout   time.Duration
 	idleTimeout      time.Duration
+	health           *health.Registry
+	now              func() time.Time
+	rng              *lockedRand
 	logger           *slog.Logger
+	planner          *planner // see plan.go
 }
 
 // New returns a Router over cat.
@@ -55,15 +69,46 @@ func New(cat *catalog.Catalog, o Options) *Router {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Router{
+	if o.Health == nil {
+		o.Health = health.NewRegistry(health.Options{Now: o.Now})
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	r := &Router{
 		cat:              cat,
 		clients:          o.Clients,
 		adapters:         o.Adapters,
 		firstByteTimeout: o.FirstByteTimeout,
 		requestTimeout:   o.RequestTimeout,
 		idleTimeout:      o.StreamIdleTimeout,
+		health:           o.Health,
+		now:              o.Now,
+		rng:              &lockedRand{r: o.Rand},
 		logger:           o.Logger,
 	}
+	r.planner = newPlanner(r)
+	return r
+}
+
+// Health returns the registry the router reads and feeds.
+func (r *Router) Health() *health.Registry { return r.health }
+
+// lockedRand serialises a *rand.Rand (which is not safe for concurrent
+// use) so that one seeded source can drive a deterministic simulation.
+type lockedRand struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+// Float64 returns a number in [0, 1).
+func (l *lockedRand) Float64() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Float64()
 }
 
 // Routable reports whether requests can be sent to provider slug.
@@ -129,10 +174,11 @@ func (r *Router) ChatStream(ctx context.Context, req *openai.ChatRequest, header
 // succeeds, skipping ahead by nextIndex after each failure. It returns the
 // candidate that succeeded and every attempt made.
 func (r *Router) each(ctx context.Context, req *openai.ChatRequest, try func(Candidate) error) (Candidate, []Attempt, error) {
-	plan, err := r.Plan(req)
+	p, err := r.Plan(req, PlanOptions{})
 	if err != nil {
 		return Candidate{}, nil, err
 	}
+	plan := p.Candidates
 	var attempts []Attempt
 	for i := 0; i < len(plan); i++ {
 		c := plan[i]
