@@ -122,6 +122,10 @@ func (e *Endpoint) RecentOutage() bool { return e.recentOutage() }
 // outcome of an allowed request must be Recorded.
 func (e *Endpoint) Allow() (ok, probe bool) { return e.allow() }
 
+// BreakerState returns the circuit breaker's state without changing it
+// (Allow is the call that lets a request through).
+func (e *Endpoint) BreakerState() BreakerState { return e.stats().Breaker }
+
 // ThroughputP50 and LatencyP50 are the 5-minute medians (tokens/s, ms),
 // and ok false without data (cheap: for sorting).
 func (e *Endpoint) ThroughputP50() (v float64, ok bool) { return e.throughputP50() }

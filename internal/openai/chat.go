@@ -89,6 +89,10 @@ type ProviderPrefs struct {
 	Quantizations     []string        `json:"quantizations,omitempty"`
 	Sort              json.RawMessage `json:"sort,omitempty"`
 	MaxPrice          json.RawMessage `json:"max_price,omitempty"`
+	// PreferredMinThroughput (tokens/s) and PreferredMaxLatency
+	// (seconds): a number (the p50) or {p50, p75, p90, p99}.
+	PreferredMinThroughput json.RawMessage `json:"preferred_min_throughput,omitempty"`
+	PreferredMaxLatency    json.RawMessage `json:"preferred_max_latency,omitempty"`
 }
 
 // Message is one chat message of any role.
