@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/openai"
@@ -45,6 +46,16 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	return s.run(w, r, g, chatFormat{})
 }
 
+// routerCall is what the HTTP request asks of the router: the routing
+// explanation (X-Switchyard-Routing: explain) and the conversation's
+// session for prompt-cache stickiness (X-Session-Id).
+func routerCall(r *http.Request) router.Call {
+	return router.Call{
+		Explain: strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Switchyard-Routing")), "explain"),
+		Session: r.Header.Get("X-Session-Id"),
+	}
+}
+
 // begin assigns the generation id (sent on every response, errors
 // included) and authenticates the caller.
 func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*generation, error) {
@@ -62,11 +73,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 		g.streamed = true
 		return s.stream(w, r, g, f)
 	}
-	res, err := s.router.Chat(r.Context(), g.req, nil)
+	res, err := s.router.Chat(r.Context(), g.req, routerCall(r))
 	if err != nil {
 		return err
 	}
-	g.serve(res.Candidate, res.Attempts)
+	g.serve(res.Candidate, res.Attempts, res.Explain)
 	g.firstToken = s.now().Sub(g.start)
 	resp := res.Response
 	g.usage, g.upstreamID = resp.Usage, resp.ID
@@ -94,7 +105,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	ctx := r.Context()
 	ka := startKeepAlive(w, s.keepAlive)
-	sr, err := s.router.ChatStream(ctx, g.req, nil)
+	sr, err := s.router.ChatStream(ctx, g.req, routerCall(r))
 	committed := ka.stop()
 	if err != nil {
 		if !committed {
@@ -108,7 +119,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		return nil
 	}
 	defer sr.Stream.Close()
-	g.serve(sr.Candidate, sr.Attempts)
+	g.serve(sr.Candidate, sr.Attempts, sr.Explain)
 	if !committed {
 		writeStreamHeaders(w)
 	}
@@ -194,6 +205,9 @@ func (chatFormat) response(g *generation, resp *openai.ChatResponse) any {
 	resp.Created = g.created
 	resp.Model = g.cand.Model.ID
 	resp.Provider = g.cand.Provider.Name
+	if g.explain != nil {
+		resp.SwitchyardRouting = g.explain
+	}
 	for i := range resp.Choices {
 		c := &resp.Choices[i]
 		if c.Message.Role == "" {
@@ -228,6 +242,9 @@ func (chatFormat) final(g *generation, u *openai.Usage, e *apierr.Error) any {
 	}
 	if g.served {
 		c.Provider = g.cand.Provider.Name
+	}
+	if g.explain != nil {
+		c.SwitchyardRouting = g.explain
 	}
 	if e != nil {
 		body := errorBody(e)

@@ -27,6 +27,7 @@ type generation struct {
 
 	cand     router.Candidate
 	attempts []router.Attempt
+	explain  *router.Explanation
 	served   bool
 
 	streamed     bool
@@ -41,9 +42,10 @@ type generation struct {
 	cost         money.Amount
 }
 
-// serve records the endpoint that answered.
-func (g *generation) serve(c router.Candidate, attempts []router.Attempt) {
-	g.cand, g.attempts, g.served = c, attempts, true
+// serve records the endpoint that answered, the attempts and the routing
+// explanation (when asked).
+func (g *generation) serve(c router.Candidate, attempts []router.Attempt, explain *router.Explanation) {
+	g.cand, g.attempts, g.explain, g.served = c, attempts, explain, true
 }
 
 // observe folds a streamed chunk into the generation.

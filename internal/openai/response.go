@@ -33,6 +33,9 @@ type ChatResponse struct {
 	ServiceTier       string   `json:"service_tier,omitempty"`
 	Choices           []Choice `json:"choices"`
 	Usage             *Usage   `json:"usage,omitempty"`
+	// SwitchyardRouting is the routing decision, for a request that sent
+	// "X-Switchyard-Routing: explain".
+	SwitchyardRouting any `json:"switchyard_routing,omitempty"`
 }
 
 // Choice is one choice of a non-streamed response.
@@ -120,6 +123,9 @@ type Chunk struct {
 	Choices           []ChunkChoice `json:"choices"`
 	Usage             *Usage        `json:"usage,omitempty"`
 	Error             *ErrorBody    `json:"error,omitempty"`
+	// SwitchyardRouting is the routing decision, on the final chunk of a
+	// request that sent "X-Switchyard-Routing: explain".
+	SwitchyardRouting any `json:"switchyard_routing,omitempty"`
 }
 
 // ChunkChoice is one choice of a chunk.

@@ -35,6 +35,14 @@ type Options struct {
 	// StreamIdleTimeout bounds the silence between two chunks of a stream
 	// that has started; past it the stream fails with a timeout error.
 	StreamIdleTimeout time.Duration
+	// Retries is how many more rounds over the plan a request gets when
+	// every candidate failed with a retryable error (default 1; negative
+	// means none), after a jittered exponential backoff from RetryBackoff
+	// (default 250ms) that honours Retry-After up to MaxRetryWait
+	// (default 5s; a longer wait is not made, the error is returned).
+	Retries      int
+	RetryBackoff time.Duration
+	MaxRetryWait time.Duration
 	// Health is the live health of endpoints: read to route, written
 	// with every attempt's outcome. Nil means a private registry.
 	Health *health.Registry
@@ -54,7 +62,11 @@ type Router struct {
 	firstByteTimeout time.Duration
 	requestTimeout   time.Duration
 	idleTimeout      time.Duration
+	retries          int
+	retryBase        time.Duration
+	maxRetryWait     time.Duration
 	health           *health.Registry
+	sticky           *stickyTable
 	now              func() time.Time
 	rng              *lockedRand
 	logger           *slog.Logger
@@ -78,6 +90,18 @@ func New(cat *catalog.Catalog, o Options) *Router {
 	if o.Rand == nil {
 		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
+	switch {
+	case o.Retries == 0:
+		o.Retries = 1
+	case o.Retries < 0:
+		o.Retries = 0
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = 250 * time.Millisecond
+	}
+	if o.MaxRetryWait <= 0 {
+		o.MaxRetryWait = 5 * time.Second
+	}
 	r := &Router{
 		cat:              cat,
 		clients:          o.Clients,
@@ -85,7 +109,11 @@ func New(cat *catalog.Catalog, o Options) *Router {
 		firstByteTimeout: o.FirstByteTimeout,
 		requestTimeout:   o.RequestTimeout,
 		idleTimeout:      o.StreamIdleTimeout,
+		retries:          o.Retries,
+		retryBase:        o.RetryBackoff,
+		maxRetryWait:     o.MaxRetryWait,
 		health:           o.Health,
+		sticky:           newStickyTable(),
 		now:              o.Now,
 		rng:              &lockedRand{r: o.Rand},
 		logger:           o.Logger,
@@ -119,9 +147,23 @@ type Attempt struct {
 	Model    string
 	Provider string // slug
 	Name     string // display name
+	Tag      string // endpoint tag
 	Status   int    // upstream HTTP status, 0 for transport failures, 200 on success
 	Err      error
 	Latency  time.Duration
+	Probe    bool // a circuit-breaker probe
+}
+
+// Call carries what a request asks of the router beyond the chat request.
+type Call struct {
+	// Headers are extra headers for the upstream (attribution).
+	Headers http.Header
+	// Explain asks for the routing decision in the result.
+	Explain bool
+	// Session is the conversation's key for prompt-cache stickiness
+	// (session_id, x-session-id or prompt_cache_key); empty means a hash
+	// of the conversation's first messages.
+	Session string
 }
 
 // Result is the outcome of a successful non-streamed request.
@@ -129,6 +171,7 @@ type Result struct {
 	Response  *openai.ChatResponse
 	Candidate Candidate
 	Attempts  []Attempt
+	Explain   *Explanation // when Call.Explain
 }
 
 // StreamResult is a stream that has produced its first chunk.
@@ -136,81 +179,213 @@ type StreamResult struct {
 	Stream    provider.Stream
 	Candidate Candidate
 	Attempts  []Attempt
+	Explain   *Explanation // when Call.Explain; attempts so far
 }
 
 // Chat runs a non-streamed request, failing over across the plan.
-func (r *Router) Chat(ctx context.Context, req *openai.ChatRequest, headers http.Header) (*Result, error) {
+func (r *Router) Chat(ctx context.Context, req *openai.ChatRequest, call Call) (*Result, error) {
 	var resp *openai.ChatResponse
-	c, attempts, err := r.each(ctx, req, func(c Candidate) error {
+	c, attempts, explain, err := r.each(ctx, req, call, func(c Candidate, start time.Time) (health.Outcome, error) {
 		actx, cancel := context.WithTimeout(ctx, r.requestTimeout)
 		defer cancel()
 		var err error
-		resp, err = c.Client.Chat(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, MaxOutputTokens: c.Endpoint.MaxCompletionTokens, Headers: headers})
-		return err
+		resp, err = c.Client.Chat(actx, r.upstreamRequest(c, req, call))
+		if err != nil {
+			return health.Outcome{}, err
+		}
+		took := r.now().Sub(start)
+		o := health.Outcome{Success: true, TTFT: took, Generation: took}
+		if resp.Usage != nil {
+			o.OutputTokens = resp.Usage.CompletionTokens
+		}
+		for _, ch := range resp.Choices {
+			n, bad := checkToolCalls(req, ch.Message.ToolCalls)
+			o.ToolCalls, o.ToolCallErrors = o.ToolCalls+n, o.ToolCallErrors+bad
+		}
+		r.sticky.served(req, call, c, resp.Usage, r.now())
+		return o, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Response: resp, Candidate: c, Attempts: attempts}, nil
+	return &Result{Response: resp, Candidate: c, Attempts: attempts, Explain: explain}, nil
 }
 
 // ChatStream starts a streamed request, failing over across the plan until
 // one upstream produces a first chunk. The returned stream replays that
-// chunk first. Closing it releases the upstream.
-func (r *Router) ChatStream(ctx context.Context, req *openai.ChatRequest, headers http.Header) (*StreamResult, error) {
-	var s provider.Stream
-	c, attempts, err := r.each(ctx, req, func(c Candidate) error {
+// chunk first. Closing it releases the upstream. The endpoint's health
+// learns the stream's outcome when it ends.
+func (r *Router) ChatStream(ctx context.Context, req *openai.ChatRequest, call Call) (*StreamResult, error) {
+	var s *primedStream
+	c, attempts, explain, err := r.each(ctx, req, call, func(c Candidate, start time.Time) (health.Outcome, error) {
 		var err error
-		s, err = r.openStream(ctx, c, req, headers)
-		return err
+		s, err = r.openStream(ctx, c, req, call)
+		if err != nil {
+			return health.Outcome{}, err
+		}
+		s.start, s.firstAt = start, r.now()
+		return health.Outcome{}, errStreamOpen
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &StreamResult{Stream: s, Candidate: c, Attempts: attempts}, nil
+	return &StreamResult{Stream: s, Candidate: c, Attempts: attempts, Explain: explain}, nil
+}
+
+// errStreamOpen tells each that a stream started: its outcome is recorded
+// when it ends, not now.
+var errStreamOpen = errors.New("stream open")
+
+// upstreamRequest is what an adapter gets for candidate c.
+func (r *Router) upstreamRequest(c Candidate, req *openai.ChatRequest, call Call) *provider.Request {
+	return &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel,
+		MaxOutputTokens: c.Endpoint.MaxCompletionTokens, Headers: call.Headers}
 }
 
 // each plans req and calls try on its candidates in order until one
-// succeeds, skipping ahead by nextIndex after each failure. It returns the
-// candidate that succeeded and every attempt made.
-func (r *Router) each(ctx context.Context, req *openai.ChatRequest, try func(Candidate) error) (Candidate, []Attempt, error) {
-	p, err := r.Plan(req, PlanOptions{})
+// succeeds, skipping ahead by nextIndex after each failure and skipping
+// endpoints whose circuit breaker is open. When every candidate failed
+// with a retryable error it tries the plan again after a jittered backoff
+// that honours Retry-After, up to r.retries more rounds within the
+// request's deadline. It returns the candidate that succeeded, every
+// attempt, and the explanation when asked.
+func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
+	try func(Candidate, time.Time) (health.Outcome, error)) (Candidate, []Attempt, *Explanation, error) {
+	po := PlanOptions{Explain: call.Explain}
+	if req.Provider == nil || len(req.Provider.Order) == 0 {
+		po.Sticky = r.sticky.lookup(req, call, r.now())
+	}
+	p, err := r.Plan(req, po)
 	if err != nil {
-		return Candidate{}, nil, err
+		return Candidate{}, nil, nil, err
 	}
 	plan := p.Candidates
 	var attempts []Attempt
-	for i := 0; i < len(plan); i++ {
-		c := plan[i]
-		start := time.Now()
-		err := try(c)
-		a := Attempt{Model: c.Model.ID, Provider: c.Provider.Slug, Name: c.Provider.Name, Latency: time.Since(start)}
-		if err == nil {
-			a.Status = http.StatusOK
-			return c, append(attempts, a), nil
+	for round := 0; ; round++ {
+		retryAfter, retryable := time.Duration(0), true
+		for i := 0; i < len(plan); i++ {
+			c := plan[i]
+			h := r.health.Endpoint(c.Provider.Slug, c.Model.ID)
+			ok, probe := h.Allow()
+			if !ok {
+				continue // the breaker is open: only probes go through
+			}
+			start := r.now()
+			o, err := try(c, start)
+			a := Attempt{Model: c.Model.ID, Provider: c.Provider.Slug, Name: c.Provider.Name, Tag: c.Endpoint.Tag,
+				Latency: r.now().Sub(start), Probe: probe}
+			if err == nil || errors.Is(err, errStreamOpen) {
+				if err == nil {
+					h.Record(o)
+				}
+				a.Status = http.StatusOK
+				attempts = append(attempts, a)
+				return c, attempts, r.explained(p, attempts), nil
+			}
+			if ctx.Err() != nil {
+				return Candidate{}, nil, nil, clientGone(ctx) // the client left: no verdict on the endpoint
+			}
+			pe := provider.AsError(c.Provider.Name, err)
+			h.Record(failureOutcome(pe))
+			a.Status, a.Err = pe.Status, pe
+			attempts = append(attempts, a)
+			r.logAttempt(ctx, c, pe)
+			if !pe.Retryable() {
+				retryable = false
+			}
+			retryAfter = max(retryAfter, pe.RetryAfter)
+			i = nextIndex(plan, i, pe)
 		}
-		if ctx.Err() != nil {
-			return Candidate{}, nil, clientGone(ctx)
+		wait, again := r.backoff(ctx, round, retryAfter)
+		if !retryable || !again || len(attempts) == 0 {
+			break
 		}
-		pe := provider.AsError(c.Provider.Name, err)
-		a.Status, a.Err = pe.Status, pe
-		attempts = append(attempts, a)
-		r.logAttempt(ctx, c, pe)
-		i = nextIndex(plan, i, pe)
+		if err := sleep(ctx, wait); err != nil {
+			return Candidate{}, nil, nil, clientGone(ctx)
+		}
 	}
-	return Candidate{}, nil, failure(attempts)
+	if len(attempts) == 0 {
+		return Candidate{}, nil, nil, apierr.New(apierr.Unavailable,
+			"every endpoint of the requested model is failing (circuit breakers open); try again shortly").
+			With("error_type", "provider_unavailable")
+	}
+	return Candidate{}, nil, nil, failure(attempts)
+}
+
+// failureOutcome is what a failed attempt teaches the endpoint's health:
+// a rate limit, the request's own fault, or an error.
+func failureOutcome(pe *provider.Error) health.Outcome {
+	switch {
+	case pe.Status == http.StatusTooManyRequests || pe.Type == "rate_limit_exceeded":
+		return health.Outcome{RateLimited: true}
+	case pe.Status == http.StatusBadRequest || pe.Status == http.StatusRequestEntityTooLarge ||
+		pe.Status == http.StatusUnprocessableEntity:
+		return health.Outcome{ClientError: true}
+	}
+	return health.Outcome{}
+}
+
+// backoff returns how long to wait before retry round+1 and whether to
+// retry at all: exponential from retryBase with full jitter in [½, 1½),
+// at least the upstreams' Retry-After, within maxRetryWait and the
+// request's deadline.
+func (r *Router) backoff(ctx context.Context, round int, retryAfter time.Duration) (time.Duration, bool) {
+	if round >= r.retries {
+		return 0, false
+	}
+	wait := r.retryBase << round
+	wait = time.Duration(float64(wait) * (0.5 + r.rng.Float64()))
+	wait = max(wait, retryAfter)
+	if wait > r.maxRetryWait {
+		return 0, false
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+		return 0, false
+	}
+	return wait, true
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// explained completes the plan's explanation with the attempts.
+func (r *Router) explained(p *Plan, attempts []Attempt) *Explanation {
+	e := p.Explain
+	if e == nil {
+		return nil
+	}
+	e.Attempts = e.Attempts[:0]
+	for _, a := range attempts {
+		ea := ExplainedAttempt{Model: a.Model, Provider: a.Provider, Status: a.Status, LatencyMs: a.Latency.Milliseconds(), Probe: a.Probe}
+		if a.Err != nil {
+			ea.Error = a.Err.Error()
+		}
+		e.Attempts = append(e.Attempts, ea)
+	}
+	return e
 }
 
 // openStream starts one upstream stream and waits for its first chunk,
 // within the first-byte timeout.
-func (r *Router) openStream(ctx context.Context, c Candidate, req *openai.ChatRequest, headers http.Header) (provider.Stream, error) {
+func (r *Router) openStream(ctx context.Context, c Candidate, req *openai.ChatRequest, call Call) (*primedStream, error) {
 	actx, cancel := context.WithCancel(ctx)
 	var timedOut atomic.Bool
 	timer := time.AfterFunc(r.firstByteTimeout, func() {
 		timedOut.Store(true)
 		cancel()
 	})
-	fail := func(err error) (provider.Stream, error) {
+	fail := func(err error) (*primedStream, error) {
 		timer.Stop()
 		cancel()
 		if timedOut.Load() && ctx.Err() == nil {
@@ -221,7 +396,7 @@ func (r *Router) openStream(ctx context.Context, c Candidate, req *openai.ChatRe
 		}
 		return nil, err
 	}
-	s, err := c.Client.ChatStream(actx, &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel, MaxOutputTokens: c.Endpoint.MaxCompletionTokens, Headers: headers})
+	s, err := c.Client.ChatStream(actx, r.upstreamRequest(c, req, call))
 	if err != nil {
 		return fail(err)
 	}
@@ -238,7 +413,9 @@ func (r *Router) openStream(ctx context.Context, c Candidate, req *openai.ChatRe
 		s.Close()
 		return fail(context.Canceled)
 	}
-	ps := &primedStream{first: first, Stream: s, cancel: cancel, provider: c.Provider.Name, idle: r.idleTimeout}
+	ps := &primedStream{first: first, Stream: s, ctx: ctx, cancel: cancel, provider: c.Provider.Name, idle: r.idleTimeout,
+		router: r, req: req, call: call, cand: c, health: r.health.Endpoint(c.Provider.Slug, c.Model.ID)}
+	ps.tools.add(first)
 	if ps.idle > 0 {
 		ps.timer = time.AfterFunc(ps.idle, func() {
 			ps.idled.Store(true)
@@ -272,44 +449,4 @@ func (r *Router) logAttempt(ctx context.Context, c Candidate, err *provider.Erro
 
 func clientGone(ctx context.Context) error {
 	return apierr.Wrap(apierr.Timeout, context.Cause(ctx), "request cancelled")
-}
-
-// primedStream replays the first chunk read while choosing the endpoint,
-// and fails the stream when the upstream goes silent for longer than idle.
-type primedStream struct {
-	provider.Stream
-	first    *openai.Chunk
-	cancel   context.CancelFunc
-	provider string
-	idle     time.Duration
-	timer    *time.Timer
-	idled    atomic.Bool
-	once     sync.Once
-}
-
-func (s *primedStream) Next() (*openai.Chunk, error) {
-	if f := s.first; f != nil {
-		s.first = nil
-		return f, nil
-	}
-	if s.timer != nil {
-		s.timer.Reset(s.idle)
-	}
-	c, err := s.Stream.Next()
-	if err != nil && s.idled.Load() {
-		return nil, &provider.Error{Provider: s.provider, Type: "timeout", Err: err,
-			Message: fmt.Sprintf("the upstream sent nothing for %s", s.idle)}
-	}
-	return c, err
-}
-
-func (s *primedStream) Close() error {
-	err := s.Stream.Close()
-	s.once.Do(func() {
-		if s.timer != nil {
-			s.timer.Stop()
-		}
-		s.cancel()
-	})
-	return err
 }
