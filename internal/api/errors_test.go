@@ -121,7 +121,12 @@ func TestPreviousErrorsListed(t *testing.T) {
 	got := errorEnvelope(t, e.post("/api/v1/chat/completions", chatBody), http.StatusServiceUnavailable)
 	md := got["metadata"].(map[string]any)
 	prev, _ := md["previous_errors"].([]any)
-	if len(prev) != 1 || !strings.Contains(got["message"].(string), "b down") {
+	// Both endpoints fail, then both again in the one retry round after a
+	// backoff: four attempts, the last one's error returned.
+	if len(prev) != 3 || !strings.Contains(got["message"].(string), " down") {
 		t.Fatalf("error %v", got)
+	}
+	if len(a.Requests()) != 2 || len(b.Requests()) != 2 {
+		t.Errorf("upstream requests: a %d, b %d; want 2 each", len(a.Requests()), len(b.Requests()))
 	}
 }
