@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/config"
 	"github.com/switchyard-dev/switchyard/internal/demo"
+	"github.com/switchyard-dev/switchyard/internal/health"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 	"github.com/switchyard-dev/switchyard/internal/provider/anthropic"
@@ -113,13 +114,23 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 	if cat, err = catalog.New(file); err != nil {
 		return err
 	}
+	retries := cfg.Retries
+	if retries == 0 {
+		retries = -1 // the router's "none"
+	}
 	rt := router.New(cat, router.Options{
 		Clients:           clients,
 		Adapters:          adapters,
 		FirstByteTimeout:  cfg.FirstByteTimeout,
 		RequestTimeout:    cfg.RequestTimeout,
 		StreamIdleTimeout: cfg.StreamIdleTimeout,
-		Logger:            logger.With("component", "router"),
+		Retries:           retries,
+		RetryBackoff:      cfg.RetryBackoff,
+		MaxRetryWait:      cfg.MaxRetryWait,
+		Health: health.NewRegistry(health.Options{
+			BreakerFailures: cfg.BreakerFailures, BreakerCooldown: cfg.BreakerCooldown,
+		}),
+		Logger: logger.With("component", "router"),
 	})
 	srv := api.New(api.Options{
 		Catalog:           cat,

@@ -37,7 +37,7 @@ func buildClients(cat *catalog.Catalog, adapters *provider.Registry, cfg config.
 	for _, p := range cfg.Providers {
 		declared[p.Slug] = p
 	}
-	httpClient := newHTTPClient()
+	httpClient := newHTTPClient(cfg.ConnectTimeout)
 	clients := make(map[string]provider.Provider)
 	for _, p := range cat.Providers() {
 		if !adapters.Supports(p.Protocol) {
@@ -83,17 +83,18 @@ func buildClients(cat *catalog.Catalog, adapters *provider.Registry, cfg config.
 }
 
 // newHTTPClient is the transport shared by every upstream: generous
-// connection reuse, bounded dial and TLS handshakes, and no overall
-// timeout (streams are long; the router bounds each attempt instead).
-func newHTTPClient() *http.Client {
+// connection reuse, dial and TLS handshakes bounded by connect, and no
+// overall timeout (streams are long; the router bounds the first byte and
+// the gaps between chunks instead).
+func newHTTPClient(connect time.Duration) *http.Client {
 	t := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
+		TLSHandshakeTimeout:   connect,
 		ExpectContinueTimeout: time.Second,
 	}
 	return &http.Client{Transport: t}

@@ -30,6 +30,8 @@ type Config struct {
 
 	// MaxBodyBytes bounds request bodies (413 past it).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ConnectTimeout bounds connecting to an upstream (TCP and TLS).
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// FirstByteTimeout is how long a streamed upstream may take to send its
 	// first chunk before the request fails over to the next endpoint.
 	FirstByteTimeout time.Duration `yaml:"first_byte_timeout"`
@@ -42,6 +44,17 @@ type Config struct {
 	KeepAliveInterval time.Duration `yaml:"keepalive_interval"`
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Retries is how many more rounds over its endpoints a request gets
+	// when all failed with retryable errors (0: none), after a jittered
+	// exponential backoff from RetryBackoff that honours Retry-After up
+	// to MaxRetryWait.
+	Retries      int           `yaml:"retries"`
+	RetryBackoff time.Duration `yaml:"retry_backoff"`
+	MaxRetryWait time.Duration `yaml:"max_retry_wait"`
+	// BreakerFailures consecutive failures open an endpoint's circuit
+	// breaker for BreakerCooldown (doubling on failed probes).
+	BreakerFailures int           `yaml:"breaker_failures"`
+	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
 
 	// Providers add or override catalog providers and their endpoints.
 	Providers []Provider `yaml:"providers"`
@@ -65,11 +78,17 @@ func Default() Config {
 		Addr:              "127.0.0.1:8080",
 		DB:                "./switchyard.db",
 		MaxBodyBytes:      16 << 20,
+		ConnectTimeout:    10 * time.Second,
 		FirstByteTimeout:  120 * time.Second,
 		RequestTimeout:    10 * time.Minute,
 		StreamIdleTimeout: 5 * time.Minute,
 		KeepAliveInterval: 3 * time.Second,
 		ShutdownTimeout:   30 * time.Second,
+		Retries:           1,
+		RetryBackoff:      250 * time.Millisecond,
+		MaxRetryWait:      5 * time.Second,
+		BreakerFailures:   3,
+		BreakerCooldown:   30 * time.Second,
 	}
 }
 
@@ -133,10 +152,18 @@ func (c *Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"first_byte_timeout": c.FirstByteTimeout, "request_timeout": c.RequestTimeout,
 		"stream_idle_timeout": c.StreamIdleTimeout, "shutdown_timeout": c.ShutdownTimeout,
+		"connect_timeout": c.ConnectTimeout, "retry_backoff": c.RetryBackoff, "max_retry_wait": c.MaxRetryWait,
+		"breaker_cooldown": c.BreakerCooldown,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", name))
 		}
+	}
+	if c.Retries < 0 || c.Retries > 5 {
+		errs = append(errs, fmt.Errorf("retries %d: must be between 0 and 5", c.Retries))
+	}
+	if c.BreakerFailures < 1 {
+		errs = append(errs, fmt.Errorf("breaker_failures %d: must be at least 1", c.BreakerFailures))
 	}
 	if c.KeepAliveInterval < 0 {
 		errs = append(errs, errors.New("keepalive_interval: must not be negative (0 disables)"))
