@@ -7,6 +7,8 @@
 package billing
 
 import (
+	"time"
+
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
@@ -40,7 +42,8 @@ func UsageFrom(u *openai.Usage, finishReason string) Usage {
 	}
 }
 
-// Cost prices u at p.
+// Cost prices u at p's base prices, ignoring its overrides; CostAt applies
+// them.
 //
 //   - Uncached prompt tokens (prompt − cached − cache writes) pay Prompt;
 //     cached reads pay InputCacheRead and cache writes InputCacheWrite, each
@@ -73,6 +76,15 @@ func Cost(p catalog.Pricing, u Usage) (money.Amount, error) {
 		c.Add(1, p.Request)
 	}
 	return c.Amount()
+}
+
+// CostAt prices u at the prices p has in effect for this generation (see
+// catalog.Pricing.At): at is when the generation started — a request that
+// began in an off-peak window is charged off-peak even if it ends after
+// the window closes — and the long-context threshold is compared with the
+// upstream's native prompt tokens, cached reads and cache writes included.
+func CostAt(p catalog.Pricing, at time.Time, u Usage) (money.Amount, error) {
+	return Cost(p.At(at, u.PromptTokens), u)
 }
 
 func clamp(v, hi int) int { return max(0, min(v, hi)) }

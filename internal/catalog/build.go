@@ -7,7 +7,9 @@ package catalog
 // Which entries become endpoints: chat entries (and "responses" entries
 // that list /v1/chat/completions) of a mapped provider (providers.go) that
 // carry both an input and an output token price. Tiered prices use the
-// first tier (from 0 tokens). Prices above $0.001 per token ($1,000 per
+// first tier (from 0 tokens) as the base price; later tiers and the
+// "_above_200k_tokens"-style fields become long-context price overrides
+// (longcontext.go). Prices above $0.001 per token ($1,000 per
 // million) are treated as errors in the source and the entry is skipped.
 // A price of 0 is kept as the source states it (local servers, free tiers,
 // and some providers whose list shows 0); entries without token prices are
@@ -171,6 +173,13 @@ func candidates(src []byte) ([]*candidate, error) {
 			continue
 		}
 		pricing, ok, err := entryPricing(&e)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: %q: %w", key, err)
+		}
+		if !ok {
+			continue
+		}
+		pricing.Overrides, ok, err = longContextOverrides(raw[key], &e)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %q: %w", key, err)
 		}

@@ -293,15 +293,15 @@ func TestPricesParseAndAreNonNegative(t *testing.T) {
 		Models []struct {
 			ID        string `json:"id"`
 			Endpoints []struct {
-				Provider string            `json:"provider"`
-				Pricing  map[string]string `json:"pricing"`
+				Provider string                     `json:"provider"`
+				Pricing  map[string]json.RawMessage `json:"pricing"`
 			} `json:"endpoints"`
 		} `json:"models"`
 	}
 	if err := json.Unmarshal(bundled, &raw); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	n, overrides := 0, 0
 	for _, m := range raw.Models {
 		for _, e := range m.Endpoints {
 			for _, field := range []string{"prompt", "completion"} {
@@ -309,7 +309,22 @@ func TestPricesParseAndAreNonNegative(t *testing.T) {
 					t.Errorf("%s at %s: no %s price", m.ID, e.Provider, field)
 				}
 			}
-			for field, s := range e.Pricing {
+			for field, v := range e.Pricing {
+				if field == "overrides" {
+					var os []PriceOverride
+					if err := json.Unmarshal(v, &os); err != nil {
+						t.Errorf("%s at %s: pricing.overrides: %v", m.ID, e.Provider, err)
+					}
+					if err := (Pricing{Overrides: os}).Validate(); err != nil {
+						t.Errorf("%s at %s: %v", m.ID, e.Provider, err)
+					}
+					overrides += len(os)
+					continue
+				}
+				var s string
+				if err := json.Unmarshal(v, &s); err != nil {
+					t.Errorf("%s at %s: pricing.%s %s is not a string", m.ID, e.Provider, field, v)
+				}
 				r, err := money.ParseRate(s)
 				if err != nil {
 					t.Errorf("%s at %s: pricing.%s %q: %v", m.ID, e.Provider, field, s, err)
@@ -321,8 +336,8 @@ func TestPricesParseAndAreNonNegative(t *testing.T) {
 			}
 		}
 	}
-	if n == 0 {
-		t.Fatal("no prices checked")
+	if n == 0 || overrides == 0 {
+		t.Fatalf("checked %d prices and %d overrides; want some of each", n, overrides)
 	}
 }
 

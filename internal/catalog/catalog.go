@@ -97,7 +97,9 @@ type Endpoint struct {
 }
 
 // Pricing is an endpoint's prices, each in USD per unit as a money.Rate
-// (per token for token prices, per request, per image).
+// (per token for token prices, per request, per image). Overrides change
+// token prices by time of day or prompt size; use At for the prices that
+// apply to a given generation.
 type Pricing struct {
 	Prompt            money.Rate `json:"prompt"`
 	Completion        money.Rate `json:"completion"`
@@ -106,6 +108,8 @@ type Pricing struct {
 	InputCacheRead    money.Rate `json:"input_cache_read,omitempty"`
 	InputCacheWrite   money.Rate `json:"input_cache_write,omitempty"`
 	InternalReasoning money.Rate `json:"internal_reasoning,omitempty"`
+	// Overrides, applied in order by At; see PriceOverride.
+	Overrides []PriceOverride `json:"overrides,omitempty"`
 }
 
 //go:embed data/catalog.json
@@ -129,7 +133,8 @@ type Catalog struct {
 	provOrder []*Provider       // sorted by slug
 }
 
-// New indexes f. It refuses duplicates and endpoints of unknown providers.
+// New indexes f. It refuses duplicates, endpoints of unknown providers and
+// invalid prices (see Pricing.Validate).
 func New(f *File) (*Catalog, error) {
 	c := &Catalog{
 		providers: make(map[string]*Provider, len(f.Providers)),
@@ -168,6 +173,9 @@ func New(f *File) (*Catalog, error) {
 				return nil, fmt.Errorf("catalog: model %q: duplicate endpoint %q", m.ID, e.Tag)
 			}
 			seen[e.Tag] = true
+			if err := e.Pricing.Validate(); err != nil {
+				return nil, fmt.Errorf("catalog: model %q: endpoint %q: %w", m.ID, e.Tag, err)
+			}
 		}
 		c.models[m.ID] = m
 		c.order = append(c.order, m)

@@ -48,15 +48,32 @@ type EndpointOverlay struct {
 
 // PricingOverlay holds prices as decimal USD-per-unit strings ("0.00000059",
 // "5.9e-07"), parsed exactly by money.ParseRate. Nil fields keep the
-// current price.
+// current price. Overrides, when given (even empty), replace the
+// endpoint's list.
 type PricingOverlay struct {
-	Prompt            *string `yaml:"prompt" json:"prompt,omitempty"`
-	Completion        *string `yaml:"completion" json:"completion,omitempty"`
-	Request           *string `yaml:"request" json:"request,omitempty"`
-	Image             *string `yaml:"image" json:"image,omitempty"`
-	InputCacheRead    *string `yaml:"input_cache_read" json:"input_cache_read,omitempty"`
-	InputCacheWrite   *string `yaml:"input_cache_write" json:"input_cache_write,omitempty"`
-	InternalReasoning *string `yaml:"internal_reasoning" json:"internal_reasoning,omitempty"`
+	Prompt            *string                `yaml:"prompt" json:"prompt,omitempty"`
+	Completion        *string                `yaml:"completion" json:"completion,omitempty"`
+	Request           *string                `yaml:"request" json:"request,omitempty"`
+	Image             *string                `yaml:"image" json:"image,omitempty"`
+	InputCacheRead    *string                `yaml:"input_cache_read" json:"input_cache_read,omitempty"`
+	InputCacheWrite   *string                `yaml:"input_cache_write" json:"input_cache_write,omitempty"`
+	InternalReasoning *string                `yaml:"internal_reasoning" json:"internal_reasoning,omitempty"`
+	Overrides         []PriceOverrideOverlay `yaml:"overrides" json:"overrides,omitempty"`
+}
+
+// PriceOverrideOverlay is a PriceOverride as the config file writes it:
+// the window and threshold as in PriceOverride, prices as decimal
+// USD-per-token strings. An omitted price is left unchanged by the
+// override.
+type PriceOverrideOverlay struct {
+	UTCStart          string `yaml:"utc_start" json:"utc_start,omitempty"`
+	UTCEnd            string `yaml:"utc_end" json:"utc_end,omitempty"`
+	MinPromptTokens   int    `yaml:"min_prompt_tokens" json:"min_prompt_tokens,omitempty"`
+	Prompt            string `yaml:"prompt" json:"prompt,omitempty"`
+	Completion        string `yaml:"completion" json:"completion,omitempty"`
+	InputCacheRead    string `yaml:"input_cache_read" json:"input_cache_read,omitempty"`
+	InputCacheWrite   string `yaml:"input_cache_write" json:"input_cache_write,omitempty"`
+	InternalReasoning string `yaml:"internal_reasoning" json:"internal_reasoning,omitempty"`
 }
 
 // ModelOverlay adds a model or changes one, matched by id or canonical slug.
@@ -167,7 +184,7 @@ func (f *File) applyEndpoint(provider, protocol string, eo *EndpointOverlay) err
 	return nil
 }
 
-// applyPricing parses the overlay's prices into p.
+// applyPricing parses the overlay's prices into p and validates the result.
 func applyPricing(p *Pricing, po *PricingOverlay) error {
 	if po == nil {
 		return nil
@@ -192,8 +209,38 @@ func applyPricing(p *Pricing, po *PricingOverlay) error {
 		if err != nil {
 			return fmt.Errorf("pricing.%s: %w", f.name, err)
 		}
-		if r < 0 {
-			return fmt.Errorf("pricing.%s: negative price %q", f.name, *f.src)
+		*f.dst = r
+	}
+	if po.Overrides != nil {
+		p.Overrides = make([]PriceOverride, len(po.Overrides))
+		for i := range po.Overrides {
+			if err := parseOverride(&p.Overrides[i], &po.Overrides[i]); err != nil {
+				return fmt.Errorf("pricing.overrides[%d]: %w", i, err)
+			}
+		}
+	}
+	return p.Validate()
+}
+
+// parseOverride parses the overlay's override into o.
+func parseOverride(o *PriceOverride, oo *PriceOverrideOverlay) error {
+	*o = PriceOverride{UTCStart: oo.UTCStart, UTCEnd: oo.UTCEnd, MinPromptTokens: oo.MinPromptTokens}
+	for _, f := range []struct {
+		name, src string
+		dst       *money.Rate
+	}{
+		{"prompt", oo.Prompt, &o.Prompt},
+		{"completion", oo.Completion, &o.Completion},
+		{"input_cache_read", oo.InputCacheRead, &o.InputCacheRead},
+		{"input_cache_write", oo.InputCacheWrite, &o.InputCacheWrite},
+		{"internal_reasoning", oo.InternalReasoning, &o.InternalReasoning},
+	} {
+		if f.src == "" {
+			continue
+		}
+		r, err := money.ParseRate(f.src)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 		*f.dst = r
 	}
@@ -257,7 +304,9 @@ func (f *File) clone() *File {
 		m.OutputModalities = slices.Clone(m.OutputModalities)
 		m.Endpoints = slices.Clone(m.Endpoints)
 		for j := range m.Endpoints {
-			m.Endpoints[j].SupportedParameters = slices.Clone(m.Endpoints[j].SupportedParameters)
+			e := &m.Endpoints[j]
+			e.SupportedParameters = slices.Clone(e.SupportedParameters)
+			e.Pricing.Overrides = slices.Clone(e.Pricing.Overrides)
 		}
 	}
 	return g

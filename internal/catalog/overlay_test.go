@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -241,7 +242,7 @@ func filesEqual(a, b *File) bool {
 		return x.ID == y.ID && x.Name == y.Name && x.ContextLength == y.ContextLength &&
 			slices.Equal(x.InputModalities, y.InputModalities) &&
 			slices.EqualFunc(x.Endpoints, y.Endpoints, func(e, g Endpoint) bool {
-				return e.Provider == g.Provider && e.UpstreamModel == g.UpstreamModel && e.Pricing == g.Pricing &&
+				return e.Provider == g.Provider && e.UpstreamModel == g.UpstreamModel && reflect.DeepEqual(e.Pricing, g.Pricing) &&
 					e.ContextLength == g.ContextLength && slices.Equal(e.SupportedParameters, g.SupportedParameters)
 			})
 	})
