@@ -35,6 +35,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if body, err = s.applyPreset(r.Context(), g.caller.account.ID, body); err != nil {
+		return err
+	}
 	var req openai.ChatRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return err

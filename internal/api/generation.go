@@ -97,7 +97,8 @@ func (g *generation) settle() *openai.Usage {
 	if u.TotalTokens == 0 {
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
-	cost, err := billing.Cost(g.cand.Endpoint.Pricing, billing.UsageFrom(u, g.finish))
+	// Prices of the hour the generation started and of its prompt size.
+	cost, err := billing.CostAt(g.cand.Endpoint.Pricing, g.start, billing.UsageFrom(u, g.finish))
 	if err != nil { // only on absurd token counts; charge nothing rather than garbage
 		cost = 0
 	}
@@ -148,6 +149,7 @@ func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 		User:               bounded(g.req.User, 256),
 		SessionID:          bounded(g.req.SessionID, 256),
 		Attempts:           len(g.attempts),
+		ProviderResponses:  providerResponses(g.attempts),
 		CreatedAt:          g.start.UTC(),
 	}
 	if err := s.store.RecordGeneration(ctx, rec); err != nil {
@@ -161,4 +163,19 @@ func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 		slog.Int("prompt_tokens", rec.PromptTokens), slog.Int("completion_tokens", rec.CompletionTokens),
 		slog.Bool("estimated", g.estimated), slog.String("cost", g.cost.String()),
 		slog.Int64("ms", rec.GenerationTimeMs))
+}
+
+// providerResponses are the routing attempts as the generation records
+// them.
+func providerResponses(attempts []router.Attempt) []store.ProviderResponse {
+	out := make([]store.ProviderResponse, 0, len(attempts))
+	for _, a := range attempts {
+		pr := store.ProviderResponse{Provider: a.Provider, Name: a.Name, Model: a.Model, Endpoint: a.Tag,
+			Status: a.Status, LatencyMs: a.Latency.Milliseconds()}
+		if a.Err != nil {
+			pr.Error = store.ClipError(a.Err.Error())
+		}
+		out = append(out, pr)
+	}
+	return out
 }

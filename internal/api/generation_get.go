@@ -56,8 +56,21 @@ func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) error {
 		"usage":                    g.Cost,
 		"is_byok":                  false,
 		"attempts":                 g.Attempts,
+		"provider_responses":       providerResponsesJSON(g.ProviderResponses),
 	}})
 	return nil
+}
+
+// providerResponsesJSON renders the routing attempts of a generation.
+func providerResponsesJSON(prs []store.ProviderResponse) []map[string]any {
+	out := make([]map[string]any, 0, len(prs))
+	for _, p := range prs {
+		out = append(out, map[string]any{
+			"provider": p.Name, "provider_slug": p.Provider, "model": p.Model, "endpoint": p.Endpoint,
+			"status": p.Status, "latency": p.LatencyMs, "error": nullable(p.Error),
+		})
+	}
+	return out
 }
 
 func nullable(s string) *string {

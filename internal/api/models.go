@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/health"
 	"github.com/switchyard-dev/switchyard/internal/money"
 )
 
@@ -384,6 +386,7 @@ func (s *Server) modelSubresource(w http.ResponseWriter, r *http.Request) error 
 		if quant == "" {
 			quant = "unknown"
 		}
+		st := s.router.Health().Endpoint(p.Slug, m.ID).Stats()
 		endpoints = append(endpoints, map[string]any{
 			"name":                      p.Name + " | " + m.ID,
 			"model_id":                  m.CanonicalSlug,
@@ -400,13 +403,14 @@ func (s *Server) modelSubresource(w http.ResponseWriter, r *http.Request) error 
 			"supported_parameters":      nonNil(e.SupportedParameters),
 			"supports_implicit_caching": e.Pricing.InputCacheRead != 0,
 			"status":                    0,
-			"uptime_last_5m":            nil,
-			"uptime_last_30m":           nil,
-			"uptime_last_1d":            nil,
-			"latency_last_30m":          nil,
-			"throughput_last_30m":       nil,
+			"uptime_last_5m":            uptimePercent(st.Uptime5m, st.Requests5m),
+			"uptime_last_30m":           uptimePercent(st.Uptime30m, st.Requests30m),
+			"uptime_last_1d":            uptimePercent(st.Uptime1d, st.Requests1d),
+			"latency_last_30m":          percentiles(st.Latency30m),
+			"throughput_last_30m":       percentiles(st.Throughput30m),
 			"routable":                  s.router.Routable(p.Slug),
 			"simulated":                 p.Simulated,
+			"health":                    healthObject(st),
 		})
 	}
 	obj := s.modelObject(m)
@@ -415,6 +419,45 @@ func (s *Server) modelSubresource(w http.ResponseWriter, r *http.Request) error 
 		"architecture": obj.Architecture, "endpoints": endpoints,
 	}})
 	return nil
+}
+
+// uptimePercent is an uptime as OpenRouter publishes it: a percentage,
+// null without data.
+func uptimePercent(fraction float64, requests int64) *float64 {
+	if requests == 0 {
+		return nil
+	}
+	v := math.Round(fraction*100_000) / 1000
+	return &v
+}
+
+// percentiles is OpenRouter's PercentileStats, null without data.
+func percentiles(p health.Percentiles) map[string]float64 {
+	if p.Count == 0 {
+		return nil
+	}
+	r := func(v float64) float64 { return math.Round(v*100) / 100 }
+	return map[string]float64{"p50": r(p.P50), "p75": r(p.P75), "p90": r(p.P90), "p99": r(p.P99)}
+}
+
+// healthObject is Switchyard's own view of an endpoint's live health,
+// beyond OpenRouter's fields: the 5-minute window, the outage flag, the
+// circuit breaker and the tool-call error rate.
+func healthObject(st health.Stats) map[string]any {
+	var toolErrors *float64
+	if st.ToolCalls30m > 0 {
+		toolErrors = &st.ToolCallErrorRate30m
+	}
+	return map[string]any{
+		"requests_last_5m":              st.Requests5m,
+		"requests_last_30m":             st.Requests30m,
+		"requests_last_1d":              st.Requests1d,
+		"latency_last_5m":               percentiles(st.Latency5m),
+		"throughput_last_5m":            percentiles(st.Throughput5m),
+		"recent_outage":                 st.RecentOutage,
+		"breaker":                       st.Breaker,
+		"tool_call_error_rate_last_30m": toolErrors,
+	}
 }
 
 // GET /providers

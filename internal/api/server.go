@@ -24,6 +24,7 @@ import (
 
 // Store is what the API needs of persistence.
 type Store interface {
+	store.PresetStore
 	KeyByHash(ctx context.Context, hash string) (store.Key, store.Account, error)
 	RecordGeneration(ctx context.Context, g store.Generation) error
 	Generation(ctx context.Context, id string) (store.Generation, error)
@@ -86,6 +87,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+prefix+"/models/{rest...}", s.handle(s.modelSubresource))
 		mux.Handle("GET "+prefix+"/providers", s.handle(s.listProviders))
 		mux.Handle("GET "+prefix+"/generation", s.handle(s.getGeneration))
+	}
+	s.presetRoutes(mux)
+	for _, prefix := range []string{"/api/v1", "/v1"} {
 		mux.Handle(prefix+"/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 			return apierr.New(apierr.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 		}))

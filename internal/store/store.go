@@ -1,5 +1,5 @@
 // Package store defines Switchyard's persistence boundary: accounts, API
-// keys, generation records and the credit ledger.
+// keys, generation records, the credit ledger and presets.
 //
 // Store is implemented by package store/sqlite (a single file, the default
 // for self-hosting) and package store/postgres; package store/storeopen picks
@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard-dev/switchyard/internal/money"
 )
@@ -31,7 +32,8 @@ import (
 var (
 	// ErrNotFound reports that an account, key or generation does not exist.
 	ErrNotFound = errors.New("store: not found")
-	// ErrAlreadyExists reports a duplicate key hash or generation id.
+	// ErrAlreadyExists reports a duplicate key hash, generation id or
+	// preset slug.
 	ErrAlreadyExists = errors.New("store: already exists")
 	// ErrInvalid reports an argument the store refuses, such as a negative
 	// cost, a non-positive credit amount or an empty generation id.
@@ -90,6 +92,10 @@ type Store interface {
 	RecordGeneration(ctx context.Context, g Generation) error
 	// Generation returns the generation with the given id, or ErrNotFound.
 	Generation(ctx context.Context, id string) (Generation, error)
+
+	// Presets are named, versioned chat configurations of an account; see
+	// PresetStore.
+	PresetStore
 
 	// VerifyLedger returns every account whose balance differs from the
 	// sum of its ledger entries, ordered by account id; none when the
@@ -209,8 +215,41 @@ type Generation struct {
 	User        string // the client's end-user identifier
 	SessionID   string
 
-	Attempts  int // how many endpoints were tried
-	CreatedAt time.Time
+	Attempts int // how many endpoints were tried
+	// ProviderResponses is every endpoint tried, in order, the one that
+	// served the generation (if any) last.
+	ProviderResponses []ProviderResponse
+	CreatedAt         time.Time
+}
+
+// ProviderResponse is one routing attempt of a generation: an endpoint tried
+// and how it answered.
+type ProviderResponse struct {
+	Provider  string `json:"provider"`   // routing slug, such as "groq"
+	Name      string `json:"name"`       // display name, such as "Groq"
+	Model     string `json:"model"`      // canonical model id
+	Endpoint  string `json:"endpoint"`   // endpoint tag, such as "deepinfra/turbo"
+	Status    int    `json:"status"`     // HTTP status of the attempt; 0 if none came back
+	LatencyMs int64  `json:"latency_ms"` // time until the attempt answered or failed
+	// Error is the upstream's message for a failed attempt, clipped to
+	// MaxProviderErrorBytes (the store clips it when recording).
+	Error string `json:"error,omitempty"`
+}
+
+// MaxProviderErrorBytes bounds ProviderResponse.Error as stored.
+const MaxProviderErrorBytes = 500
+
+// ClipError returns msg cut to at most MaxProviderErrorBytes bytes, on a
+// UTF-8 character boundary.
+func ClipError(msg string) string {
+	if len(msg) <= MaxProviderErrorBytes {
+		return msg
+	}
+	cut := MaxProviderErrorBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut]
 }
 
 // Validate reports whether g can be recorded.
@@ -227,6 +266,11 @@ func (g Generation) Validate() error {
 	case g.PromptTokens < 0 || g.CompletionTokens < 0 || g.ReasoningTokens < 0 ||
 		g.CachedTokens < 0 || g.CacheWriteTokens < 0 || g.Attempts < 0:
 		return fmt.Errorf("generation %s has a negative count: %w", g.ID, ErrInvalid)
+	}
+	for i, pr := range g.ProviderResponses {
+		if pr.Status < 0 || pr.LatencyMs < 0 {
+			return fmt.Errorf("generation %s provider response %d has a negative status or latency: %w", g.ID, i, ErrInvalid)
+		}
 	}
 	return nil
 }

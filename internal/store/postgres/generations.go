@@ -9,12 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/jsoncol"
 )
 
 const generationColumns = `id, account_id, key_hash, model, provider_slug, provider_name, upstream_model, upstream_id,
 	streamed, cancelled, finish_reason, native_finish_reason,
 	prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens,
-	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at`
+	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at,
+	provider_responses`
 
 // RecordGeneration implements store.Store.
 func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error {
@@ -25,7 +27,11 @@ func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error 
 		g.CreatedAt = time.Now()
 	}
 	at := store.Timestamp(g.CreatedAt)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	attempts, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
+	if err != nil {
+		return fmt.Errorf("record generation %s: %w", g.ID, err)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// Lock order: key, then account. Every transaction that locks both
 		// does so in this order.
 		tag, err := tx.Exec(ctx,
@@ -42,12 +48,13 @@ func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error 
 		}
 		tag, err = tx.Exec(ctx, `INSERT INTO generations (`+generationColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-			        $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+			        $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
 			ON CONFLICT (id) DO NOTHING`,
 			g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel, g.UpstreamID,
 			g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
 			g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
-			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at)
+			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at,
+			string(attempts))
 		if err := mustAffect(tag, err, store.ErrAlreadyExists); err != nil {
 			return err // the rollback undoes the charge above
 		}
@@ -64,15 +71,21 @@ func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error 
 
 // Generation implements store.Store.
 func (s *Store) Generation(ctx context.Context, id string) (store.Generation, error) {
-	var g store.Generation
+	var (
+		g        store.Generation
+		attempts string
+	)
 	err := s.pool.QueryRow(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = $1`, id).Scan(
 		&g.ID, &g.AccountID, &g.KeyHash, &g.Model, &g.ProviderSlug, &g.ProviderName, &g.UpstreamModel, &g.UpstreamID,
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		&g.CreatedAt)
+		&g.CreatedAt, &attempts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
+	}
+	if err == nil {
+		g.ProviderResponses, err = jsoncol.DecodeProviderResponses([]byte(attempts))
 	}
 	if err != nil {
 		return store.Generation{}, fmt.Errorf("get generation %s: %w", id, err)

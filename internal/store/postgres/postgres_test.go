@@ -122,8 +122,8 @@ func TestMigrationsRecordedOnce(t *testing.T) {
 	if err := conn.QueryRow(t.Context(), `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &version); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || version != 1 {
-		t.Errorf("schema_migrations: %d rows, version %d; want 1, 1", n, version)
+	if n != 2 || version != 2 {
+		t.Errorf("schema_migrations: %d rows, version %d; want 2, 2", n, version)
 	}
 }
 

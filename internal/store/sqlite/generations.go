@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/jsoncol"
 )
 
 const generationColumns = `id, account_id, key_hash, model, provider_slug, provider_name, upstream_model, upstream_id,
 	streamed, cancelled, finish_reason, native_finish_reason,
 	prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens,
-	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at`
+	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at,
+	provider_responses`
 
 // RecordGeneration implements store.Store.
 func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error {
@@ -24,7 +26,11 @@ func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error 
 		g.CreatedAt = time.Now()
 	}
 	at := formatTime(g.CreatedAt)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	attempts, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
+	if err != nil {
+		return fmt.Errorf("record generation %s: %w", g.ID, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		// Key first, then account: the same lock order as every other
 		// transaction (it matters to PostgreSQL; here writes are serial).
 		res, err := tx.ExecContext(ctx,
@@ -40,12 +46,13 @@ func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error 
 			return err
 		}
 		res, err = tx.ExecContext(ctx, `INSERT INTO generations (`+generationColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel, g.UpstreamID,
 			g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
 			g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
-			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at)
+			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at,
+			string(attempts))
 		if err := mustAffect(res, err, store.ErrAlreadyExists); err != nil {
 			return err // the rollback undoes the charge above
 		}
@@ -77,15 +84,21 @@ func mustAffect(res sql.Result, err, errNone error) error {
 
 // Generation implements store.Store.
 func (s *Store) Generation(ctx context.Context, id string) (store.Generation, error) {
-	var g store.Generation
+	var (
+		g        store.Generation
+		attempts []byte
+	)
 	err := s.read.QueryRowContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = ?`, id).Scan(
 		&g.ID, &g.AccountID, &g.KeyHash, &g.Model, &g.ProviderSlug, &g.ProviderName, &g.UpstreamModel, &g.UpstreamID,
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		timeText{&g.CreatedAt})
+		timeText{&g.CreatedAt}, &attempts)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
+	}
+	if err == nil {
+		g.ProviderResponses, err = jsoncol.DecodeProviderResponses(attempts)
 	}
 	if err != nil {
 		return store.Generation{}, fmt.Errorf("get generation %s: %w", id, err)

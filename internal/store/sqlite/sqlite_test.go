@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -56,8 +57,8 @@ func TestMigrationsRecordedOnce(t *testing.T) {
 	if err := db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &version); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || version != 1 {
-		t.Errorf("schema_migrations: %d rows, version %d; want 1, 1", n, version)
+	if n != 2 || version != 2 {
+		t.Errorf("schema_migrations: %d rows, version %d; want 2, 2", n, version)
 	}
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
@@ -129,5 +130,40 @@ func TestInMemory(t *testing.T) {
 	}
 	if got, err := s.Account(t.Context(), a.ID); err != nil || got.Balance != 5 {
 		t.Errorf("Account = %+v, %v", got, err)
+	}
+}
+
+// TestUpgradeFromVersion1 migrates a database written by the first schema:
+// its generations read back with no provider responses.
+func TestUpgradeFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	schema1, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for _, stmt := range []string{
+		string(schema1),
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`,
+		`INSERT INTO schema_migrations VALUES (1, '0001_init.sql', '2026-01-01T00:00:00.000Z')`,
+		`INSERT INTO accounts (id, name, created_at) VALUES (1, 'old', '2026-01-01T00:00:00.000Z')`,
+		`INSERT INTO api_keys (hash, account_id, created_at) VALUES ('h', 1, '2026-01-01T00:00:00.000Z')`,
+		`INSERT INTO generations (id, account_id, key_hash, model, attempts, created_at)
+			VALUES ('gen-old', 1, 'h', 'm/x', 2, '2026-01-01T00:00:00.000Z')`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%.40s: %v", stmt, err)
+		}
+	}
+	s := open(t, path)
+	g, err := s.Generation(t.Context(), "gen-old")
+	if err != nil {
+		t.Fatalf("Generation: %v", err)
+	}
+	if g.Model != "m/x" || g.Attempts != 2 || g.ProviderResponses != nil {
+		t.Errorf("migrated generation = %+v", g)
+	}
+	if ps, err := s.ListPresets(t.Context(), 1); err != nil || len(ps) != 0 {
+		t.Errorf("ListPresets after migration = %+v, %v", ps, err)
 	}
 }

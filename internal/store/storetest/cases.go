@@ -473,6 +473,13 @@ func testGenerationRoundTrip(t *testing.T, s store.Store) {
 		User:               "user-42",
 		SessionID:          "sess-7",
 		Attempts:           3,
+		ProviderResponses: []store.ProviderResponse{
+			{Provider: "together", Name: "Together", Model: "meta-llama/llama-3.3-70b-instruct", Endpoint: "together/turbo",
+				Status: 429, LatencyMs: 87, Error: "rate limited — “try later”"},
+			{Provider: "deepinfra", Name: "DeepInfra", Model: "meta-llama/llama-3.3-70b-instruct", Endpoint: "deepinfra",
+				Status: 0, LatencyMs: 5000, Error: "first byte timeout"},
+			{Provider: "groq", Name: "Groq", Model: "meta-llama/llama-3.3-70b-instruct", Endpoint: "groq", Status: 200, LatencyMs: 321},
+		},
 		// Nanoseconds and a zone, which the store normalises.
 		CreatedAt: time.Date(2026, 7, 24, 13, 14, 15, 123_456_789, time.FixedZone("X", 5*3600+1800)),
 	}

@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,6 +47,11 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"ConcurrentDuplicates", testConcurrentDuplicates},
 		{"GenerationRoundTrip", testGenerationRoundTrip},
 		{"GenerationDefaultTime", testGenerationDefaultTime},
+		{"GenerationProviderResponses", testGenerationProviderResponses},
+		{"PresetLifecycle", testPresetLifecycle},
+		{"PresetErrors", testPresetErrors},
+		{"PresetsPerAccount", testPresetsPerAccount},
+		{"ConcurrentPresetUpdates", testConcurrentPresetUpdates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,8 +216,10 @@ func equalKey(a, b store.Key) bool {
 
 func equalGeneration(a, b store.Generation) bool {
 	ta, tb := a.CreatedAt, b.CreatedAt
+	pa, pb := a.ProviderResponses, b.ProviderResponses
 	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
-	return a == b && ta.Equal(tb)
+	a.ProviderResponses, b.ProviderResponses = nil, nil
+	return reflect.DeepEqual(a, b) && ta.Equal(tb) && slices.Equal(pa, pb)
 }
 
 func fmtGen(g store.Generation) string { return fmt.Sprintf("%+v", g) }
