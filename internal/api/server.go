@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/openai"
@@ -43,10 +46,14 @@ type Options struct {
 	KeepAliveInterval time.Duration
 	// RecordTimeout bounds writing a generation record after the response.
 	RecordTimeout time.Duration
+	// Metrics, when set, is served at GET /metrics in Prometheus' text
+	// format.
+	Metrics prometheus.Gatherer
 }
 
 // Server serves the API.
 type Server struct {
+	metrics   prometheus.Gatherer
 	cat       *catalog.Catalog
 	router    *router.Router
 	store     Store
@@ -74,6 +81,7 @@ func New(o Options) *Server {
 		keepAlive: o.KeepAliveInterval,
 		recordTTL: o.RecordTimeout,
 		now:       time.Now,
+		metrics:   o.Metrics,
 	}
 }
 
@@ -93,6 +101,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(prefix+"/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 			return apierr.New(apierr.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 		}))
+	}
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

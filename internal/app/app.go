@@ -13,6 +13,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/switchyard-dev/switchyard/internal/api"
 	"github.com/switchyard-dev/switchyard/internal/apikey"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
@@ -114,6 +117,12 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 	if cat, err = catalog.New(file); err != nil {
 		return err
 	}
+	healthReg := health.NewRegistry(health.Options{
+		BreakerFailures: cfg.BreakerFailures, BreakerCooldown: cfg.BreakerCooldown,
+	})
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(health.Collector(healthReg), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	retries := cfg.Retries
 	if retries == 0 {
 		retries = -1 // the router's "none"
@@ -127,15 +136,14 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		Retries:           retries,
 		RetryBackoff:      cfg.RetryBackoff,
 		MaxRetryWait:      cfg.MaxRetryWait,
-		Health: health.NewRegistry(health.Options{
-			BreakerFailures: cfg.BreakerFailures, BreakerCooldown: cfg.BreakerCooldown,
-		}),
-		Logger: logger.With("component", "router"),
+		Health:            healthReg,
+		Logger:            logger.With("component", "router"),
 	})
 	srv := api.New(api.Options{
 		Catalog:           cat,
 		Router:            rt,
 		Store:             st,
+		Metrics:           metrics,
 		Logger:            logger.With("component", "api"),
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		KeepAliveInterval: cfg.KeepAliveInterval,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -348,5 +349,62 @@ func getJSON(t *testing.T, c *http.Client, url string, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// TestDemoShowsLiveHealth: after traffic to a --demo server, the model's
+// endpoints carry live uptime, latency and throughput, and /metrics
+// publishes the same per endpoint.
+func TestDemoShowsLiveHealth(t *testing.T) {
+	s := startDemo(t)
+	model := demo.ModelIDs()[0]
+	for range 6 {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/api/v1/chat/completions",
+			strings.NewReader(`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}],"max_tokens":8}`))
+		req.Header.Set("Authorization", "Bearer "+s.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	resp, err := http.Get("http://" + s.addr + "/api/v1/models/" + model + "/endpoints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Data struct {
+			Endpoints []struct {
+				Provider string   `json:"provider_slug"`
+				Uptime   *float64 `json:"uptime_last_5m"`
+				Latency  *struct {
+					P50 float64 `json:"p50"`
+				} `json:"latency_last_30m"`
+			} `json:"endpoints"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, e := range body.Data.Endpoints {
+		if e.Uptime != nil && e.Latency != nil && e.Latency.P50 > 0 {
+			live++
+		}
+	}
+	if live == 0 {
+		t.Fatalf("no endpoint shows live health after traffic: %+v", body.Data.Endpoints)
+	}
+	resp, err = http.Get("http://" + s.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `switchyard_endpoint_uptime{model="`+model+`"`) {
+		t.Fatalf("/metrics has no endpoint uptime for %s:\n%.2000s", model, metrics)
 	}
 }
