@@ -153,6 +153,9 @@ func TestFailoverBeforeFirstByte(t *testing.T) {
 			if tt.stream {
 				body = streamBody(modelA)
 			}
+			// Alpha first, deterministically (load balancing would pick
+			// it only four times in five).
+			body = strings.Replace(body, `"messages"`, `"provider":{"order":["alpha"]},"messages"`, 1)
 			resp := e.post("/api/v1/chat/completions", body)
 			got := string(readAll(t, resp.Body))
 			if resp.StatusCode != 200 || !strings.Contains(got, `"provider":"Provider BETA"`) {
@@ -240,7 +243,7 @@ func TestAllowFallbacksFalseReturnsUpstreamError(t *testing.T) {
 		{slug: "beta", fake: b, prompt: "0.000002"},
 	}})
 	resp := e.post("/api/v1/chat/completions",
-		`{"model":"`+modelA+`","provider":{"allow_fallbacks":false},"messages":[{"role":"user","content":"hi"}]}`)
+		`{"model":"`+modelA+`","provider":{"order":["alpha"],"allow_fallbacks":false},"messages":[{"role":"user","content":"hi"}]}`)
 	errorEnvelope(t, resp, http.StatusServiceUnavailable)
 	if len(b.Requests()) != 0 {
 		t.Fatal("fell back although allow_fallbacks is false")

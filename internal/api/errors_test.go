@@ -118,7 +118,8 @@ func TestPreviousErrorsListed(t *testing.T) {
 		{slug: "alpha", fake: a, prompt: "0.000001"},
 		{slug: "beta", fake: b, prompt: "0.000002"},
 	}})
-	got := errorEnvelope(t, e.post("/api/v1/chat/completions", chatBody), http.StatusServiceUnavailable)
+	body := strings.Replace(chatBody, `"messages"`, `"provider":{"order":["alpha","beta"]},"messages"`, 1)
+	got := errorEnvelope(t, e.post("/api/v1/chat/completions", body), http.StatusServiceUnavailable)
 	md := got["metadata"].(map[string]any)
 	prev, _ := md["previous_errors"].([]any)
 	// Both endpoints fail, then both again in the one retry round after a

@@ -198,6 +198,16 @@ func (e *endpointImpl) allow() (ok, probe bool) {
 	return ok, probe
 }
 
+func (e *endpointImpl) probeDue() bool {
+	if breakerState(e.state.Load()) == closed {
+		return false // the common case: no lock
+	}
+	now := e.cfg.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.br.state != closed && now-e.br.since >= e.br.cooldown
+}
+
 func (e *endpointImpl) breakerState() BreakerState {
 	return breakerState(e.state.Load()).public()
 }

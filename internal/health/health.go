@@ -153,6 +153,12 @@ func (e *Endpoint) Allow() (ok, probe bool) { return e.allow() }
 // (Allow is the call that lets a request through).
 func (e *Endpoint) BreakerState() BreakerState { return e.breakerState() }
 
+// ProbeDue reports, without changing anything, whether the breaker is
+// not closed and its cooldown has passed, so that Allow would let a probe
+// through now. The router keeps such an endpoint in its ordinary place
+// rather than at the back, so that the probe is actually sent.
+func (e *Endpoint) ProbeDue() bool { return e.probeDue() }
+
 // ThroughputP50 and LatencyP50 are the 5-minute medians (tokens/s, ms),
 // and ok false without data (cheap: for sorting).
 func (e *Endpoint) ThroughputP50() (v float64, ok bool) { return e.throughputP50() }

@@ -2,20 +2,34 @@
 // executes it against them, failing over before the first byte reaches the
 // client.
 //
-// This release orders candidates deterministically: the request's model
-// first, then each `models[]` fallback; within a model, the endpoints named
-// by provider.order first, the rest by ascending price (prompt + completion),
-// ties broken by provider slug. Price-, latency- and health-aware weighting
-// is the routing issue's work; Plan is the seam where it goes.
+// A routing decision (Plan) follows OpenRouter's documented algorithm:
+//
+//  1. Resolve the requested model, then each models[] fallback (variants
+//     :nitro and :floor are sorts; switchyard/auto picks a model, see
+//     auto.go).
+//  2. Filter each model's endpoints by the hard constraints (filter.go):
+//     provider.only / ignore / quantizations / max_price /
+//     data_collection / zdr / require_parameters, the context length and
+//     the maximum output, and routability.
+//  3. Order the rest (select.go): provider.order first; then either a
+//     sort (price, throughput, latency) or, by default, price-weighted load
+//     balancing: the first endpoint is drawn at random with weight
+//     1/price², price being the request's expected cost there, the others
+//     follow by ascending cost. Endpoints with a recent outage or an open
+//     circuit breaker, lacking a parameter the request uses, or missing a
+//     preferred throughput or latency move to the back.
+//
+// Everything that does not depend on the request is precomputed by
+// newPlanner, so a decision is a map lookup and a sort of a few endpoints,
+// without formatting; the explanation is built only when asked for.
 package router
 
 import (
-	"cmp"
-	"slices"
 	"strings"
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/health"
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
@@ -26,29 +40,10 @@ type Candidate struct {
 	Endpoint *catalog.Endpoint
 	Provider *catalog.Provider
 	Client   provider.Provider
+	// Health is the endpoint's live health: read to route, and where the
+	// outcome of an attempt is recorded.
+	Health *health.Endpoint
 }
-
-// dynamicVariants are model-id suffixes that only change routing; the
-// canonical model is the id without them.
-var dynamicVariants = []string{":nitro", ":floor"}
-
-// resolveModel finds the catalog model for a requested id.
-func (r *Router) resolveModel(id string) *catalog.Model {
-	if m := r.cat.Model(id); m != nil {
-		return m
-	}
-	for _, v := range dynamicVariants {
-		if base, ok := strings.CutSuffix(id, v); ok {
-			return r.cat.Model(base)
-		}
-	}
-	return nil
-}
-
-// planner holds what planning precomputes; see newPlanner.
-type planner struct{}
-
-func newPlanner(*Router) *planner { return &planner{} }
 
 // PlanOptions ask for more than the order.
 type PlanOptions struct {
@@ -69,186 +64,219 @@ type Plan struct {
 
 // Plan returns the candidates for req in the order they will be tried.
 func (r *Router) Plan(req *openai.ChatRequest, o PlanOptions) (*Plan, error) {
-	cands, err := r.plan(req)
-	if err != nil {
-		return nil, err
-	}
-	return &Plan{Candidates: cands}, nil
+	return r.planner.plan(req, o)
 }
 
-func (r *Router) plan(req *openai.ChatRequest) ([]Candidate, error) {
-	ids := requestedModels(req)
-	if len(ids) == 0 {
-		return nil, apierr.New(apierr.InvalidRequest, "model is required")
-	}
-	prefs := req.Provider
-	if prefs == nil {
-		prefs = &openai.ProviderPrefs{}
-	}
-	if err := r.checkProviderSlugs(prefs); err != nil {
-		return nil, err
-	}
-	allowFallbacks := prefs.AllowFallbacks == nil || *prefs.AllowFallbacks
-
-	var (
-		out       []Candidate
-		excluded  []string // "<provider>: <why>" for the error message
-		anyModel  bool
-		seenModel = make(map[string]bool)
-	)
-	for _, id := range ids {
-		m := r.resolveModel(id)
-		if m == nil {
-			return nil, apierr.New(apierr.InvalidRequest, "%s is not a valid model ID", id).
-				With("error_type", "invalid_request")
-		}
-		if seenModel[m.ID] {
-			continue
-		}
-		seenModel[m.ID] = true
-		anyModel = true
-		cands, why := r.candidatesFor(m, prefs)
-		excluded = append(excluded, why...)
-		if !allowFallbacks && len(cands) > 1 {
-			cands = cands[:max(1, countOrdered(cands, prefs.Order))]
-		}
-		out = append(out, cands...)
-	}
-	if len(out) == 0 && anyModel {
-		return nil, noEndpoints(ids, prefs, excluded)
-	}
-	return out, nil
+// planner holds what planning precomputes; see newPlanner.
+type planner struct {
+	r      *Router
+	models map[string]*modelPlan // by canonical model id
+	// known holds every provider slug and display name, lowercased, to
+	// validate provider preferences.
+	known map[string]bool
+	auto  autoPool
 }
 
-func requestedModels(req *openai.ChatRequest) []string {
-	var ids []string
-	if req.Model != "" {
-		ids = append(ids, req.Model)
-	}
-	for _, m := range req.Models {
-		if m != "" && !slices.Contains(ids, m) {
-			ids = append(ids, m)
-		}
-	}
-	return ids
+// modelPlan is one model's endpoints, routable ones first.
+type modelPlan struct {
+	model     *catalog.Model
+	endpoints []endpointPlan
+	routable  int // endpoints[:routable] have a client
 }
 
-// candidatesFor returns m's routable endpoints in order, and why the others
-// were left out.
-func (r *Router) candidatesFor(m *catalog.Model, prefs *openai.ProviderPrefs) ([]Candidate, []string) {
-	var (
-		out []Candidate
-		why []string
-	)
+// endpointPlan is an endpoint with what routing needs to know about it.
+type endpointPlan struct {
+	cand Candidate
+	// supports is the set of parameters the endpoint honours.
+	supports paramSet
+	// context is the endpoint's context length (the model's when the
+	// endpoint states none); 0 when unknown.
+	context int64
+}
+
+func newPlanner(r *Router) *planner {
+	p := &planner{r: r, models: make(map[string]*modelPlan, len(r.cat.Models())), known: make(map[string]bool)}
+	for _, pr := range r.cat.Providers() {
+		p.known[strings.ToLower(pr.Slug)] = true
+		p.known[strings.ToLower(pr.Name)] = true
+	}
+	for _, m := range r.cat.Models() {
+		mp := p.modelPlan(m)
+		p.models[m.ID] = mp
+		p.auto.add(mp)
+	}
+	p.auto.finish()
+	return p
+}
+
+func (p *planner) modelPlan(m *catalog.Model) *modelPlan {
+	mp := &modelPlan{model: m, endpoints: make([]endpointPlan, 0, len(m.Endpoints))}
+	var unroutable []endpointPlan
 	for i := range m.Endpoints {
 		e := &m.Endpoints[i]
-		p := r.cat.Provider(e.Provider)
-		switch {
-		case len(prefs.Only) > 0 && !matchesAny(prefs.Only, p, e):
-			why = append(why, p.Slug+": not in provider.only")
+		prov := p.r.cat.Provider(e.Provider)
+		ep := endpointPlan{
+			cand:     Candidate{Model: m, Endpoint: e, Provider: prov, Client: p.r.clients[prov.Slug]},
+			supports: endpointSupports(m, e, p.r.clients[prov.Slug]),
+			context:  int64(e.ContextLength),
+		}
+		if ep.context == 0 {
+			ep.context = int64(m.ContextLength)
+		}
+		if ep.cand.Client == nil {
+			unroutable = append(unroutable, ep)
 			continue
-		case matchesAny(prefs.Ignore, p, e):
-			why = append(why, p.Slug+": in provider.ignore")
-			continue
 		}
-		client := r.clients[p.Slug]
-		if client == nil {
-			why = append(why, p.Slug+": "+r.unroutable(p))
-			continue
-		}
-		out = append(out, Candidate{Model: m, Endpoint: e, Provider: p, Client: client})
+		ep.cand.Health = p.r.health.Endpoint(prov.Slug, m.ID)
+		mp.endpoints = append(mp.endpoints, ep)
 	}
-	slices.SortStableFunc(out, func(a, b Candidate) int {
-		ra, rb := orderRank(prefs.Order, a), orderRank(prefs.Order, b)
-		if ra != rb {
-			return cmp.Compare(ra, rb)
-		}
-		pa := a.Endpoint.Pricing.Prompt + a.Endpoint.Pricing.Completion
-		pb := b.Endpoint.Pricing.Prompt + b.Endpoint.Pricing.Completion
-		if pa != pb {
-			return cmp.Compare(pa, pb)
-		}
-		return cmp.Compare(a.Endpoint.Tag, b.Endpoint.Tag)
-	})
-	return out, why
+	mp.routable = len(mp.endpoints)
+	mp.endpoints = append(mp.endpoints, unroutable...)
+	return mp
 }
 
-func (r *Router) unroutable(p *catalog.Provider) string {
-	if !r.adapters.Supports(p.Protocol) {
-		return "no adapter for protocol " + p.Protocol + " yet"
-	}
-	return "no credentials configured"
-}
+// dynamicVariants are model-id suffixes that only change routing; the
+// canonical model is the id without them. Static variants (:free,
+// :thinking, :extended) are catalog models of their own.
+var dynamicVariants = [...]struct {
+	suffix string
+	sort   sortBy
+}{{":nitro", sortThroughput}, {":floor", sortPrice}}
 
-// orderRank is the position of c's provider in order, or len(order).
-func orderRank(order []string, c Candidate) int {
-	for i, s := range order {
-		if matches(s, c.Provider, c.Endpoint) {
-			return i
+// resolve finds the model for a requested id, and the sort its dynamic
+// variant implies.
+func (p *planner) resolve(id string) (*modelPlan, sortBy) {
+	if mp := p.lookup(id); mp != nil {
+		return mp, sortNone
+	}
+	for _, v := range dynamicVariants {
+		if base, ok := strings.CutSuffix(id, v.suffix); ok {
+			return p.lookup(base), v.sort
 		}
 	}
-	return len(order)
+	return nil, sortNone
 }
 
-func countOrdered(cands []Candidate, order []string) int {
-	n := 0
-	for _, c := range cands {
-		if orderRank(order, c) < len(order) {
-			n++
-		}
+func (p *planner) lookup(id string) *modelPlan {
+	if mp, ok := p.models[id]; ok {
+		return mp
 	}
-	return n
-}
-
-func matchesAny(slugs []string, p *catalog.Provider, e *catalog.Endpoint) bool {
-	for _, s := range slugs {
-		if matches(s, p, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// matches reports whether a provider preference slug names this endpoint:
-// a base slug ("together") matches all its endpoints, a full tag
-// ("deepinfra/turbo") only that one; display names match too.
-func matches(s string, p *catalog.Provider, e *catalog.Endpoint) bool {
-	return strings.EqualFold(s, p.Slug) || strings.EqualFold(s, e.Tag) || strings.EqualFold(s, p.Name)
-}
-
-func (r *Router) checkProviderSlugs(prefs *openai.ProviderPrefs) error {
-	for _, list := range [][]string{prefs.Order, prefs.Only, prefs.Ignore} {
-		for _, s := range list {
-			base, _, _ := strings.Cut(s, "/")
-			if r.cat.Provider(strings.ToLower(base)) == nil && !r.providerNamed(s) {
-				return apierr.New(apierr.InvalidRequest, "unknown provider %q in provider preferences", s).
-					With("error_type", "invalid_request")
-			}
-		}
+	if m := p.r.cat.Model(id); m != nil {
+		return p.models[m.ID]
 	}
 	return nil
 }
 
-func (r *Router) providerNamed(name string) bool {
-	for _, p := range r.cat.Providers() {
-		if strings.EqualFold(p.Name, name) {
-			return true
-		}
-	}
-	return false
+// group is one requested model, resolved.
+type group struct {
+	mp *modelPlan
+	// sort is the variant's sort, when the request sets none.
+	sort sortBy
+	// auto is set when switchyard/auto chose the model.
+	auto bool
 }
 
-func noEndpoints(ids []string, prefs *openai.ProviderPrefs, excluded []string) error {
-	model := strings.Join(ids, ", ")
-	filtered := len(prefs.Only) > 0 || len(prefs.Ignore) > 0
-	if filtered {
-		return apierr.New(apierr.NotFound, "No endpoints found for %s matching your provider preferences", model).
-			With("error_type", "not_found").With("excluded", excluded)
+// maxGroups bounds the models of one request kept on the stack; more
+// spill to the heap.
+const maxGroups = 8
+
+// plan is the routing decision; see the package comment.
+func (p *planner) plan(req *openai.ChatRequest, o PlanOptions) (*Plan, error) {
+	var s spec
+	if err := p.parseSpec(req, &s); err != nil {
+		return nil, err
 	}
-	if len(excluded) == 0 {
-		return apierr.New(apierr.NotFound, "No endpoints found for %s", model).
-			With("error_type", "not_found")
+	n := analyze(req)
+	var gbuf [maxGroups]group
+	groups, err := p.groups(req, &n, gbuf[:0])
+	if err != nil {
+		return nil, err
 	}
-	return apierr.New(apierr.Unavailable, "No available provider for %s: none of its %d endpoints is configured for routing",
-		model, len(excluded)).With("error_type", "provider_unavailable").With("excluded", excluded)
+	total := 0
+	for _, g := range groups {
+		total += g.mp.routable
+	}
+	var ibuf [16]item
+	items := ibuf[:0]
+	if total > len(ibuf) {
+		items = make([]item, 0, total)
+	}
+	var strategy string
+	for _, g := range groups {
+		start := len(items)
+		items = s.filter(items, g.mp, &n)
+		if s.partitionNone {
+			continue
+		}
+		kept, st := p.order(items[start:], &s, g.sort, &n, o.Sticky)
+		items = items[:start+kept]
+		if strategy == "" {
+			strategy = st // the first model with candidates decides
+		}
+	}
+	if s.partitionNone {
+		kept, st := p.order(items, &s, sortNone, &n, o.Sticky)
+		items, strategy = items[:kept], st
+	}
+	if len(items) == 0 {
+		return nil, p.noEndpoints(groups, &s, &n)
+	}
+	plan := &Plan{Candidates: make([]Candidate, len(items))}
+	for i := range items {
+		plan.Candidates[i] = items[i].ep.cand
+	}
+	if o.Explain {
+		plan.Explain = p.explain(groups, items, strategy, &s, &n)
+	}
+	return plan, nil
+}
+
+// groups resolves the requested model and its models[] fallbacks, in
+// order and without repeats.
+func (p *planner) groups(req *openai.ChatRequest, n *need, out []group) ([]group, error) {
+	add := func(id string) error {
+		if id == "" {
+			return nil
+		}
+		g, err := p.group(id, req, n)
+		if err != nil {
+			return err
+		}
+		for _, prev := range out {
+			if prev.mp == g.mp {
+				return nil
+			}
+		}
+		out = append(out, g)
+		return nil
+	}
+	if err := add(req.Model); err != nil {
+		return nil, err
+	}
+	for _, id := range req.Models {
+		if err := add(id); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, apierr.New(apierr.InvalidRequest, "model is required").With("error_type", "invalid_request")
+	}
+	return out, nil
+}
+
+func (p *planner) group(id string, req *openai.ChatRequest, n *need) (group, error) {
+	if id == AutoModel {
+		mp := p.auto.choose(n)
+		if mp == nil {
+			return group{}, apierr.New(apierr.NotFound,
+				"%s found no routable model that supports this request", AutoModel).With("error_type", "not_found")
+		}
+		return group{mp: mp, auto: true}, nil
+	}
+	mp, sort := p.resolve(id)
+	if mp == nil {
+		return group{}, apierr.New(apierr.InvalidRequest, "%s is not a valid model ID", id).
+			With("error_type", "invalid_request")
+	}
+	return group{mp: mp, sort: sort}, nil
 }

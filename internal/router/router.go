@@ -265,7 +265,7 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 		retryAfter, retryable := time.Duration(0), true
 		for i := 0; i < len(plan); i++ {
 			c := plan[i]
-			h := r.health.Endpoint(c.Provider.Slug, c.Model.ID)
+			h := c.Health
 			ok, probe := h.Allow()
 			if !ok {
 				continue // the breaker is open: only probes go through
@@ -414,7 +414,7 @@ func (r *Router) openStream(ctx context.Context, c Candidate, req *openai.ChatRe
 		return fail(context.Canceled)
 	}
 	ps := &primedStream{first: first, Stream: s, ctx: ctx, cancel: cancel, provider: c.Provider.Name, idle: r.idleTimeout,
-		router: r, req: req, call: call, cand: c, health: r.health.Endpoint(c.Provider.Slug, c.Model.ID)}
+		router: r, req: req, call: call, cand: c, health: c.Health}
 	ps.tools.add(first)
 	if ps.idle > 0 {
 		ps.timer = time.AfterFunc(ps.idle, func() {
