@@ -68,9 +68,13 @@ func (p *planner) order(items []item, s *spec, variant sortBy, n *need, sticky s
 		supported |= items[i].ep.supports
 	}
 	soft := n.soft & supported
+	now := p.r.now()
 	for i := range items {
 		it := &items[i]
-		it.cost = expectedCost(&it.ep.cand.Endpoint.Pricing, n)
+		// The prices of this hour and this prompt size (time-of-day and
+		// long-context overrides).
+		pricing := it.ep.cand.Endpoint.Pricing.At(now, int(n.promptTokens))
+		it.cost = expectedCost(&pricing, n)
 		it.rank = rank(s.order, &it.ep.cand)
 		it.lacks = soft &^ it.ep.supports
 		if it.lacks != 0 {

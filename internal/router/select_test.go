@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/health"
+	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
 )
 
@@ -329,5 +330,39 @@ func TestOpenBreakerProbeDue(t *testing.T) {
 	}
 	if got := tags(p); got != "a b c" {
 		t.Fatalf("order %s", got)
+	}
+}
+
+// Time-of-day prices reorder endpoints: an endpoint at half price at night
+// is the cheapest at night and not at noon.
+func TestTimeOfDayPrices(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
+	night := ep("b", "0.000002")
+	half := money.MustRate("0.0000005")
+	night.Pricing.Overrides = []catalog.PriceOverride{{UTCStart: "22:00", UTCEnd: "06:00", Prompt: half, Completion: half}}
+	f := &catalog.File{
+		Providers: []catalog.Provider{{Slug: "a", Name: "A", Protocol: "openai"}, {Slug: "b", Name: "B", Protocol: "openai"}},
+		Models:    []catalog.Model{{ID: "s/m", Endpoints: []catalog.Endpoint{ep("a", "0.000001"), night}}},
+	}
+	r := newTestRouter(t, f, []string{"a", "b"}, Options{Rand: rand.New(rand.NewPCG(1, 1)), Now: clock.Now})
+	sorted := &openai.ChatRequest{Model: "s/m", Provider: &openai.ProviderPrefs{Sort: raw(`"price"`)},
+		Messages: []openai.Message{{Role: "user", Content: openai.TextContent("What is the time?")}}}
+	for _, tt := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), "a b"},
+		{time.Date(2026, 7, 1, 23, 30, 0, 0, time.UTC), "b a"},
+		{time.Date(2026, 7, 2, 5, 59, 0, 0, time.UTC), "b a"},
+		{time.Date(2026, 7, 2, 6, 0, 0, 0, time.UTC), "a b"},
+	} {
+		clock.t = tt.at
+		p, err := r.Plan(sorted, PlanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tags(p); got != tt.want {
+			t.Errorf("at %s: order %s, want %s", tt.at.Format("15:04"), got, tt.want)
+		}
 	}
 }

@@ -23,24 +23,6 @@ import (
 // upstreams make it deterministic. Three providers serve one model at $1,
 // $2 and $3 per million prompt tokens; the $2 one fails 30% of requests.
 
-// fakeClock is a clock the simulation advances.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // simUpstream is a fake upstream: it fails a share of requests with a 503
 // (before the first byte), or cuts a share of streams after their first
 // chunk.
@@ -101,7 +83,7 @@ func (s *simStream) Close() error { return nil }
 
 type simulation struct {
 	router    *Router
-	clock     *fakeClock
+	clock     *testClock
 	upstreams map[string]*simUpstream
 }
 
@@ -127,7 +109,7 @@ func newSimulation(t *testing.T, cutRate float64) *simulation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	clock := &testClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	ups := map[string]*simUpstream{
 		"one":   {name: "One", rng: rand.New(rand.NewPCG(11, 1))},
 		"two":   {name: "Two", failRate: 0.3, cutRate: cutRate, rng: rand.New(rand.NewPCG(22, 2))},
