@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,11 +114,42 @@ func TestKeysCreateStoresHashes(t *testing.T) {
 	}
 }
 
+// TestManagementKeyForAnAccount: a management key added to an existing
+// account manages that account (its presets) and cannot call models.
+func TestManagementKeyForAnAccount(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "keys.db")
+	t.Setenv("SWITCHYARD_DB", db)
+	inference := createKey(t, "--name", "team", "--credits", "3")
+	st, err := storeopen.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, acct, err := st.KeyByHash(t.Context(), apikey.Hash(inference))
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgmt := createKey(t, "--name", "team admin", "--account", strconv.FormatInt(acct.ID, 10), "--management")
+	st, err = storeopen.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	k, a, err := st.KeyByHash(t.Context(), apikey.Hash(mgmt))
+	if err != nil || !k.IsManagement || a.ID != acct.ID || a.Balance != 3*money.NanoPerUSD {
+		t.Fatalf("management key %+v account %+v (%v)", k, a, err)
+	}
+	if keys, _ := st.ListKeys(t.Context(), acct.ID); len(keys) != 2 {
+		t.Errorf("account has %d keys, want 2", len(keys))
+	}
+}
+
 // TestKeysCreateRejectsBadArguments checks that a bad command line creates
 // nothing: no database, no account, no key printed.
 func TestKeysCreateRejectsBadArguments(t *testing.T) {
 	for name, args := range map[string][]string{
 		"no name":              {"--credits", "1"},
+		"credits with account": {"--name", "x", "--account", "1", "--credits", "2"},
 		"empty name":           {"--name", "", "--credits", "1"},
 		"credits not a number": {"--name", "x", "--credits", "abc"},
 		"negative credits":     {"--name", "x", "--credits", "-1"},

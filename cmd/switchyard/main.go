@@ -104,8 +104,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("name", "", "account and key `name` (required)")
+	name := fs.String("name", "", "key `name`, and the new account's (required)")
 	credits := fs.String("credits", "0", "credits in `USD` to put on the new account, e.g. 10 or 2.50")
+	account := fs.Int64("account", 0, "add the key to the existing account `ID` instead of creating one")
+	management := fs.Bool("management", false, "a management key: manages keys and presets, cannot call models")
 	db := fs.String("db", "", "store `DSN` (default ./switchyard.db, env SWITCHYARD_DB)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -117,6 +119,9 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil || amount < 0 {
 		return fmt.Errorf("keys create: --credits %q must be a non-negative amount of USD", *credits)
 	}
+	if *account != 0 && amount != 0 {
+		return errors.New("keys create: --credits applies to a new account, not with --account")
+	}
 	dsn := *db
 	if dsn == "" {
 		cfg, _ := config.Load("", os.Getenv)
@@ -127,11 +132,15 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	key, err := app.CreateKey(ctx, st, *name, amount)
+	key, acct, err := app.CreateKey(ctx, st, app.KeyRequest{Name: *name, Credits: amount, AccountID: *account, Management: *management})
 	if err != nil {
 		return fmt.Errorf("keys create: %w", err)
 	}
-	fmt.Fprintf(stdout, "Created key %q holding $%s of credits. It is shown only once:\n", *name, amount)
+	kind := "key"
+	if *management {
+		kind = "management key"
+	}
+	fmt.Fprintf(stdout, "Created %s %q for account %d (balance $%s). It is shown only once:\n", kind, *name, acct.ID, acct.Balance)
 	fmt.Fprintln(stdout, key.Reveal())
 	return nil
 }

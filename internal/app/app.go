@@ -219,7 +219,7 @@ func announce(ctx context.Context, w io.Writer, st store.Store, addr string, clu
 		fmt.Fprintf(w, "Create a key with: switchyard keys create --name me --credits 10\n")
 		return nil
 	}
-	key, err := CreateKey(ctx, st, "demo", demoCredits)
+	key, _, err := CreateKey(ctx, st, KeyRequest{Name: "demo", Credits: demoCredits})
 	if err != nil {
 		return fmt.Errorf("creating the demo key: %w", err)
 	}
@@ -232,13 +232,29 @@ func announce(ctx context.Context, w io.Writer, st store.Store, addr string, clu
 	return nil
 }
 
-// CreateKey creates an account holding credits and a key for it, in one
-// store transaction, and returns the plaintext key (the store keeps only
-// its hash). On error nothing is stored.
-func CreateKey(ctx context.Context, st store.Store, name string, credits money.Amount) (apikey.Plaintext, error) {
+// KeyRequest describes an API key to create.
+type KeyRequest struct {
+	Name string
+	// AccountID adds the key to an existing account; 0 creates an account
+	// named Name holding Credits.
+	AccountID int64
+	Credits   money.Amount
+	// Management keys manage keys and presets and cannot call models.
+	Management bool
+}
+
+// CreateKey creates an API key as the request says and returns its
+// plaintext (shown once; only its hash is stored) and its account.
+func CreateKey(ctx context.Context, st store.Store, kr KeyRequest) (apikey.Plaintext, store.Account, error) {
 	key, hash, label := apikey.New()
-	if _, _, err := st.CreateAccountWithKey(ctx, name, credits, store.NewKey{Hash: hash, Name: name, Label: label}); err != nil {
-		return "", err
+	nk := store.NewKey{AccountID: kr.AccountID, Hash: hash, Name: kr.Name, Label: label, IsManagement: kr.Management}
+	if kr.AccountID == 0 {
+		acct, _, err := st.CreateAccountWithKey(ctx, kr.Name, kr.Credits, nk)
+		return key, acct, err
 	}
-	return key, nil
+	if _, err := st.CreateKey(ctx, nk); err != nil {
+		return "", store.Account{}, err
+	}
+	acct, err := st.Account(ctx, kr.AccountID)
+	return key, acct, err
 }

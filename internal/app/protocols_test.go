@@ -203,7 +203,7 @@ func runApp(t *testing.T, cfg config.Config, getenv func(string) string) (base, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := CreateKey(context.Background(), st, "t", 5*money.NanoPerUSD)
+	k, _, err := CreateKey(context.Background(), st, KeyRequest{Name: "t", Credits: 5 * money.NanoPerUSD})
 	st.Close()
 	if err != nil {
 		t.Fatal(err)
