@@ -255,3 +255,24 @@ func (r *Rate) UnmarshalJSON(b []byte) error {
 	*r = v
 	return nil
 }
+
+// Affordable returns how many units at rate a buys, rounded down (for
+// capping max_tokens at what a balance pays for); math.MaxInt64 when the
+// rate is zero or negative.
+func Affordable(a Amount, rate Rate) int64 {
+	if rate <= 0 {
+		return math.MaxInt64
+	}
+	if a <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(a), femtoPerNano)
+	if hi >= uint64(rate) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(rate))
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(q)
+}

@@ -2,6 +2,7 @@ package money
 
 import (
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -81,5 +82,25 @@ func TestCostLargeExact(t *testing.T) {
 	want := Amount((int64(1) << 40) * 75_000)
 	if err != nil || got != want {
 		t.Fatalf("got %d, %v; want %d", got, err, want)
+	}
+}
+
+func TestAffordable(t *testing.T) {
+	for _, tt := range []struct {
+		a    Amount
+		rate string
+		want int64
+	}{
+		{NanoPerUSD, "0.000001", 1_000_000}, // $1 at $1/M tokens
+		{NanoPerUSD, "0.000015", 66_666},    // rounded down
+		{1, "0.000000001", 1},               // a nano-dollar at a nano-dollar each
+		{0, "0.000001", 0},                  // nothing buys nothing
+		{-5, "0.000001", 0},
+		{NanoPerUSD, "0", math.MaxInt64},                            // free
+		{Amount(math.MaxInt64), "0.000000000000001", math.MaxInt64}, // saturates
+	} {
+		if got := Affordable(tt.a, MustRate(tt.rate)); got != tt.want {
+			t.Errorf("Affordable(%s, %s) = %d, want %d", tt.a, tt.rate, got, tt.want)
+		}
 	}
 }
