@@ -63,16 +63,16 @@ func TestTokenIDs(t *testing.T) {
 func TestText(t *testing.T) {
 	c := New()
 	const s = "The quick brown fox jumps over the lazy dog." // 44 bytes, 10 tokens
-	cjk := strings.Repeat("人工智能正在改变世界。", 3)                   // 99 bytes, 36 cl100k tokens
+	cjk := strings.Repeat("人工智能正在改变世界。", 3)                  // 99 bytes, 36 cl100k tokens
 	for _, tc := range []struct {
 		family, text string
 		want         int
 	}{
 		{"GPT", s, 10},
 		{"gpt", s, 10},
-		{"Claude", s, 13},   // ceil(10 × 1.25) = 13 > ceil(44/4) = 11
-		{"Llama3", s, 13},   // every unshipped family is scaled alike
-		{"", s, 13},         // unknown family too
+		{"Claude", s, 13},    // ceil(10 × 1.25) = 13 > ceil(44/4) = 11
+		{"Llama3", s, 13},    // every unshipped family is scaled alike
+		{"", s, 13},          // unknown family too
 		{"Mistral", cjk, 45}, // ceil(36 × 1.25)
 		{"Claude", "   ", 2}, // 1 cl100k token scaled: ceil(1 × 1.25)
 		{"Claude", strings.Repeat("a", 4000), 1000}, // the byte floor wins
