@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -15,11 +16,11 @@ import (
 // balance and its key's limit without a disk write on the request path:
 //
 //   - Hold reserves a request's worst-case cost before it is forwarded,
-//     against what the account can still spend: its balance as the store
-//     last reported it (read when the key was authenticated), minus the
-//     charges settled here but not yet written, minus the holds of the
-//     requests in flight. Concurrent requests therefore never spend more
-//     than the balance, whatever their number.
+//     against what the account can still spend: its balance in the store,
+//     minus the charges settled here but not yet written, minus the holds
+//     of the requests in flight. Concurrent requests therefore never spend
+//     more than the balance, whatever their number. A key with a spending
+//     limit is held against the limit the same way.
 //   - Settle replaces the hold by the generation's actual cost and queues
 //     the generation record; a background flusher writes the queue in one
 //     transaction per batch (Ledger.RecordGenerations) at least every
@@ -31,14 +32,40 @@ import (
 //     (never charges them twice); Close flushes everything on a graceful
 //     shutdown.
 //
+// The store's balance and the books must describe the same moment: a
+// balance read before a flush commits, used after the flush has taken its
+// charges off the books, would count them nowhere and overspend. So every
+// successful flush advances a sequence number; a balance (or key spend) is
+// trusted only if no flush completed between reading it and booking the
+// hold, and is otherwise read again. While an account has requests in
+// flight or charges unwritten, its balance is kept (and replaced by the
+// one each flush returns), so a busy account costs no read per request.
+//
 // One process keeps the books of its own requests: replicas sharing one
 // database each hold against the balance they read, so two replicas can
 // together overshoot a nearly exhausted balance by the requests they have
 // in flight. (Cluster mode's shared holds are future work.)
 
-// ErrInsufficient is returned by Hold when the account (or the key's
-// limit) cannot pay for even the minimum asked.
+// ErrInsufficient is what Hold's error matches (errors.Is) when the
+// account (or the key's limit) cannot pay for even the minimum asked.
 var ErrInsufficient = errors.New("billing: insufficient credits")
+
+// InsufficientError is Hold's refusal: what could still be reserved, and
+// whether the key's limit (rather than the balance) was the bound.
+type InsufficientError struct {
+	Available money.Amount
+	KeyLimit  bool
+}
+
+func (e *InsufficientError) Error() string {
+	if e.KeyLimit {
+		return fmt.Sprintf("billing: key limit reached ($%s left)", e.Available)
+	}
+	return fmt.Sprintf("billing: insufficient credits ($%s available)", e.Available)
+}
+
+// Is makes an InsufficientError match ErrInsufficient.
+func (e *InsufficientError) Is(target error) bool { return target == ErrInsufficient }
 
 // Ledger is what the accountant needs of the store.
 type Ledger interface {
@@ -46,6 +73,11 @@ type Ledger interface {
 	// generation once (ids already recorded are skipped), and returns
 	// the balances of the accounts in it afterwards.
 	RecordGenerations(ctx context.Context, gens []store.Generation) (map[int64]money.Amount, error)
+	// Balance is an account's balance as stored.
+	Balance(ctx context.Context, accountID int64) (money.Amount, error)
+	// KeySpend is what a key was charged since a time, BYOK generations
+	// included or not.
+	KeySpend(ctx context.Context, hash string, since time.Time, includeBYOK bool) (money.Amount, error)
 }
 
 // AccountantOptions configure an Accountant.
@@ -67,6 +99,7 @@ type Accountant struct {
 	logger   *slog.Logger
 
 	mu       sync.Mutex
+	seq      uint64 // successful flushes so far
 	accounts map[int64]*books
 	keys     map[string]*books
 	queue    []queued
@@ -77,9 +110,13 @@ type Accountant struct {
 }
 
 // books are an account's or a key's money in flight: held for requests
-// in progress, and settled but not yet written.
+// in progress, and settled but not yet written; and, once read, its base:
+// the account's stored balance, or the key's stored spend since since.
 type books struct {
 	held, unwritten money.Amount
+	known           bool
+	base            money.Amount
+	since           time.Time
 }
 
 func (b *books) idle() bool { return b.held == 0 && b.unwritten == 0 }
@@ -111,74 +148,159 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 	return a
 }
 
-// Budget is what a request may spend: the account's balance as just read
-// from the store, and the key's limit (if any) with what it has spent in
-// the limit's current window.
+// Budget names what a request may spend: its account's balance, and its
+// key's limit if the key has one.
 type Budget struct {
 	AccountID int64
-	Balance   money.Amount
 	KeyHash   string
-	// HasLimit says whether the key has a spending limit; Limit and Spent
-	// are then its amount and its charges in the current window.
-	HasLimit     bool
-	Limit, Spent money.Amount
+	// Limit, when set, caps the key's charges since Since (the start of
+	// the limit's current reset window; zero for a lifetime limit).
+	// IncludeBYOK counts generations served with the account's own
+	// provider keys toward it.
+	Limit       *money.Amount
+	Since       time.Time
+	IncludeBYOK bool
+	// Balance may carry the account's balance as the caller just read it
+	// (with the key, when authenticating) if Seq, taken before that read,
+	// is still current; it saves the accountant a read. Zero Seq: none.
+	Balance money.Amount
+	Seq     uint64
+}
+
+// Seq returns the current flush sequence number, for Budget.Seq.
+func (a *Accountant) Seq() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.seq + 1 // never 0, so that 0 means "no balance"
 }
 
 // Hold is a reservation for one request.
 type Hold struct {
-	a         *Accountant
-	accountID int64
-	key       string
-	amount    money.Amount
-	done      bool
+	a           *Accountant
+	accountID   int64
+	key         string // set when the key has a limit
+	includeBYOK bool
+	amount      money.Amount
+	done        bool
 }
 
 // Amount is what the hold reserved.
 func (h *Hold) Amount() money.Amount { return h.amount }
 
-// Available is what b can still reserve now.
-func (a *Accountant) Available(b Budget) money.Amount {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.available(b)
-}
-
-func (a *Accountant) available(b Budget) money.Amount {
-	avail := b.Balance
-	if acct := a.accounts[b.AccountID]; acct != nil {
-		avail -= acct.held + acct.unwritten
-	}
-	if b.HasLimit {
-		left := b.Limit - b.Spent
-		if k := a.keys[b.KeyHash]; k != nil {
-			left -= k.held + k.unwritten
-		}
-		avail = min(avail, left)
-	}
-	return max(avail, 0)
-}
+// maxReads bounds the reads of one Hold that a concurrent flush can
+// invalidate; flushes are ~100 ms apart and reads take well under a
+// millisecond, so a second read is already rare.
+const maxReads = 8
 
 // Hold reserves worst, or as much as is available if that is less but at
 // least minimum (the caller then caps the request to what was reserved).
-// It returns ErrInsufficient when not even minimum is available; a
-// minimum of 0 still needs something available.
-func (a *Accountant) Hold(b Budget, minimum, worst money.Amount) (*Hold, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	avail := a.available(b)
+// When not even minimum is available it returns an *InsufficientError;
+// a minimum of 0 still needs something available. A balance it knew is
+// read again before refusing, in case credits were added meanwhile.
+func (a *Accountant) Hold(ctx context.Context, b Budget, minimum, worst money.Amount) (*Hold, error) {
+	refreshed := false
+	for range maxReads {
+		a.mu.Lock()
+		acct, key := a.accounts[b.AccountID], a.keyBooks(b)
+		if !refreshed && b.Seq == a.seq+1 && (acct == nil || !acct.known) {
+			acct = a.book(a.accounts, b.AccountID)
+			acct.known, acct.base = true, b.Balance
+		}
+		if acct != nil && acct.known && (key == nil || (key.known && key.since.Equal(b.Since))) {
+			h, err := a.reserve(b, acct, key, minimum, worst)
+			if err == nil || refreshed {
+				a.mu.Unlock()
+				return h, err
+			}
+			acct.known = false // perhaps credits were added: read once more
+			if key != nil {
+				key.known = false
+			}
+			refreshed = true
+		}
+		seq := a.seq
+		a.forgetIdle(b)
+		a.mu.Unlock()
+
+		balance, spent, err := a.read(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		a.mu.Lock()
+		if a.seq == seq { // no flush since the read: it describes the books
+			acct = a.book(a.accounts, b.AccountID)
+			acct.known, acct.base = true, balance
+			if b.Limit != nil {
+				key = a.bookKey(b.KeyHash)
+				key.known, key.base, key.since = true, spent, b.Since
+			}
+			h, err := a.reserve(b, acct, key, minimum, worst)
+			a.mu.Unlock()
+			return h, err
+		}
+		a.mu.Unlock()
+	}
+	return nil, fmt.Errorf("billing: account %d: balance changed on every read", b.AccountID)
+}
+
+// keyBooks returns the books of b's key if it has a limit, nil otherwise;
+// the caller holds a.mu.
+func (a *Accountant) keyBooks(b Budget) *books {
+	if b.Limit == nil {
+		return nil
+	}
+	return a.keys[b.KeyHash]
+}
+
+// read reads b's balance and, if it has a limit, its key's spend.
+func (a *Accountant) read(ctx context.Context, b Budget) (balance, spent money.Amount, err error) {
+	balance, err = a.ledger.Balance(ctx, b.AccountID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("billing: read balance of account %d: %w", b.AccountID, err)
+	}
+	if b.Limit != nil {
+		spent, err = a.ledger.KeySpend(ctx, b.KeyHash, b.Since, b.IncludeBYOK)
+		if err != nil {
+			return 0, 0, fmt.Errorf("billing: read key spend: %w", err)
+		}
+	}
+	return balance, spent, nil
+}
+
+// reserve books the hold against acct and key (nil without a limit); the
+// caller holds a.mu. Books it created and did not use are forgotten.
+func (a *Accountant) reserve(b Budget, acct, key *books, minimum, worst money.Amount) (*Hold, error) {
+	avail := acct.base - acct.held - acct.unwritten
+	keyBound := false
+	if key != nil {
+		if left := *b.Limit - key.base - key.held - key.unwritten; left < avail {
+			avail, keyBound = left, true
+		}
+	}
+	avail = max(avail, 0)
 	if avail <= 0 || avail < minimum {
-		return nil, ErrInsufficient
+		a.forgetIdle(b)
+		return nil, &InsufficientError{Available: avail, KeyLimit: keyBound}
 	}
 	amount := min(worst, avail)
-	a.book(a.accounts, b.AccountID).held += amount
-	if b.HasLimit {
-		a.bookKey(b.KeyHash).held += amount
+	acct.held += amount
+	h := &Hold{a: a, accountID: b.AccountID, amount: amount, includeBYOK: b.IncludeBYOK}
+	if key != nil {
+		key.held += amount
+		h.key = b.KeyHash
 	}
-	key := ""
-	if b.HasLimit {
-		key = b.KeyHash
+	return h, nil
+}
+
+// forgetIdle drops b's books if nothing is in flight for them; the caller
+// holds a.mu.
+func (a *Accountant) forgetIdle(b Budget) {
+	if acct := a.accounts[b.AccountID]; acct != nil && acct.idle() {
+		delete(a.accounts, b.AccountID)
 	}
-	return &Hold{a: a, accountID: b.AccountID, key: key, amount: amount}, nil
+	if key := a.keys[b.KeyHash]; key != nil && key.idle() {
+		delete(a.keys, b.KeyHash)
+	}
 }
 
 func (a *Accountant) book(m map[int64]*books, id int64) *books {
@@ -224,11 +346,12 @@ func (h *Hold) Settle(g store.Generation) {
 	}
 	h.done = true
 	a.unhold(h)
+	keyed := h.key != "" && (!g.IsBYOK || h.includeBYOK)
 	a.book(a.accounts, h.accountID).unwritten += g.Cost
-	if h.key != "" {
+	if keyed {
 		a.bookKey(h.key).unwritten += g.Cost
 	}
-	a.queue = append(a.queue, queued{g: g, keyed: h.key != ""})
+	a.queue = append(a.queue, queued{g: g, keyed: keyed})
 	full := len(a.queue) >= a.maxBatch
 	a.mu.Unlock()
 	if full {
@@ -290,7 +413,8 @@ func (a *Accountant) flush(ctx context.Context) error {
 	for i, q := range batch {
 		gens[i] = q.g
 	}
-	if _, err := a.ledger.RecordGenerations(ctx, gens); err != nil {
+	balances, err := a.ledger.RecordGenerations(ctx, gens)
+	if err != nil {
 		a.logger.LogAttrs(ctx, slog.LevelError, "recording generations failed; will retry",
 			slog.Int("generations", len(batch)), slog.Any("error", err))
 		a.mu.Lock()
@@ -298,16 +422,23 @@ func (a *Accountant) flush(ctx context.Context) error {
 		a.mu.Unlock()
 		return err
 	}
+	// The written charges move from the books into the bases: the
+	// balances the store returned, and the keys' spend.
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.seq++
 	for _, q := range batch {
 		g := q.g
 		acct := a.accounts[g.AccountID]
 		acct.unwritten -= g.Cost
+		if bal, ok := balances[g.AccountID]; ok {
+			acct.known, acct.base = true, bal
+		}
 		a.forget(acct, func() { delete(a.accounts, g.AccountID) })
 		if q.keyed {
 			k := a.keys[g.KeyHash]
 			k.unwritten -= g.Cost
+			k.base += g.Cost
 			a.forget(k, func() { delete(a.keys, g.KeyHash) })
 		}
 	}
