@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/money"
 )
 
 // Config is the whole configuration of a Switchyard server.
@@ -56,6 +57,9 @@ type Config struct {
 	BreakerFailures int           `yaml:"breaker_failures"`
 	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
 
+	// Billing configures fees, rate limits, BYOK and payments.
+	Billing Billing `yaml:"billing"`
+
 	// Providers add or override catalog providers and their endpoints.
 	Providers []Provider `yaml:"providers"`
 	// Models add or override catalog models.
@@ -70,6 +74,40 @@ type Provider struct {
 	APIKey string `yaml:"api_key"`
 	// Headers are sent on every request to this provider.
 	Headers map[string]string `yaml:"headers"`
+}
+
+// Billing is the billing section of the config file.
+type Billing struct {
+	// PlatformFeePermille is the fee on credit purchases, in thousandths
+	// (50: 5%, OpenRouter's); PlatformFeeMinimum is its floor in USD.
+	PlatformFeePermille int    `yaml:"platform_fee_permille"`
+	PlatformFeeMinimum  string `yaml:"platform_fee_minimum"`
+	// BYOKFeePermille is what a generation served with an account's own
+	// provider key costs, in thousandths of its list price (50: 5%).
+	BYOKFeePermille int `yaml:"byok_fee_permille"`
+	// BYOKKey encrypts the accounts' provider keys at rest: base64 of 32
+	// random bytes (secretbox.GenerateKey). Env SWITCHYARD_BYOK_KEY.
+	// Without it, BYOK keys cannot be stored.
+	BYOKKey string `yaml:"byok_key"`
+	// RequestsPerMinute limits each key's inference requests (0: none).
+	RequestsPerMinute int `yaml:"requests_per_minute"`
+	// FlushInterval bounds how long settled generations wait before their
+	// records and charges are written in one batch.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// Stripe sells credits with Stripe Checkout when SecretKey is set.
+	Stripe Stripe `yaml:"stripe"`
+}
+
+// Stripe configures Stripe Checkout top-ups.
+type Stripe struct {
+	// SecretKey (env SWITCHYARD_STRIPE_SECRET_KEY) and WebhookSecret (env
+	// SWITCHYARD_STRIPE_WEBHOOK_SECRET) are Stripe's; APIBase is for tests.
+	SecretKey     string `yaml:"secret_key"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	APIBase       string `yaml:"api_base"`
+	// SuccessURL and CancelURL are where Checkout returns the user.
+	SuccessURL string `yaml:"success_url"`
+	CancelURL  string `yaml:"cancel_url"`
 }
 
 // Default returns the built-in configuration.
@@ -89,6 +127,12 @@ func Default() Config {
 		MaxRetryWait:      5 * time.Second,
 		BreakerFailures:   3,
 		BreakerCooldown:   30 * time.Second,
+		Billing: Billing{
+			PlatformFeePermille: 50,
+			PlatformFeeMinimum:  "0",
+			BYOKFeePermille:     50,
+			FlushInterval:       100 * time.Millisecond,
+		},
 	}
 }
 
@@ -129,6 +173,15 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	if v := getenv("SWITCHYARD_DB"); v != "" {
 		cfg.DB = v
 	}
+	for env, dst := range map[string]*string{
+		"SWITCHYARD_BYOK_KEY":              &cfg.Billing.BYOKKey,
+		"SWITCHYARD_STRIPE_SECRET_KEY":     &cfg.Billing.Stripe.SecretKey,
+		"SWITCHYARD_STRIPE_WEBHOOK_SECRET": &cfg.Billing.Stripe.WebhookSecret,
+	} {
+		if v := getenv(env); v != "" {
+			*dst = v
+		}
+	}
 	return cfg, nil
 }
 
@@ -164,6 +217,25 @@ func (c *Config) Validate() error {
 	}
 	if c.BreakerFailures < 1 {
 		errs = append(errs, fmt.Errorf("breaker_failures %d: must be at least 1", c.BreakerFailures))
+	}
+	b := c.Billing
+	if b.PlatformFeePermille < 0 || b.PlatformFeePermille > 1000 {
+		errs = append(errs, fmt.Errorf("billing.platform_fee_permille %d: must be between 0 and 1000", b.PlatformFeePermille))
+	}
+	if _, err := money.ParseAmount(b.PlatformFeeMinimum); err != nil {
+		errs = append(errs, fmt.Errorf("billing.platform_fee_minimum %q: want an amount of USD such as 0.30", b.PlatformFeeMinimum))
+	}
+	if b.BYOKFeePermille < 0 || b.BYOKFeePermille > 1000 {
+		errs = append(errs, fmt.Errorf("billing.byok_fee_permille %d: must be between 0 and 1000", b.BYOKFeePermille))
+	}
+	if b.RequestsPerMinute < 0 {
+		errs = append(errs, errors.New("billing.requests_per_minute: must not be negative (0: no limit)"))
+	}
+	if b.FlushInterval <= 0 || b.FlushInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("billing.flush_interval %s: must be positive and at most 1m", b.FlushInterval))
+	}
+	if st := b.Stripe; st.SecretKey != "" && (st.WebhookSecret == "" || st.SuccessURL == "" || st.CancelURL == "") {
+		errs = append(errs, errors.New("billing.stripe: secret_key needs webhook_secret, success_url and cancel_url"))
 	}
 	if c.KeepAliveInterval < 0 {
 		errs = append(errs, errors.New("keepalive_interval: must not be negative (0 disables)"))

@@ -43,6 +43,8 @@ type Candidate struct {
 	// Health is the endpoint's live health: read to route, and where the
 	// outcome of an attempt is recorded.
 	Health *health.Endpoint
+	// BYOK says Client uses the account's own provider key (Call.BYOK).
+	BYOK bool
 }
 
 // PlanOptions ask for more than the order.

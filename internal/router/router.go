@@ -164,6 +164,11 @@ type Call struct {
 	// (session_id, x-session-id or prompt_cache_key); empty means a hash
 	// of the conversation's first messages.
 	Session string
+	// BYOK holds clients built with the account's own provider keys, by
+	// provider slug. An endpoint of such a provider is tried with the
+	// account's key first (Candidate.BYOK) and, failing that, with the
+	// operator's like any other.
+	BYOK map[string]provider.Provider
 }
 
 // Result is the outcome of a successful non-streamed request.
@@ -236,6 +241,40 @@ func (r *Router) ChatStream(ctx context.Context, req *openai.ChatRequest, call C
 // when it ends, not now.
 var errStreamOpen = errors.New("stream open")
 
+// withBYOK adds, for each candidate whose provider has a client with the
+// account's own key, a copy using that client: all of them first, in plan
+// order, or, when the request ordered providers itself, each just before
+// its original.
+func withBYOK(plan []Candidate, byok map[string]provider.Provider, ordered bool) []Candidate {
+	if len(byok) == 0 {
+		return plan
+	}
+	own := func(c Candidate) (Candidate, bool) {
+		client := byok[c.Provider.Slug]
+		if client == nil || c.BYOK {
+			return c, false
+		}
+		c.Client, c.BYOK = client, true
+		return c, true
+	}
+	out := make([]Candidate, 0, 2*len(plan))
+	if ordered {
+		for _, c := range plan {
+			if b, ok := own(c); ok {
+				out = append(out, b)
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	for _, c := range plan {
+		if b, ok := own(c); ok {
+			out = append(out, b)
+		}
+	}
+	return append(out, plan...)
+}
+
 // upstreamRequest is what an adapter gets for candidate c.
 func (r *Router) upstreamRequest(c Candidate, req *openai.ChatRequest, call Call) *provider.Request {
 	return &provider.Request{Chat: req, UpstreamModel: c.Endpoint.UpstreamModel,
@@ -259,7 +298,7 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 	if err != nil {
 		return Candidate{}, nil, nil, err
 	}
-	plan := p.Candidates
+	plan := withBYOK(p.Candidates, call.BYOK, req.Provider != nil && len(req.Provider.Order) > 0)
 	var attempts []Attempt
 	for round := 0; ; round++ {
 		retryAfter, retryable := time.Duration(0), true
@@ -290,6 +329,11 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 			a.Status, a.Err = pe.Status, pe
 			attempts = append(attempts, a)
 			r.logAttempt(ctx, c, pe)
+			if c.BYOK {
+				// The account's own key failed (revoked, out of quota…):
+				// the operator's key for the same endpoint comes next.
+				continue
+			}
 			if !pe.Retryable() {
 				retryable = false
 			}
