@@ -100,13 +100,14 @@ type Accountant struct {
 
 	mu       sync.Mutex
 	seq      uint64 // successful flushes so far
+	closed   bool   // Close was called: Settle writes synchronously
 	accounts map[int64]*books
 	keys     map[string]*books
 	queue    []queued
 
-	wake   chan struct{}
-	stop   chan struct{}
-	closed chan struct{}
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
 }
 
 // books are an account's or a key's money in flight: held for requests
@@ -142,7 +143,7 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 	a := &Accountant{
 		ledger: ledger, interval: o.FlushInterval, maxBatch: o.MaxBatch, logger: o.Logger,
 		accounts: make(map[int64]*books), keys: make(map[string]*books),
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), closed: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go a.run()
 	return a
@@ -352,8 +353,14 @@ func (h *Hold) Settle(g store.Generation) {
 		a.bookKey(h.key).unwritten += g.Cost
 	}
 	a.queue = append(a.queue, queued{g: g, keyed: keyed})
-	full := len(a.queue) >= a.maxBatch
+	full, closed := len(a.queue) >= a.maxBatch, a.closed
 	a.mu.Unlock()
+	if closed {
+		// A request that outlived Close (a shutdown that timed out) is
+		// written at once: no flusher is left to do it.
+		a.flushAll(context.Background())
+		return
+	}
 	if full {
 		select {
 		case a.wake <- struct{}{}:
@@ -384,7 +391,7 @@ func (a *Accountant) forget(b *books, del func()) {
 // run flushes the queue every interval, early when it fills up, and for
 // the last time on Close.
 func (a *Accountant) run() {
-	defer close(a.closed)
+	defer close(a.done)
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
 	for {
@@ -469,12 +476,50 @@ func (a *Accountant) flushAll(ctx context.Context) error {
 func (a *Accountant) Flush(ctx context.Context) error { return a.flushAll(ctx) }
 
 // Close flushes everything settled and stops the flusher. Requests still
-// in flight must have settled or released before.
+// in flight should have settled or released before; one that settles
+// after Close is written synchronously by Settle.
 func (a *Accountant) Close() {
-	select {
-	case <-a.stop:
-	default:
+	a.mu.Lock()
+	first := !a.closed
+	a.closed = true
+	a.mu.Unlock()
+	if first {
 		close(a.stop)
 	}
-	<-a.closed
+	<-a.done
+}
+
+// Store is the part of a store.Store an accountant writes to and reads.
+type Store interface {
+	RecordGenerations(ctx context.Context, gens []store.Generation) (map[int64]money.Amount, error)
+	Account(ctx context.Context, id int64) (store.Account, error)
+	KeySpend(ctx context.Context, hash string, since time.Time, includeBYOK bool) (money.Amount, error)
+}
+
+// StoreLedger is the Ledger of a store.
+func StoreLedger(s Store) Ledger { return storeLedger{s} }
+
+type storeLedger struct{ Store }
+
+func (l storeLedger) Balance(ctx context.Context, accountID int64) (money.Amount, error) {
+	a, err := l.Account(ctx, accountID)
+	return a.Balance, err
+}
+
+// WindowStart is the start of the key-limit window containing now for a
+// reset period (store.LimitReset*), in UTC: midnight for daily, Monday's
+// midnight for weekly, the first of the month for monthly, and the zero
+// time (all time) for none.
+func WindowStart(reset string, now time.Time) time.Time {
+	now = now.UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	switch reset {
+	case store.LimitResetDaily:
+		return day
+	case store.LimitResetWeekly:
+		return day.AddDate(0, 0, -(int(day.Weekday())+6)%7)
+	case store.LimitResetMonthly:
+		return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return time.Time{}
 }

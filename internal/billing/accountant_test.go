@@ -283,3 +283,42 @@ func BenchmarkHoldSettle(b *testing.B) {
 		}
 	})
 }
+
+func TestWindowStart(t *testing.T) {
+	// Wednesday 2026-12-02 15:04 in UTC−5 is 20:04 UTC the same day.
+	now := time.Date(2026, 12, 2, 15, 4, 0, 0, time.FixedZone("EST", -5*3600))
+	for reset, want := range map[string]time.Time{
+		store.LimitResetDaily:   time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC),
+		store.LimitResetWeekly:  time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), // Monday
+		store.LimitResetMonthly: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		store.LimitResetNever:   {},
+	} {
+		if got := WindowStart(reset, now); !got.Equal(want) {
+			t.Errorf("WindowStart(%q) = %s, want %s", reset, got, want)
+		}
+	}
+	// A Monday and a Sunday.
+	if got := WindowStart(store.LimitResetWeekly, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)); got.Day() != 30 {
+		t.Errorf("Monday's week starts %s", got)
+	}
+	if got := WindowStart(store.LimitResetWeekly, time.Date(2026, 12, 6, 23, 59, 0, 0, time.UTC)); got.Day() != 30 {
+		t.Errorf("Sunday's week starts %s", got)
+	}
+}
+
+// TestSettleAfterClose: a request that outlives a shutdown is still
+// written.
+func TestSettleAfterClose(t *testing.T) {
+	ledger := newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD})
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Hour})
+	h, err := a.Hold(context.Background(), Budget{AccountID: 1}, cent, cent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a.Close() // twice is fine
+	h.Settle(store.Generation{ID: "late", AccountID: 1, Cost: cent})
+	if got := ledger.balance(1); got != money.NanoPerUSD-cent {
+		t.Fatalf("balance %s after a late settle", got)
+	}
+}
