@@ -183,8 +183,11 @@ func TestCommandLine(t *testing.T) {
 	}{
 		{nil, "no command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"keys"}, "keys create"},
-		{[]string{"keys", "list"}, "keys create"},
+		{[]string{"keys"}, `"keys create"`},
+		{[]string{"keys", "frob"}, `unknown keys command "frob"`},
+		{[]string{"accounts"}, `"accounts list"`},
+		{[]string{"credits", "give"}, `unknown credits command "give"`},
+		{[]string{"ledger"}, `"ledger verify"`},
 		{[]string{"serve", "--log-level", "loud"}, "--log-level"},
 		{[]string{"serve", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, "missing.yaml"},
 		{[]string{"serve", "--addr", "nope", "--db", filepath.Join(t.TempDir(), "x.db")}, "addr"},
@@ -209,10 +212,23 @@ func TestCommandLine(t *testing.T) {
 	}
 	// A command's -h lists its flags and exits successfully (main maps
 	// flag.ErrHelp to status 0).
-	for _, args := range [][]string{{"serve", "-h"}, {"keys", "create", "-h"}} {
+	for _, cmd := range []string{
+		"serve", "keys create", "keys list", "keys disable", "keys enable", "keys delete",
+		"accounts list", "accounts create", "accounts show", "credits add", "credits refund",
+		"credits adjust", "ledger show", "ledger verify",
+	} {
+		args := append(strings.Fields(cmd), "-h")
 		var stdout, stderr bytes.Buffer
-		if err := run(t.Context(), args, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "-db") {
+		if err := run(t.Context(), args, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) ||
+			!strings.Contains(stderr.String(), "Usage: switchyard "+cmd) || !strings.Contains(stderr.String(), "-db") {
 			t.Errorf("%q: %v %q", args, err, stderr.String())
+		}
+	}
+	// "keys -h" and "keys help" print the usage, as "help" does.
+	for _, args := range [][]string{{"keys", "-h"}, {"ledger", "help"}} {
+		var stdout, stderr bytes.Buffer
+		if err := run(t.Context(), args, &stdout, &stderr); err != nil || stdout.String() != usage {
+			t.Errorf("%q: %v %q", args, err, stdout.String())
 		}
 	}
 }
@@ -318,7 +334,12 @@ func TestServeDemo(t *testing.T) {
 	if err != nil || acct.Name != "demo" || acct.TotalUsage <= 0 || acct.Balance != acct.TotalCredits-acct.TotalUsage {
 		t.Fatalf("demo account %+v: %v", acct, err)
 	}
-	if _, err := st.Account(t.Context(), acct.ID+1); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("a second account exists: %v", err)
+	// The first start also made the operator's management account, and
+	// nothing else.
+	if admin, err := st.Account(t.Context(), acct.ID+1); err != nil || admin.Name != "admin" {
+		t.Fatalf("second account %+v: %v, want the admin account", admin, err)
+	}
+	if _, err := st.Account(t.Context(), acct.ID+2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a third account exists: %v", err)
 	}
 }

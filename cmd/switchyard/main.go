@@ -2,9 +2,15 @@
 // API in front of hundreds of models from dozens of providers.
 //
 //	switchyard serve [--config FILE] [--addr HOST:PORT] [--db DSN] [--demo]
-//	switchyard keys create --name NAME --credits USD [--db DSN]
+//	switchyard keys create|list|disable|enable|delete …
+//	switchyard accounts list|create|show …
+//	switchyard credits add|refund|adjust …
+//	switchyard ledger show|verify …
 //
-// This file only parses flags and exits; package app does the work.
+// serve runs the server (package app does the work); the other commands
+// are the operator's: they open the store the server uses, change or print
+// it, and exit. This file parses the command line and is the only place
+// that exits.
 package main
 
 import (
@@ -14,13 +20,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/switchyard-dev/switchyard/internal/app"
 	"github.com/switchyard-dev/switchyard/internal/config"
-	"github.com/switchyard-dev/switchyard/internal/money"
+	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
 
@@ -28,10 +37,26 @@ const usage = `Switchyard: one OpenAI-compatible API in front of every model.
 
 Usage:
   switchyard serve [--config FILE] [--addr HOST:PORT] [--db DSN] [--demo]
-  switchyard keys create --name NAME --credits USD [--db DSN]
 
---db (env SWITCHYARD_DB) is a SQLite file path (default ./switchyard.db) or a
-postgres:// URL. Run "switchyard COMMAND -h" for a command's flags.
+  switchyard keys create --name NAME [--credits USD | --account ID] [--management]
+  switchyard keys list [--account ID] [--all] [--long]
+  switchyard keys disable|enable|delete HASH
+
+  switchyard accounts list
+  switchyard accounts create --name NAME [--credits USD]
+  switchyard accounts show ID [--limit N]
+
+  switchyard credits add --account ID --usd USD [--note TEXT] [--ref REF [--fee-percent P]]
+  switchyard credits refund|adjust --account ID --usd [-]USD --note TEXT [--allow-negative]
+
+  switchyard ledger show --account ID [--limit N]
+  switchyard ledger verify
+
+--db (env SWITCHYARD_DB), which every command takes, is a SQLite file path
+(default ./switchyard.db) or a postgres:// URL. HASH is a key's hash as
+"keys list" prints it (any unique prefix of 8 or more characters), or the key
+itself. Amounts are exact decimal USD, e.g. 10 or 2.50.
+Run "switchyard COMMAND -h" for a command's flags.
 `
 
 func main() {
@@ -47,34 +72,63 @@ func main() {
 	}
 }
 
+// command runs one command with the arguments that follow its name.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
 	}
+	var subcommands map[string]command
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
 	case "keys":
-		if len(args) < 2 || args[1] != "create" {
-			fmt.Fprint(stderr, usage)
-			return errors.New(`unknown keys command; want "keys create"`)
+		subcommands = map[string]command{
+			"create": keysCreate, "list": keysList, "delete": keysDelete,
+			"disable": keysDisable, "enable": keysEnable,
 		}
-		return keysCreate(ctx, args[2:], stdout, stderr)
+	case "accounts":
+		subcommands = map[string]command{"list": accountsList, "create": accountsCreate, "show": accountsShow}
+	case "credits":
+		subcommands = map[string]command{"add": creditsAdd, "refund": creditsRefund, "adjust": creditsAdjust}
+	case "ledger":
+		subcommands = map[string]command{"show": ledgerShow, "verify": ledgerVerify}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	group := args[0]
+	if len(args) > 1 {
+		if cmd, ok := subcommands[args[1]]; ok {
+			return cmd(ctx, args[2:], stdout, stderr)
+		}
+		if slices.Contains([]string{"help", "-h", "--help"}, args[1]) {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+	}
+	var want []string
+	for _, name := range slices.Sorted(maps.Keys(subcommands)) {
+		want = append(want, fmt.Sprintf("%q", group+" "+name))
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	if len(args) == 1 {
+		return fmt.Errorf("%s needs a command: %s", group, strings.Join(want, ", "))
+	}
+	return fmt.Errorf("unknown %s command %q; want %s", group, args[1], strings.Join(want, ", "))
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", "serve [flags]",
+		"Serves the API until interrupted, then drains in-flight requests and exits.", stderr)
 	configPath := fs.String("config", "", "YAML config `file`")
 	addr := fs.String("addr", "", "listen address `HOST:PORT` (default 127.0.0.1:8080, env SWITCHYARD_ADDR)")
-	db := fs.String("db", "", "store `DSN`: SQLite path or postgres:// URL (default ./switchyard.db, env SWITCHYARD_DB)")
+	db := dbFlag(fs)
 	demo := fs.Bool("demo", false, "start simulated providers so it works with no provider keys")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	if err := parseFlags(fs, args); err != nil {
@@ -101,59 +155,69 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return app.Run(ctx, cfg, app.Env{Stdout: stdout, Logger: logger, Getenv: os.Getenv})
 }
 
-func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
+// newFlagSet returns a command's flag set, whose -h prints its synopsis
+// (after "switchyard "), what it does, and its flags.
+func newFlagSet(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("name", "", "key `name`, and the new account's (required)")
-	credits := fs.String("credits", "0", "credits in `USD` to put on the new account, e.g. 10 or 2.50")
-	account := fs.Int64("account", 0, "add the key to the existing account `ID` instead of creating one")
-	management := fs.Bool("management", false, "a management key: manages keys and presets, cannot call models")
-	db := fs.String("db", "", "store `DSN` (default ./switchyard.db, env SWITCHYARD_DB)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: switchyard %s\n\n%s\n\nFlags:\n", synopsis, about)
+		fs.PrintDefaults()
 	}
-	if *name == "" {
-		return errors.New("keys create: --name is required")
-	}
-	amount, err := money.ParseAmount(*credits)
-	if err != nil || amount < 0 {
-		return fmt.Errorf("keys create: --credits %q must be a non-negative amount of USD", *credits)
-	}
-	if *account != 0 && amount != 0 {
-		return errors.New("keys create: --credits applies to a new account, not with --account")
-	}
-	dsn := *db
-	if dsn == "" {
-		cfg, _ := config.Load("", os.Getenv)
-		dsn = cfg.DB
-	}
-	st, err := storeopen.Open(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	key, acct, err := app.CreateKey(ctx, st, app.KeyRequest{Name: *name, Credits: amount, AccountID: *account, Management: *management})
-	if err != nil {
-		return fmt.Errorf("keys create: %w", err)
-	}
-	kind := "key"
-	if *management {
-		kind = "management key"
-	}
-	fmt.Fprintf(stdout, "Created %s %q for account %d (balance $%s). It is shown only once:\n", kind, *name, acct.ID, acct.Balance)
-	fmt.Fprintln(stdout, key.Reveal())
-	return nil
+	return fs
+}
+
+// dbFlag defines the --db flag every command has.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "", "store `DSN`: SQLite path or postgres:// URL (default ./switchyard.db, env SWITCHYARD_DB)")
 }
 
 // parseFlags parses a command's flags and refuses positional arguments:
 // flag parsing stops at the first one, so in "keys create --name my team
 // --credits 5" everything after "my" would otherwise be silently dropped.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+	_, err := parseArgs(fs, args)
+	return err
+}
+
+// parseArgs parses a command's flags, which may come before, between or
+// after its positional arguments, and returns the positional arguments,
+// exactly one for each of names (which name them in errors).
+func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q (quote values that contain spaces)", fs.Name(), fs.Arg(0))
+	if len(positional) > len(names) {
+		return nil, fmt.Errorf("%s: unexpected argument %q (quote values that contain spaces)", fs.Name(), positional[len(names)])
 	}
-	return nil
+	if len(positional) < len(names) {
+		return nil, fmt.Errorf("%s: missing %s", fs.Name(), names[len(positional)])
+	}
+	return positional, nil
+}
+
+// openStore opens the store named by --db, else SWITCHYARD_DB, else the
+// default. Commands that read or change what is already there pass
+// mustExist, so that a mistyped SQLite path is an error instead of a new,
+// empty database (in which "ledger verify" would find nothing wrong).
+func openStore(ctx context.Context, db string, mustExist bool) (store.Store, error) {
+	dsn := db
+	if dsn == "" {
+		cfg, _ := config.Load("", os.Getenv) // cannot fail without a file
+		dsn = cfg.DB
+	}
+	if mustExist && !storeopen.IsPostgres(dsn) && !strings.HasPrefix(dsn, "file:") {
+		if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s: name it with --db or SWITCHYARD_DB", dsn)
+		}
+	}
+	return storeopen.Open(ctx, dsn)
 }

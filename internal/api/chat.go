@@ -45,17 +45,19 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if err := validateChat(&req); err != nil {
 		return err
 	}
-	g.req, g.promptBytes = &req, len(body)
+	g.req = &req
 	return s.run(w, r, g, chatFormat{})
 }
 
 // routerCall is what the HTTP request asks of the router: the routing
-// explanation (X-Switchyard-Routing: explain) and the conversation's
-// session for prompt-cache stickiness (X-Session-Id).
-func routerCall(r *http.Request) router.Call {
+// explanation (X-Switchyard-Routing: explain), the conversation's session
+// for prompt-cache stickiness (X-Session-Id), and the account's own
+// provider keys.
+func (s *Server) routerCall(r *http.Request, g *generation) router.Call {
 	return router.Call{
 		Explain: strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Switchyard-Routing")), "explain"),
 		Session: r.Header.Get("X-Session-Id"),
+		BYOK:    s.byokClients(r.Context(), g),
 	}
 }
 
@@ -70,13 +72,21 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*generation, err
 	return g, err
 }
 
-// run executes a decoded request, streamed or not.
+// run executes a decoded request, streamed or not, within the caller's
+// rate limits and a credit hold for its worst-case cost.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
+	if err := s.rateLimit(r.Context(), w, g); err != nil {
+		return err
+	}
+	if err := s.reserve(r.Context(), w, g); err != nil {
+		return err
+	}
+	defer g.release() // unless settled
 	if g.req.Stream {
 		g.streamed = true
 		return s.stream(w, r, g, f)
 	}
-	res, err := s.router.Chat(r.Context(), g.req, routerCall(r))
+	res, err := s.router.Chat(r.Context(), g.req, s.routerCall(r, g))
 	if err != nil {
 		return err
 	}
@@ -92,14 +102,22 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 			g.nativeFinish = *c.NativeFinishReason
 		}
 		if c.Message.Content != nil {
-			g.contentBytes += len(*c.Message.Content)
+			g.output.WriteString(*c.Message.Content)
+		}
+		if c.Message.Reasoning != nil {
+			g.output.WriteString(*c.Message.Reasoning)
+		}
+		for _, tc := range c.Message.ToolCalls {
+			g.output.WriteString(tc.Function.Name)
+			g.output.WriteString(tc.Function.Arguments)
 		}
 	}
-	u := g.settle()
+	u := s.settle(g)
 	resp.Usage = u
-	writeJSON(w, http.StatusOK, f.response(g, resp))
-	http.NewResponseController(w).Flush() // the client has it all before we record
+	// Charged (in memory; written in the next batch) before the client
+	// has the response, so what it reads next includes this generation.
 	s.record(r.Context(), g, u)
+	writeJSON(w, http.StatusOK, f.response(g, resp))
 	return nil
 }
 
@@ -108,7 +126,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	ctx := r.Context()
 	ka := startKeepAlive(w, s.keepAlive)
-	sr, err := s.router.ChatStream(ctx, g.req, routerCall(r))
+	sr, err := s.router.ChatStream(ctx, g.req, s.routerCall(r, g))
 	committed := ka.stop()
 	if err != nil {
 		if !committed {
@@ -152,16 +170,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		}
 		if err := sw.Data(b); err != nil {
 			g.cancelled = true
-			s.record(ctx, g, g.settle())
+			s.record(ctx, g, s.settle(g))
 			return nil
 		}
 	}
-	u := g.settle()
+	u := s.settle(g)
+	s.record(ctx, g, u)
 	if b, err := json.Marshal(f.final(g, u, nil)); err == nil {
 		sw.Data(b)
 	}
 	sw.Data([]byte("[DONE]"))
-	s.record(ctx, g, u)
 	return nil
 }
 
@@ -172,7 +190,7 @@ func (s *Server) endStream(w http.ResponseWriter, r *http.Request, g *generation
 	ctx := r.Context()
 	if ctx.Err() != nil {
 		g.cancelled = true
-		s.record(ctx, g, g.settle())
+		s.record(ctx, g, s.settle(g))
 		return nil
 	}
 	var e *apierr.Error
@@ -184,9 +202,9 @@ func (s *Server) endStream(w http.ResponseWriter, r *http.Request, g *generation
 	}
 	s.logError(r, e)
 	g.finish = openai.FinishError
-	u := g.settle()
-	s.writeFinal(w, r, f.final(g, u, e))
+	u := s.settle(g)
 	s.record(ctx, g, u)
+	s.writeFinal(w, r, f.final(g, u, e))
 	return nil
 }
 

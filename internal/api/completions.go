@@ -47,7 +47,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
 	if err := validateChat(&req); err != nil {
 		return err
 	}
-	g.req, g.promptBytes = &req, len(body)
+	g.req = &req
 	return s.run(w, r, g, textFormat{})
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
 	"github.com/switchyard-dev/switchyard/internal/router"
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/postgres"
+	"github.com/switchyard-dev/switchyard/internal/store/postgres/pgtest"
 	"github.com/switchyard-dev/switchyard/internal/store/sqlite"
 )
 
@@ -31,12 +34,15 @@ type upstream struct {
 	fake   *providertest.Fake // nil and url "": listed in the catalog but not routable
 	url    string             // base URL when there is no fake
 	prompt string             // USD per token
+	// completion is USD per output token; "0.000002" when empty.
+	completion string
 }
 
 // env is a Switchyard API wired to fake upstreams and a real SQLite store.
 type env struct {
 	t       *testing.T
 	srv     *httptest.Server
+	api     *Server
 	store   store.Store
 	key     string
 	account store.Account
@@ -49,6 +55,10 @@ type envOptions struct {
 	idle      time.Duration
 	maxBody   int64
 	credits   money.Amount
+	// postgres runs the env on a fresh PostgreSQL schema instead of SQLite.
+	postgres bool
+	// options, when set, adjusts the server's options.
+	options func(*Options)
 }
 
 const (
@@ -78,7 +88,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		for _, u := range o.upstreams {
 			m.Endpoints = append(m.Endpoints, catalog.Endpoint{
 				Provider: u.slug, UpstreamModel: "up-" + strings.TrimPrefix(model, "test/"),
-				Pricing:       catalog.Pricing{Prompt: money.MustRate(u.prompt), Completion: money.MustRate("0.000002")},
+				Pricing:       catalog.Pricing{Prompt: money.MustRate(u.prompt), Completion: money.MustRate(cmp.Or(u.completion, "0.000002"))},
 				ContextLength: 8192, SupportedParameters: []string{"max_tokens", "temperature"},
 			})
 		}
@@ -112,16 +122,26 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Clients: clients, Adapters: adapters,
 		FirstByteTimeout: o.firstByte, RequestTimeout: 10 * time.Second, StreamIdleTimeout: o.idle,
 	})
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	var st store.Store
+	if o.postgres {
+		st, err = postgres.Open(context.Background(), pgtest.Schema(t))
+	} else {
+		st, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := New(Options{Catalog: cat, Router: rt, Store: st, MaxBodyBytes: o.maxBody, KeepAliveInterval: o.keepAlive})
+	opts := Options{Catalog: cat, Router: rt, Store: st, MaxBodyBytes: o.maxBody, KeepAliveInterval: o.keepAlive}
+	if o.options != nil {
+		o.options(&opts)
+	}
+	s := New(opts)
+	t.Cleanup(s.Close) // before the store closes: cleanups run last in, first out
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 
-	e := &env{t: t, srv: srv, store: st}
+	e := &env{t: t, srv: srv, api: s, store: st}
 	e.key, e.account = e.newKey(o.credits)
 	return e
 }
@@ -165,9 +185,13 @@ func (e *env) do(method, path, body, key string) *http.Response {
 	return resp
 }
 
-// balance returns the account's current balance.
+// balance returns the account's current balance, once every settled
+// generation is written.
 func (e *env) balance() money.Amount {
 	e.t.Helper()
+	if err := e.api.Flush(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	a, err := e.store.Account(context.Background(), e.account.ID)
 	if err != nil {
 		e.t.Fatal(err)

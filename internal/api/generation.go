@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/billing"
@@ -21,9 +22,9 @@ type generation struct {
 	caller  caller
 	attr    attribution
 	req     *openai.ChatRequest
-	// promptBytes sizes the prompt for estimates when an upstream reports
-	// no usage.
-	promptBytes int
+	// hold is the request's credit reservation (see reserve); settled by
+	// record, released if nothing was served.
+	hold *billing.Hold
 
 	cand     router.Candidate
 	attempts []router.Attempt
@@ -36,9 +37,9 @@ type generation struct {
 	finish       string
 	nativeFinish string
 	upstreamID   string
-	contentBytes int
-	usage        *openai.Usage // the upstream's, when it sent one
-	estimated    bool          // usage was estimated because the upstream sent none
+	output       strings.Builder // the text generated, to count when usage is missing
+	usage        *openai.Usage   // the upstream's, when it sent one
+	estimated    bool            // usage was estimated because the upstream sent none
 	cost         money.Amount
 }
 
@@ -69,28 +70,40 @@ func (g *generation) observe(c *openai.Chunk, now time.Time) {
 		}
 		d := &ch.Delta
 		if d.Content != nil {
-			g.contentBytes += len(*d.Content)
+			g.output.WriteString(*d.Content)
 		}
 		if d.Reasoning != nil {
-			g.contentBytes += len(*d.Reasoning)
+			g.output.WriteString(*d.Reasoning)
 		}
 		for _, tc := range d.ToolCalls {
-			g.contentBytes += len(tc.Function.Name) + len(tc.Function.Arguments)
+			g.output.WriteString(tc.Function.Name)
+			g.output.WriteString(tc.Function.Arguments)
 		}
 	}
 }
 
+// release gives back the credit hold of a request that was not settled
+// (nothing served, or an error before any upstream answered); after a
+// settlement it does nothing.
+func (g *generation) release() {
+	if g.hold != nil {
+		g.hold.Release()
+	}
+}
+
 // settle prices the generation. When the upstream reported no usage (a
-// cancelled stream, or an upstream that ignores include_usage) the counts
-// are estimated at four bytes per token, and marked as estimated; the
-// billing issue replaces this with the model's tokenizer.
-func (g *generation) settle() *openai.Usage {
+// cancelled stream, or an upstream that ignores include_usage) the prompt
+// and the text generated so far are counted with the model's tokenizer
+// (exactly for GPT models, conservatively for others; see package
+// tokenize), and the generation is marked as estimated.
+func (s *Server) settle(g *generation) *openai.Usage {
 	u := g.usage
 	if u == nil {
 		g.estimated = true
+		family := g.cand.Model.Tokenizer
 		u = &openai.Usage{
-			PromptTokens:     (g.promptBytes + 3) / 4,
-			CompletionTokens: (g.contentBytes + 3) / 4,
+			PromptTokens:     s.tokens.Chat(family, g.req),
+			CompletionTokens: s.tokens.Text(family, g.output.String()),
 		}
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
@@ -101,6 +114,9 @@ func (g *generation) settle() *openai.Usage {
 	cost, err := billing.CostAt(g.cand.Endpoint.Pricing, g.start, billing.UsageFrom(u, g.finish))
 	if err != nil { // only on absurd token counts; charge nothing rather than garbage
 		cost = 0
+	}
+	if g.cand.BYOK { // the account paid the provider: it owes the BYOK fee
+		cost = billing.BYOKFee(cost, s.byokFee)
 	}
 	g.cost = cost
 	out := *u
@@ -114,15 +130,14 @@ func (g *generation) settle() *openai.Usage {
 	return &out
 }
 
-// record writes the generation and charges its cost. It runs after the
-// response is complete, on a context detached from the client's so that a
-// disconnect never loses a charge.
+// record settles the generation's hold at its cost and queues its record
+// and charge (billing.Accountant writes them in batches). It runs after
+// the response is complete; a disconnect never loses a charge.
 func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 	if !g.served {
+		g.release()
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.recordTTL)
-	defer cancel()
 	rec := store.Generation{
 		ID:                 g.id,
 		AccountID:          g.caller.account.ID,
@@ -142,6 +157,7 @@ func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 		CachedTokens:       u.CachedTokens(),
 		CacheWriteTokens:   u.CacheWriteTokens(),
 		Cost:               g.cost,
+		IsBYOK:             g.cand.BYOK,
 		LatencyMs:          g.firstToken.Milliseconds(),
 		GenerationTimeMs:   s.now().Sub(g.start).Milliseconds(),
 		HTTPReferer:        g.attr.referer,
@@ -152,11 +168,7 @@ func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 		ProviderResponses:  providerResponses(g.attempts),
 		CreatedAt:          g.start.UTC(),
 	}
-	if err := s.store.RecordGeneration(ctx, rec); err != nil {
-		s.logger.LogAttrs(ctx, slog.LevelError, "recording generation failed; the account was not charged",
-			slog.String("generation", g.id), slog.String("cost", g.cost.String()), slog.Any("error", err))
-		return
-	}
+	g.hold.Settle(rec)
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "generation",
 		slog.String("id", g.id), slog.String("model", rec.Model), slog.String("provider", rec.ProviderSlug),
 		slog.Int("attempts", rec.Attempts), slog.Bool("stream", rec.Streamed), slog.Bool("cancelled", rec.Cancelled),

@@ -20,6 +20,13 @@ func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) error {
 		return apierr.New(apierr.InvalidRequest, "id is required").With("error_type", "invalid_request")
 	}
 	g, err := s.store.Generation(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		// Records are written in batches a moment after the response:
+		// a client asking at once gets its record written first.
+		if err = s.Flush(r.Context()); err == nil {
+			g, err = s.store.Generation(r.Context(), id)
+		}
+	}
 	notFound := apierr.New(apierr.NotFound, "generation %q not found", id).With("error_type", "not_found")
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -54,7 +61,7 @@ func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) error {
 		"native_tokens_cached":     g.CachedTokens,
 		"total_cost":               g.Cost,
 		"usage":                    g.Cost,
-		"is_byok":                  false,
+		"is_byok":                  g.IsBYOK,
 		"attempts":                 g.Attempts,
 		"provider_responses":       providerResponsesJSON(g.ProviderResponses),
 	}})

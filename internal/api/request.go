@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/apikey"
@@ -100,10 +101,13 @@ func validateChat(req *openai.ChatRequest) error {
 	return nil
 }
 
-// caller is an authenticated API key and its account.
+// caller is an authenticated API key and its account; seq is the
+// accountant's flush sequence number taken before they were read (see
+// billing.Budget).
 type caller struct {
 	key     store.Key
 	account store.Account
+	seq     uint64
 }
 
 // authenticate resolves the bearer key. The plaintext is hashed at once and
@@ -121,6 +125,7 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 		return caller{}, invalid
 	}
 	hash := apikey.Hash(token)
+	seq := s.accountant.Seq()
 	k, a, err := s.store.KeyByHash(r.Context(), hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -131,12 +136,15 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 		return caller{}, invalid
 	case k.Disabled:
 		return caller{}, apierr.New(apierr.Unauthorized, "API key is disabled").With("error_type", "authentication")
+	case k.Expired(s.now()):
+		return caller{}, apierr.New(apierr.Unauthorized, "API key expired at %s", k.ExpiresAt.UTC().Format(time.RFC3339)).
+			With("error_type", "authentication")
 	}
-	return caller{key: k, account: a}, nil
+	return caller{key: k, account: a, seq: seq}, nil
 }
 
-// authenticateInference is authenticate plus the checks for endpoints that
-// spend credits.
+// authenticateInference is authenticate for endpoints that spend credits
+// (the credit hold checks the balance; see reserve).
 func (s *Server) authenticateInference(r *http.Request) (caller, error) {
 	c, err := s.authenticate(r)
 	if err != nil {
@@ -145,11 +153,6 @@ func (s *Server) authenticateInference(r *http.Request) (caller, error) {
 	if c.key.IsManagement {
 		return c, apierr.New(apierr.Forbidden, "management keys cannot call inference endpoints").
 			With("error_type", "permission_denied")
-	}
-	if c.account.Balance <= 0 {
-		return c, apierr.New(apierr.PaymentRequired,
-			"insufficient credits: the account balance is $%s; add credits to continue", c.account.Balance).
-			With("error_type", "payment_required")
 	}
 	return c, nil
 }

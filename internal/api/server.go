@@ -19,17 +19,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
+	"github.com/switchyard-dev/switchyard/internal/billing"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/ratelimit"
 	"github.com/switchyard-dev/switchyard/internal/router"
+	"github.com/switchyard-dev/switchyard/internal/secretbox"
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/tokenize"
 )
 
 // Store is what the API needs of persistence.
 type Store interface {
 	store.PresetStore
+	store.BillingStore
+	Account(ctx context.Context, id int64) (store.Account, error)
 	KeyByHash(ctx context.Context, hash string) (store.Key, store.Account, error)
-	RecordGeneration(ctx context.Context, g store.Generation) error
+	ListKeys(ctx context.Context, accountID int64) ([]store.Key, error)
+	CreateKey(ctx context.Context, k store.NewKey) (store.Key, error)
 	Generation(ctx context.Context, id string) (store.Generation, error)
 }
 
@@ -44,11 +51,32 @@ type Options struct {
 	// KeepAliveInterval is how long a stream waits for its upstream before
 	// sending ": SWITCHYARD PROCESSING" comments, and their period.
 	KeepAliveInterval time.Duration
-	// RecordTimeout bounds writing a generation record after the response.
-	RecordTimeout time.Duration
 	// Metrics, when set, is served at GET /metrics in Prometheus' text
 	// format.
 	Metrics prometheus.Gatherer
+
+	// FlushInterval bounds how long a settled generation waits before
+	// its record and charge are written (billing.AccountantOptions).
+	FlushInterval time.Duration
+	// Tokens counts prompt tokens for credit holds and for usage an
+	// upstream did not report; tokenize.Default() when nil.
+	Tokens TokenCounter
+	// RequestsPerMinute limits each key's inference requests (0: none).
+	// Free variants (":free") are limited per account as OpenRouter does
+	// in any case (see package ratelimit).
+	RequestsPerMinute int
+	// Limiter counts requests for the rate limits; a new one when nil.
+	Limiter *ratelimit.Limiter
+	// Payments enables credit top-ups (checkout and webhook) when its
+	// Provider is set.
+	Payments Payments
+	// Secrets seals the accounts' own provider keys (BYOK); without it
+	// none can be stored. BYOK builds clients with them, and
+	// BYOKFeePermille is what their generations cost, in thousandths of
+	// the list price.
+	Secrets         *secretbox.Box
+	BYOK            BYOKClients
+	BYOKFeePermille int64
 }
 
 // Server serves the API.
@@ -60,8 +88,16 @@ type Server struct {
 	logger    *slog.Logger
 	maxBody   int64
 	keepAlive time.Duration
-	recordTTL time.Duration
 	now       func() time.Time
+
+	accountant *billing.Accountant
+	tokens     TokenCounter
+	limiter    *ratelimit.Limiter
+	rpm        int
+	payments   Payments
+	secrets    *secretbox.Box
+	byok       BYOKClients
+	byokFee    int64
 }
 
 // New returns a Server.
@@ -69,8 +105,11 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.RecordTimeout <= 0 {
-		o.RecordTimeout = 10 * time.Second
+	if o.Tokens == nil {
+		o.Tokens = tokenize.Default()
+	}
+	if o.Limiter == nil {
+		o.Limiter = ratelimit.New(ratelimit.Options{})
 	}
 	return &Server{
 		cat:       o.Catalog,
@@ -79,11 +118,28 @@ func New(o Options) *Server {
 		logger:    o.Logger,
 		maxBody:   o.MaxBodyBytes,
 		keepAlive: o.KeepAliveInterval,
-		recordTTL: o.RecordTimeout,
 		now:       time.Now,
 		metrics:   o.Metrics,
+		accountant: billing.NewAccountant(billing.StoreLedger(o.Store), billing.AccountantOptions{
+			FlushInterval: o.FlushInterval, Logger: o.Logger.With("component", "billing"),
+		}),
+		tokens:   o.Tokens,
+		limiter:  o.Limiter,
+		rpm:      o.RequestsPerMinute,
+		payments: o.Payments,
+		secrets:  o.Secrets,
+		byok:     o.BYOK,
+		byokFee:  o.BYOKFeePermille,
 	}
 }
+
+// Flush writes every generation settled so far (their records and
+// charges are batched off the request path).
+func (s *Server) Flush(ctx context.Context) error { return s.accountant.Flush(ctx) }
+
+// Close writes what is settled and stops the background writer. Call it
+// after the HTTP server has shut down, so that no request is in flight.
+func (s *Server) Close() { s.accountant.Close() }
 
 // Handler returns the API's routes under both /api/v1 and /v1.
 func (s *Server) Handler() http.Handler {
@@ -97,6 +153,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+prefix+"/generation", s.handle(s.getGeneration))
 	}
 	s.presetRoutes(mux)
+	s.keyRoutes(mux)
+	s.paymentRoutes(mux)
+	s.byokRoutes(mux)
 	for _, prefix := range []string{"/api/v1", "/v1"} {
 		mux.Handle(prefix+"/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 			return apierr.New(apierr.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)

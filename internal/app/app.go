@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/demo"
 	"github.com/switchyard-dev/switchyard/internal/health"
 	"github.com/switchyard-dev/switchyard/internal/money"
+	"github.com/switchyard-dev/switchyard/internal/payments"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 	"github.com/switchyard-dev/switchyard/internal/provider/anthropic"
 	"github.com/switchyard-dev/switchyard/internal/provider/bedrock"
@@ -32,6 +33,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
 	"github.com/switchyard-dev/switchyard/internal/provider/vertex"
 	"github.com/switchyard-dev/switchyard/internal/router"
+	"github.com/switchyard-dev/switchyard/internal/secretbox"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
@@ -139,6 +141,16 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		Health:            healthReg,
 		Logger:            logger.With("component", "router"),
 	})
+	var (
+		box  *secretbox.Box
+		byok api.BYOKClients
+	)
+	if cfg.Billing.BYOKKey != "" {
+		if box, err = secretbox.Parse(cfg.Billing.BYOKKey); err != nil {
+			return fmt.Errorf("billing.byok_key: %w", err)
+		}
+		byok = newBYOKClients(st, box, cat, adapters, cfg, logger.With("component", "byok"))
+	}
 	srv := api.New(api.Options{
 		Catalog:           cat,
 		Router:            rt,
@@ -147,7 +159,16 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		Logger:            logger.With("component", "api"),
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		KeepAliveInterval: cfg.KeepAliveInterval,
+		FlushInterval:     cfg.Billing.FlushInterval,
+		RequestsPerMinute: cfg.Billing.RequestsPerMinute,
+		Payments:          paymentsOf(cfg.Billing),
+		Secrets:           box,
+		BYOK:              byok,
+		BYOKFeePermille:   int64(cfg.Billing.BYOKFeePermille),
 	})
+	// Runs after the HTTP server has drained (defers run last in, first
+	// out): every settled generation is written before the store closes.
+	defer srv.Close()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -164,6 +185,10 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 	logger.Info("switchyard listening", "addr", addr, "models", len(cat.Models()),
 		"providers", len(cat.Providers()), "routable_providers", len(clients), "demo", cfg.Demo)
 	if err := announce(ctx, env.Stdout, st, addr, cluster); err != nil {
+		ln.Close()
+		return err
+	}
+	if err := EnsureManagementKey(ctx, st, env.Stdout); err != nil {
 		ln.Close()
 		return err
 	}
@@ -189,6 +214,23 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		return err
 	}
 	return nil
+}
+
+// paymentsOf configures credit top-ups: Stripe when its secret key is
+// set, none otherwise. The config is validated before.
+func paymentsOf(b config.Billing) api.Payments {
+	if b.Stripe.SecretKey == "" {
+		return api.Payments{}
+	}
+	minimum, _ := money.ParseAmount(b.PlatformFeeMinimum)
+	return api.Payments{
+		Provider: payments.NewStripe(payments.Options{
+			SecretKey: payments.Secret(b.Stripe.SecretKey), WebhookSecret: payments.Secret(b.Stripe.WebhookSecret),
+			APIBase: b.Stripe.APIBase,
+		}),
+		FeePermille: b.PlatformFeePermille, FeeMinimum: minimum,
+		SuccessURL: b.Stripe.SuccessURL, CancelURL: b.Stripe.CancelURL,
+	}
 }
 
 // newAdapters registers every protocol adapter this build has.

@@ -57,16 +57,7 @@ func buildClients(cat *catalog.Catalog, adapters *provider.Registry, cfg config.
 		if key == "" && !isDeclared && !p.Simulated {
 			continue
 		}
-		c, err := adapters.New(provider.Config{
-			Slug:       p.Slug,
-			Name:       p.Name,
-			Protocol:   p.Protocol,
-			BaseURL:    p.BaseURL,
-			APIKey:     provider.Secret(key),
-			Headers:    dp.Headers,
-			HTTPClient: httpClient,
-			Logger:     logger.With("provider", p.Slug),
-		})
+		c, err := adapters.New(clientConfig(p, dp, key, httpClient, logger))
 		switch {
 		case err != nil && isDeclared:
 			return nil, fmt.Errorf("provider %s: %w", p.Slug, err)
@@ -80,6 +71,21 @@ func buildClients(cat *catalog.Catalog, adapters *provider.Registry, cfg config.
 		clients[p.Slug] = c
 	}
 	return clients, nil
+}
+
+// clientConfig is the adapter configuration of catalog provider p with
+// credential key; dp is its entry in the config file, if any.
+func clientConfig(p *catalog.Provider, dp config.Provider, key string, httpClient *http.Client, logger *slog.Logger) provider.Config {
+	return provider.Config{
+		Slug:       p.Slug,
+		Name:       p.Name,
+		Protocol:   p.Protocol,
+		BaseURL:    p.BaseURL,
+		APIKey:     provider.Secret(key),
+		Headers:    dp.Headers,
+		HTTPClient: httpClient,
+		Logger:     logger.With("provider", p.Slug),
+	}
 }
 
 // newHTTPClient is the transport shared by every upstream: generous

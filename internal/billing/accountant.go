@@ -207,7 +207,7 @@ func (a *Accountant) Hold(ctx context.Context, b Budget, minimum, worst money.Am
 			acct = a.book(a.accounts, b.AccountID)
 			acct.known, acct.base = true, b.Balance
 		}
-		if acct != nil && acct.known && (key == nil || (key.known && key.since.Equal(b.Since))) {
+		if acct != nil && acct.known && (b.Limit == nil || (key != nil && key.known && key.since.Equal(b.Since))) {
 			h, err := a.reserve(b, acct, key, minimum, worst)
 			if err == nil || refreshed {
 				a.mu.Unlock()

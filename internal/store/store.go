@@ -97,6 +97,10 @@ type Store interface {
 	// PresetStore.
 	PresetStore
 
+	// Purchases, refunds, the ledger, key limits, BYOK keys and activity;
+	// see BillingStore.
+	BillingStore
+
 	// VerifyLedger returns every account whose balance differs from the
 	// sum of its ledger entries, ordered by account id; none when the
 	// store is consistent.
@@ -145,6 +149,11 @@ type NewKey struct {
 	// "sk-sy-v1-abc…xyz", so owners can tell keys apart.
 	Label        string
 	IsManagement bool // may manage keys instead of calling models
+
+	Limit              *money.Amount // spending limit (≥ 0); nil for none
+	LimitReset         string        // see the LimitReset constants
+	IncludeBYOKInLimit bool          // BYOK generations count toward Limit
+	ExpiresAt          *time.Time    // nil: never expires
 }
 
 // Validate reports whether k can be stored.
@@ -155,7 +164,7 @@ func (k NewKey) Validate() error {
 	case k.Hash == "":
 		return fmt.Errorf("key hash is empty: %w", ErrInvalid)
 	}
-	return nil
+	return checkLimits(k.Limit, k.LimitReset)
 }
 
 // Key validates k and returns the key a store inserts for it, created at
@@ -166,7 +175,9 @@ func (k NewKey) Key(now time.Time) (Key, error) {
 	}
 	return Key{
 		Hash: k.Hash, AccountID: k.AccountID, Name: k.Name, Label: k.Label,
-		IsManagement: k.IsManagement, CreatedAt: Timestamp(now),
+		IsManagement: k.IsManagement, Limit: clonePtr(k.Limit), LimitReset: k.LimitReset,
+		IncludeBYOKInLimit: k.IncludeBYOKInLimit, ExpiresAt: timestampPtr(k.ExpiresAt),
+		CreatedAt: Timestamp(now), UpdatedAt: Timestamp(now),
 	}, nil
 }
 
@@ -180,6 +191,12 @@ type Key struct {
 	IsManagement bool
 	CreatedAt    time.Time
 	Usage        money.Amount // sum of the costs of the key's generations
+
+	Limit              *money.Amount // spending limit; nil for none
+	LimitReset         string        // the period Limit applies to; see the LimitReset constants
+	IncludeBYOKInLimit bool          // BYOK generations count toward Limit
+	ExpiresAt          *time.Time    // nil: never expires; see Expired
+	UpdatedAt          time.Time     // when it was created or last updated by UpdateKey
 }
 
 // Generation is the record of one completed (or cancelled) request.
@@ -205,7 +222,8 @@ type Generation struct {
 	CachedTokens     int
 	CacheWriteTokens int
 
-	Cost money.Amount // charged to the account, ≥ 0
+	Cost   money.Amount // charged to the account, ≥ 0
+	IsBYOK bool         // served with the account's own provider key
 
 	LatencyMs        int64 // time to first token (or to the response)
 	GenerationTimeMs int64 // total upstream time
@@ -283,7 +301,8 @@ type LedgerMismatch struct {
 }
 
 // Ledger entry kinds, stored in the ledger's kind column. Credits are
-// positive amounts, generation charges negative ones.
+// positive amounts, generation charges negative ones; billing adds more
+// (LedgerPurchase…).
 const (
 	LedgerCredit     = "credit"
 	LedgerGeneration = "generation"

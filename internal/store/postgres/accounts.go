@@ -12,22 +12,18 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
 
+// accountColumns are what accountDest scans.
 const accountColumns = `id, name, balance, total_credits, total_usage, created_at`
+
+func accountDest(a *store.Account) []any {
+	return []any{&a.ID, &a.Name, &a.Balance, &a.TotalCredits, &a.TotalUsage, &a.CreatedAt}
+}
 
 func scanAccount(row pgx.Row) (store.Account, error) {
 	var a store.Account
-	err := row.Scan(&a.ID, &a.Name, &a.Balance, &a.TotalCredits, &a.TotalUsage, &a.CreatedAt)
+	err := row.Scan(accountDest(&a)...)
 	a.CreatedAt = a.CreatedAt.UTC()
 	return a, err
-}
-
-const keyColumns = `hash, account_id, name, label, disabled, is_management, total_usage, created_at`
-
-func scanKey(row pgx.Row) (store.Key, error) {
-	var k store.Key
-	err := row.Scan(&k.Hash, &k.AccountID, &k.Name, &k.Label, &k.Disabled, &k.IsManagement, &k.Usage, &k.CreatedAt)
-	k.CreatedAt = k.CreatedAt.UTC()
-	return k, err
 }
 
 // CreateAccount implements store.Store.
@@ -76,7 +72,19 @@ func insertAccount(ctx context.Context, tx pgx.Tx, a *store.Account) error {
 	if err != nil || a.TotalCredits == 0 {
 		return err
 	}
-	return insertLedger(ctx, tx, a.ID, store.LedgerCredit, a.TotalCredits, nil, nil, "initial credits", a.CreatedAt)
+	return insertLedger(ctx, tx, ledgerRow{accountID: a.ID, kind: store.LedgerCredit, amount: a.TotalCredits, note: "initial credits", at: a.CreatedAt})
+}
+
+// accountExists returns ErrNotFound unless the account exists.
+func accountExists(ctx context.Context, tx pgx.Tx, id int64) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)`, id).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("account %d: %w", id, store.ErrNotFound)
+	}
+	return nil
 }
 
 // Account implements store.Store.
@@ -91,112 +99,69 @@ func (s *Store) Account(ctx context.Context, id int64) (store.Account, error) {
 	return a, nil
 }
 
+// ListAccounts implements store.BillingStore.
+func (s *Store) ListAccounts(ctx context.Context) ([]store.Account, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
+	if err == nil {
+		var accounts []store.Account
+		accounts, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Account, error) { return scanAccount(row) })
+		if err == nil {
+			return accounts, nil
+		}
+	}
+	return nil, fmt.Errorf("list accounts: %w", err)
+}
+
 // AddCredits implements store.Store.
 func (s *Store) AddCredits(ctx context.Context, accountID int64, amount money.Amount, note string) (money.Amount, error) {
 	if amount <= 0 {
 		return 0, fmt.Errorf("add credits to account %d: amount %s is not positive: %w", accountID, amount, store.ErrInvalid)
 	}
-	var balance money.Amount
+	var a store.Account
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx,
-			`UPDATE accounts SET balance = balance + $1, total_credits = total_credits + $1 WHERE id = $2 RETURNING balance`,
-			amount, accountID).Scan(&balance)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
+		var err error
+		if a, err = credit(ctx, tx, accountID, amount); err != nil {
 			return err
 		}
-		return insertLedger(ctx, tx, accountID, store.LedgerCredit, amount, nil, nil, note, store.Timestamp(time.Now()))
+		return insertLedger(ctx, tx, ledgerRow{accountID: accountID, kind: store.LedgerCredit, amount: amount, note: note, at: time.Now()})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("add credits to account %d: %w", accountID, err)
 	}
-	return balance, nil
+	return a.Balance, nil
 }
 
-// insertLedger writes one ledger row; generationID and keyHash may be nil.
-func insertLedger(ctx context.Context, tx pgx.Tx, accountID int64, kind string, amount money.Amount, generationID, keyHash *string, note string, at time.Time) error {
-	_, err := tx.Exec(ctx,
-		`INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		accountID, kind, amount, generationID, keyHash, note, at)
-	if err != nil {
-		return fmt.Errorf("insert ledger entry: %w", err)
-	}
-	return nil
-}
-
-// CreateKey implements store.Store.
-func (s *Store) CreateKey(ctx context.Context, nk store.NewKey) (store.Key, error) {
-	k, err := nk.Key(time.Now())
-	if err != nil {
-		return store.Key{}, fmt.Errorf("create key: %w", err)
-	}
-	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return insertKey(ctx, tx, k) }); err != nil {
-		return store.Key{}, fmt.Errorf("create key for account %d: %w", nk.AccountID, err)
-	}
-	return k, nil
-}
-
-// insertKey inserts k (from NewKey.Key): ErrNotFound if its account does not
-// exist, ErrAlreadyExists if its hash is already stored.
-func insertKey(ctx context.Context, tx pgx.Tx, k store.Key) error {
-	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)`, k.AccountID).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		return fmt.Errorf("account %d: %w", k.AccountID, store.ErrNotFound)
-	}
-	tag, err := tx.Exec(ctx,
-		`INSERT INTO api_keys (hash, account_id, name, label, is_management, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING`,
-		k.Hash, k.AccountID, k.Name, k.Label, k.IsManagement, k.CreatedAt)
-	return mustAffect(tag, err, fmt.Errorf("key hash: %w", store.ErrAlreadyExists))
-}
-
-// KeyByHash implements store.Store.
-func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, store.Account, error) {
-	var (
-		k store.Key
-		a store.Account
-	)
-	err := s.pool.QueryRow(ctx, `
-		SELECT k.hash, k.account_id, k.name, k.label, k.disabled, k.is_management, k.total_usage, k.created_at,
-		       a.id, a.name, a.balance, a.total_credits, a.total_usage, a.created_at
-		FROM api_keys k JOIN accounts a ON a.id = k.account_id
-		WHERE k.hash = $1`, hash).Scan(
-		&k.Hash, &k.AccountID, &k.Name, &k.Label, &k.Disabled, &k.IsManagement, &k.Usage, &k.CreatedAt,
-		&a.ID, &a.Name, &a.Balance, &a.TotalCredits, &a.TotalUsage, &a.CreatedAt)
+// credit adds amount (of either sign) to the account's balance and total
+// credits and returns the account, or ErrNotFound.
+func credit(ctx context.Context, tx pgx.Tx, accountID int64, amount money.Amount) (store.Account, error) {
+	a, err := scanAccount(tx.QueryRow(ctx,
+		`UPDATE accounts SET balance = balance + $1, total_credits = total_credits + $1 WHERE id = $2 RETURNING `+accountColumns,
+		amount, accountID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}
-	if err != nil {
-		return store.Key{}, store.Account{}, fmt.Errorf("get key by hash: %w", err)
-	}
-	k.CreatedAt, a.CreatedAt = k.CreatedAt.UTC(), a.CreatedAt.UTC()
-	return k, a, nil
+	return a, err
 }
 
-// ListKeys implements store.Store.
-func (s *Store) ListKeys(ctx context.Context, accountID int64) ([]store.Key, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT `+keyColumns+` FROM api_keys WHERE account_id = $1 ORDER BY created_at, hash`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("list keys of account %d: %w", accountID, err)
-	}
-	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Key, error) { return scanKey(row) })
-	if err != nil {
-		return nil, fmt.Errorf("list keys of account %d: %w", accountID, err)
-	}
-	return keys, nil
+// ledgerRow is one ledger entry to write; generationID and keyHash may be
+// nil.
+type ledgerRow struct {
+	accountID             int64
+	kind                  string
+	amount                money.Amount
+	generationID, keyHash *string
+	ref, note             string
+	at                    time.Time
 }
 
-// DisableKey implements store.Store.
-func (s *Store) DisableKey(ctx context.Context, hash string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET disabled = TRUE WHERE hash = $1`, hash)
-	if err := mustAffect(tag, err, store.ErrNotFound); err != nil {
-		return fmt.Errorf("disable key: %w", err)
+// insertLedger writes one ledger row.
+func insertLedger(ctx context.Context, tx pgx.Tx, r ledgerRow) error {
+	_, err := tx.Exec(ctx,
+		`INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, ref, note, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		r.accountID, r.kind, r.amount, r.generationID, r.keyHash, r.ref, r.note, store.Timestamp(r.at))
+	if err != nil {
+		return fmt.Errorf("insert ledger entry: %w", err)
 	}
 	return nil
 }

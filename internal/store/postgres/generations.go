@@ -8,7 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/batch"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/jsoncol"
 )
 
@@ -16,55 +18,233 @@ const generationColumns = `id, account_id, key_hash, model, provider_slug, provi
 	streamed, cancelled, finish_reason, native_finish_reason,
 	prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens,
 	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at,
-	provider_responses`
+	provider_responses, is_byok`
 
-// RecordGeneration implements store.Store.
+// RecordGeneration implements store.Store: it records a batch of one, and
+// reports the id already recorded that a batch would skip.
 func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error {
-	if err := g.Validate(); err != nil {
+	gens, err := batch.Prepare([]store.Generation{g}, time.Now())
+	if err != nil {
 		return fmt.Errorf("record generation: %w", err)
 	}
-	if g.CreatedAt.IsZero() {
-		g.CreatedAt = time.Now()
-	}
-	at := store.Timestamp(g.CreatedAt)
-	attempts, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
-	if err != nil {
-		return fmt.Errorf("record generation %s: %w", g.ID, err)
-	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// Lock order: key, then account. Every transaction that locks both
-		// does so in this order.
-		tag, err := tx.Exec(ctx,
-			`UPDATE api_keys SET total_usage = total_usage + $1 WHERE hash = $2 AND account_id = $3`,
-			g.Cost, g.KeyHash, g.AccountID)
-		if err := mustAffect(tag, err, fmt.Errorf("key of account %d: %w", g.AccountID, store.ErrNotFound)); err != nil {
-			return err
+		recorded, _, err := record(ctx, tx, gens)
+		if err == nil && len(recorded) == 0 {
+			err = store.ErrAlreadyExists
 		}
-		tag, err = tx.Exec(ctx,
-			`UPDATE accounts SET balance = balance - $1, total_usage = total_usage + $1 WHERE id = $2`,
-			g.Cost, g.AccountID)
-		if err := mustAffect(tag, err, fmt.Errorf("account %d: %w", g.AccountID, store.ErrNotFound)); err != nil {
-			return err
-		}
-		tag, err = tx.Exec(ctx, `INSERT INTO generations (`+generationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-			        $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
-			ON CONFLICT (id) DO NOTHING`,
-			g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel, g.UpstreamID,
-			g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
-			g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
-			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at,
-			string(attempts))
-		if err := mustAffect(tag, err, store.ErrAlreadyExists); err != nil {
-			return err // the rollback undoes the charge above
-		}
-		if g.Cost == 0 {
-			return nil
-		}
-		return insertLedger(ctx, tx, g.AccountID, store.LedgerGeneration, -g.Cost, &g.ID, &g.KeyHash, "", at)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("record generation %s: %w", g.ID, err)
+	}
+	return nil
+}
+
+// RecordGenerations implements store.BillingStore.
+func (s *Store) RecordGenerations(ctx context.Context, gens []store.Generation) (map[int64]money.Amount, error) {
+	gens, err := batch.Prepare(gens, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("record generations: %w", err)
+	}
+	if len(gens) == 0 {
+		return map[int64]money.Amount{}, nil
+	}
+	var balances map[int64]money.Amount
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		_, balances, err = record(ctx, tx, gens)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record generations: %w", err)
+	}
+	return balances, nil
+}
+
+// insertGenerationsSQL inserts the generations of genArrays (in the order
+// given, which is the lock order) whose ids are not yet stored, with the
+// ledger charge of each that costs something, and returns their ids.
+// Ledger rows reference generations inserted by the same statement: the
+// foreign key is checked at its end.
+const insertGenerationsSQL = `
+	WITH inserted AS (
+		INSERT INTO generations (` + generationColumns + `)
+		SELECT ` + generationColumns + `
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		            $9::boolean[], $10::boolean[], $11::text[], $12::text[],
+		            $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[],
+		            $18::bigint[], $19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[],
+		            $25::bigint[], $26::timestamptz[], $27::text[], $28::boolean[])
+		     WITH ORDINALITY AS g (` + generationColumns + `, ord)
+		ORDER BY ord
+		ON CONFLICT (id) DO NOTHING
+		RETURNING id, account_id, key_hash, cost, created_at
+	), charged AS (
+		INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, created_at)
+		SELECT account_id, '` + store.LedgerGeneration + `', -cost, id, key_hash, created_at
+		FROM inserted WHERE cost > 0
+	)
+	SELECT id FROM inserted`
+
+// genArrays holds a batch's generation columns, one array each, for
+// insertGenerationsSQL.
+type genArrays struct {
+	id, keyHash, model, providerSlug, providerName, upstreamModel, upstreamID []string
+	finishReason, nativeFinishReason, referer, appTitle, endUser, sessionID   []string
+	providerResponses                                                         []string
+	accountID, prompt, completion, reasoning, cached, cacheWrite, attempts    []int64
+	cost, latency, generationTime                                             []int64
+	streamed, cancelled, isBYOK                                               []bool
+	createdAt                                                                 []time.Time
+}
+
+func (a *genArrays) add(g store.Generation) error {
+	prs, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
+	if err != nil {
+		return fmt.Errorf("generation %s: %w", g.ID, err)
+	}
+	a.id = append(a.id, g.ID)
+	a.accountID = append(a.accountID, g.AccountID)
+	a.keyHash = append(a.keyHash, g.KeyHash)
+	a.model = append(a.model, g.Model)
+	a.providerSlug = append(a.providerSlug, g.ProviderSlug)
+	a.providerName = append(a.providerName, g.ProviderName)
+	a.upstreamModel = append(a.upstreamModel, g.UpstreamModel)
+	a.upstreamID = append(a.upstreamID, g.UpstreamID)
+	a.streamed = append(a.streamed, g.Streamed)
+	a.cancelled = append(a.cancelled, g.Cancelled)
+	a.finishReason = append(a.finishReason, g.FinishReason)
+	a.nativeFinishReason = append(a.nativeFinishReason, g.NativeFinishReason)
+	a.prompt = append(a.prompt, int64(g.PromptTokens))
+	a.completion = append(a.completion, int64(g.CompletionTokens))
+	a.reasoning = append(a.reasoning, int64(g.ReasoningTokens))
+	a.cached = append(a.cached, int64(g.CachedTokens))
+	a.cacheWrite = append(a.cacheWrite, int64(g.CacheWriteTokens))
+	a.cost = append(a.cost, int64(g.Cost))
+	a.latency = append(a.latency, g.LatencyMs)
+	a.generationTime = append(a.generationTime, g.GenerationTimeMs)
+	a.referer = append(a.referer, g.HTTPReferer)
+	a.appTitle = append(a.appTitle, g.AppTitle)
+	a.endUser = append(a.endUser, g.User)
+	a.sessionID = append(a.sessionID, g.SessionID)
+	a.attempts = append(a.attempts, int64(g.Attempts))
+	a.createdAt = append(a.createdAt, g.CreatedAt)
+	a.providerResponses = append(a.providerResponses, string(prs))
+	a.isBYOK = append(a.isBYOK, g.IsBYOK)
+	return nil
+}
+
+// args returns the arrays in the order of generationColumns.
+func (a *genArrays) args() []any {
+	return []any{a.id, a.accountID, a.keyHash, a.model, a.providerSlug, a.providerName, a.upstreamModel, a.upstreamID,
+		a.streamed, a.cancelled, a.finishReason, a.nativeFinishReason,
+		a.prompt, a.completion, a.reasoning, a.cached, a.cacheWrite,
+		a.cost, a.latency, a.generationTime, a.referer, a.appTitle, a.endUser, a.sessionID,
+		a.attempts, a.createdAt, a.providerResponses, a.isBYOK}
+}
+
+// record writes gens (from batch.Prepare) in tx: each generation whose id is
+// not yet stored, its ledger charge, and the charges to keys and accounts.
+// It returns the generations it inserted and the balance of every account
+// of gens.
+//
+// It makes three round trips whatever the batch's size: one checks the
+// keys, one statement inserts the generations and their ledger rows, and a
+// pipelined pgx.Batch charges the keys and then the accounts, one UPDATE
+// each in the order of batch.Sum, so that rows are locked in the order the
+// batch package prescribes (generation ids, keys, accounts) and concurrent
+// batches cannot deadlock.
+func record(ctx context.Context, tx pgx.Tx, gens []store.Generation) ([]store.Generation, map[int64]money.Amount, error) {
+	if err := checkOwners(ctx, tx, batch.Owners(gens)); err != nil {
+		return nil, nil, err
+	}
+
+	var cols genArrays
+	for _, g := range gens {
+		if err := cols.add(g); err != nil {
+			return nil, nil, err
+		}
+	}
+	rows, err := tx.Query(ctx, insertGenerationsSQL, cols.args()...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("insert generations: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, fmt.Errorf("insert generations: %w", err)
+	}
+	inserted := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inserted[id] = true
+	}
+	var recorded []store.Generation
+	for _, g := range gens {
+		if inserted[g.ID] {
+			recorded = append(recorded, g)
+		}
+	}
+
+	charges, err := batch.Sum(gens, recorded)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b pgx.Batch
+	for _, c := range charges.Keys {
+		b.Queue(`UPDATE api_keys SET total_usage = total_usage + $1 WHERE hash = $2`, c.Amount, c.Hash)
+	}
+	balances := make(map[int64]money.Amount, len(charges.Accounts))
+	for _, c := range charges.Accounts {
+		// Accounts charged nothing (every generation of theirs was already
+		// recorded, or free) are only read.
+		var qq *pgx.QueuedQuery
+		if c.Amount > 0 {
+			qq = b.Queue(`UPDATE accounts SET balance = balance - $1, total_usage = total_usage + $1 WHERE id = $2 RETURNING balance`,
+				c.Amount, c.ID)
+		} else {
+			qq = b.Queue(`SELECT balance FROM accounts WHERE id = $1`, c.ID)
+		}
+		qq.QueryRow(func(row pgx.Row) error {
+			var balance money.Amount
+			if err := row.Scan(&balance); err != nil {
+				return fmt.Errorf("charge account %d: %w", c.ID, err)
+			}
+			balances[c.ID] = balance
+			return nil
+		})
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, nil, err
+	}
+	return recorded, balances, nil
+}
+
+// checkOwners returns ErrNotFound unless each owner's key is a key of its
+// account (deleted keys included: they are still charged).
+func checkOwners(ctx context.Context, tx pgx.Tx, owners []batch.Owner) error {
+	hashes := make([]string, len(owners))
+	for i, o := range owners {
+		hashes[i] = o.KeyHash
+	}
+	rows, err := tx.Query(ctx, `SELECT hash, account_id FROM api_keys WHERE hash = ANY($1)`, hashes)
+	if err != nil {
+		return err
+	}
+	accounts := map[string]int64{}
+	var (
+		hash string
+		id   int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&hash, &id}, func() error {
+		accounts[hash] = id
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range owners {
+		if id, ok := accounts[o.KeyHash]; !ok || id != o.AccountID {
+			return fmt.Errorf("key %.8s… of account %d: %w", o.KeyHash, o.AccountID, store.ErrNotFound)
+		}
 	}
 	return nil
 }
@@ -80,7 +260,7 @@ func (s *Store) Generation(ctx context.Context, id string) (store.Generation, er
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		&g.CreatedAt, &attempts)
+		&g.CreatedAt, &attempts, &g.IsBYOK)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}

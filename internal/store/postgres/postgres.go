@@ -1,10 +1,14 @@
 // Package postgres implements store.Store on PostgreSQL with pgx
 // (github.com/jackc/pgx/v5, pgxpool).
 //
-// Transactions run at READ COMMITTED. Charges are single UPDATE statements
-// of the form balance = balance - cost, which PostgreSQL serialises on the
-// row, so concurrent charges never lose an update; rows are always locked
-// key first, then account, so charges cannot deadlock.
+// Transactions run at READ COMMITTED. Charges are UPDATE statements of the
+// form balance = balance - cost, which PostgreSQL serialises on the row, so
+// concurrent charges never lose an update. A transaction that records
+// generations locks their ids, then their keys, then their accounts, each
+// in sorted order (see package store/internal/batch), and every other
+// transaction locks at most one of those kinds of row, so charges cannot
+// deadlock. A batch of generations is recorded in a constant number of
+// round trips: the rows travel as arrays, unnested by one INSERT.
 //
 // The store uses the first schema of the connection's search_path; set it
 // with the search_path parameter of the URL to keep several databases in

@@ -2,102 +2,27 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
+	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/postgres"
+	"github.com/switchyard-dev/switchyard/internal/store/postgres/pgtest"
 	"github.com/switchyard-dev/switchyard/internal/store/storetest"
 )
 
-// defaultURL is the test server; SWITCHYARD_TEST_POSTGRES overrides it.
-const defaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func baseURL() string {
-	if u := os.Getenv("SWITCHYARD_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return defaultURL
-}
-
-// connect connects to the test server, skipping the test if it is
-// unreachable — or failing it when the CI environment variable is set.
-func connect(t *testing.T, ctx context.Context, connURL string) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connURL)
-	if err != nil {
-		msg := "PostgreSQL test server unreachable (set SWITCHYARD_TEST_POSTGRES to a database URL): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return conn
-}
-
-// newSchema creates a uniquely named schema, dropped when t ends, and
-// returns a URL whose connections use it.
-func newSchema(t *testing.T) string {
-	t.Helper()
-	base := baseURL()
-	conn := connect(t, t.Context(), base)
-	defer conn.Close(context.Background())
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	schema := "switchyard_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn := connect(t, ctx, base)
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, base, schema)
-}
-
-// withSearchPath sets the search_path run-time parameter in a URL or a
-// keyword/value connection string.
-func withSearchPath(t *testing.T, connString, schema string) string {
-	t.Helper()
-	if !strings.HasPrefix(connString, "postgres://") && !strings.HasPrefix(connString, "postgresql://") {
-		return connString + " search_path=" + schema
-	}
-	u, err := url.Parse(connString)
-	if err != nil {
-		t.Fatalf("parse SWITCHYARD_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func newDB(t *testing.T) storetest.Opener {
-	connURL := newSchema(t)
+	connURL := pgtest.Schema(t)
 	return func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, connURL) }
 }
 
 func TestConformance(t *testing.T) {
 	// Check once, so an unreachable server skips (or fails) one test, not
 	// every subtest.
-	connect(t, t.Context(), baseURL()).Close(context.Background())
+	pgtest.Connect(t, t.Context(), pgtest.BaseURL()).Close(context.Background())
 	storetest.Run(t, newDB)
 }
 
@@ -113,23 +38,23 @@ func open(t *testing.T, connURL string) *postgres.Store {
 
 func TestMigrationsRecordedOnce(t *testing.T) {
 	t.Parallel()
-	connURL := newSchema(t)
+	connURL := pgtest.Schema(t)
 	open(t, connURL)
 	open(t, connURL)
-	conn := connect(t, t.Context(), connURL)
+	conn := pgtest.Connect(t, t.Context(), connURL)
 	defer conn.Close(context.Background())
 	var n, version int
 	if err := conn.QueryRow(t.Context(), `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &version); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 || version != 2 {
-		t.Errorf("schema_migrations: %d rows, version %d; want 2, 2", n, version)
+	if n != 3 || version != 3 {
+		t.Errorf("schema_migrations: %d rows, version %d; want 3, 3", n, version)
 	}
 }
 
 func TestConcurrentOpen(t *testing.T) {
 	t.Parallel()
-	connURL := newSchema(t)
+	connURL := pgtest.Schema(t)
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
@@ -146,9 +71,9 @@ func TestConcurrentOpen(t *testing.T) {
 
 func TestNewerSchemaRefused(t *testing.T) {
 	t.Parallel()
-	connURL := newSchema(t)
+	connURL := pgtest.Schema(t)
 	open(t, connURL)
-	conn := connect(t, t.Context(), connURL)
+	conn := pgtest.Connect(t, t.Context(), connURL)
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, '0099_future.sql', now())`); err != nil {
 		t.Fatal(err)
@@ -161,8 +86,8 @@ func TestNewerSchemaRefused(t *testing.T) {
 
 func TestMissingSchema(t *testing.T) {
 	t.Parallel()
-	newSchema(t) // skips when the server is unreachable
-	connURL := withSearchPath(t, baseURL(), "switchyard_test_does_not_exist")
+	pgtest.Schema(t) // skips when the server is unreachable
+	connURL := pgtest.WithSearchPath(t, pgtest.BaseURL(), "switchyard_test_does_not_exist")
 	if s, err := postgres.Open(t.Context(), connURL); err == nil {
 		_ = s.Close()
 		t.Fatal("Open with a missing schema succeeded")
@@ -171,13 +96,13 @@ func TestMissingSchema(t *testing.T) {
 
 func TestVerifyLedgerDetectsMismatch(t *testing.T) {
 	t.Parallel()
-	connURL := newSchema(t)
+	connURL := pgtest.Schema(t)
 	s := open(t, connURL)
 	a, err := s.CreateAccount(t.Context(), "a", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := connect(t, t.Context(), connURL)
+	conn := pgtest.Connect(t, t.Context(), connURL)
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(t.Context(), `UPDATE accounts SET balance = balance + 7 WHERE id = $1`, a.ID); err != nil {
 		t.Fatal(err)
@@ -190,4 +115,69 @@ func TestVerifyLedgerDetectsMismatch(t *testing.T) {
 	if len(ms) != 1 || ms[0] != want {
 		t.Errorf("VerifyLedger = %+v, want [%+v]", ms, want)
 	}
+}
+
+// TestUpgradeFromVersion2 migrates a schema written before billing: its
+// keys, generations and ledger gain billing's columns with their defaults.
+func TestUpgradeFromVersion2(t *testing.T) {
+	t.Parallel()
+	connURL := pgtest.Schema(t)
+	conn := pgtest.Connect(t, t.Context(), connURL)
+	defer conn.Close(context.Background())
+	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`}
+	for i, name := range []string{"0001_init.sql", "0002_provider_responses_presets.sql"} {
+		b, err := os.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, string(b), fmt.Sprintf(`INSERT INTO schema_migrations VALUES (%d, '%s', now())`, i+1, name))
+	}
+	stmts = append(stmts,
+		`INSERT INTO accounts (id, name, balance, total_credits, total_usage, created_at) OVERRIDING SYSTEM VALUE
+			VALUES (1, 'old', 90, 100, 10, '2026-01-01T00:00:00Z')`,
+		`INSERT INTO api_keys (hash, account_id, total_usage, created_at) VALUES ('h', 1, 10, '2026-01-01T00:00:00Z')`,
+		`INSERT INTO generations (id, account_id, key_hash, model, cost, created_at)
+			VALUES ('gen-old', 1, 'h', 'm/x', 10, '2026-01-01T00:00:00Z')`,
+		`INSERT INTO ledger (account_id, kind, amount, created_at) VALUES (1, 'credit', 100, '2026-01-01T00:00:00Z')`,
+		`INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, created_at)
+			VALUES (1, 'generation', -10, 'gen-old', 'h', '2026-01-01T00:00:00Z')`,
+	)
+	for _, stmt := range stmts {
+		if _, err := conn.Exec(t.Context(), stmt); err != nil {
+			t.Fatalf("%.40s: %v", stmt, err)
+		}
+	}
+
+	s := open(t, connURL)
+	k, err := s.Key(t.Context(), "h")
+	if err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !k.CreatedAt.Equal(created) || !k.UpdatedAt.Equal(created) || k.Limit != nil || k.LimitReset != "" || k.ExpiresAt != nil || k.Usage != 10 {
+		t.Errorf("migrated key = %+v", k)
+	}
+	if g, err := s.Generation(t.Context(), "gen-old"); err != nil || g.IsBYOK || g.Cost != 10 {
+		t.Errorf("migrated generation = %+v, %v", g, err)
+	}
+	entries, err := s.Ledger(t.Context(), 1, 0)
+	if err != nil || len(entries) != 2 || entries[0].Ref != "gen-old" || entries[1].Ref != "" {
+		t.Errorf("migrated ledger = %+v, %v", entries, err)
+	}
+	if spend, err := s.KeySpend(t.Context(), "h", time.Time{}, false); err != nil || spend != 10 {
+		t.Errorf("KeySpend after migration = %s, %v; want 10", spend, err)
+	}
+	if ms, err := s.VerifyLedger(t.Context()); err != nil || len(ms) != 0 {
+		t.Errorf("VerifyLedger after migration = %+v, %v", ms, err)
+	}
+}
+
+func BenchmarkRecordGenerations(b *testing.B) {
+	connURL := pgtest.Schema(b)
+	s, err := postgres.Open(b.Context(), connURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchRecordGenerations(b, s, 256)
 }

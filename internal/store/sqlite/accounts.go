@@ -11,20 +11,17 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
 
+// accountColumns are what accountDest scans.
 const accountColumns = `id, name, balance, total_credits, total_usage, created_at`
+
+func accountDest(a *store.Account) []any {
+	return []any{&a.ID, &a.Name, &a.Balance, &a.TotalCredits, &a.TotalUsage, timeText{&a.CreatedAt}}
+}
 
 func scanAccount(row scanner) (store.Account, error) {
 	var a store.Account
-	err := row.Scan(&a.ID, &a.Name, &a.Balance, &a.TotalCredits, &a.TotalUsage, timeText{&a.CreatedAt})
+	err := row.Scan(accountDest(&a)...)
 	return a, err
-}
-
-const keyColumns = `hash, account_id, name, label, disabled, is_management, total_usage, created_at`
-
-func scanKey(row scanner) (store.Key, error) {
-	var k store.Key
-	err := row.Scan(&k.Hash, &k.AccountID, &k.Name, &k.Label, &k.Disabled, &k.IsManagement, &k.Usage, timeText{&k.CreatedAt})
-	return k, err
 }
 
 // CreateAccount implements store.Store.
@@ -74,7 +71,19 @@ func insertAccount(ctx context.Context, tx *sql.Tx, a *store.Account) error {
 	if err != nil || a.TotalCredits == 0 {
 		return err
 	}
-	return insertLedger(ctx, tx, a.ID, store.LedgerCredit, a.TotalCredits, nil, nil, "initial credits", at)
+	return insertLedger(ctx, tx, ledgerRow{accountID: a.ID, kind: store.LedgerCredit, amount: a.TotalCredits, note: "initial credits", at: at})
+}
+
+// accountExists returns ErrNotFound unless the account exists.
+func accountExists(ctx context.Context, tx *sql.Tx, id int64) error {
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)`, id).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("account %d: %w", id, store.ErrNotFound)
+	}
+	return nil
 }
 
 // Account implements store.Store.
@@ -89,133 +98,93 @@ func (s *Store) Account(ctx context.Context, id int64) (store.Account, error) {
 	return a, nil
 }
 
+// ListAccounts implements store.BillingStore.
+func (s *Store) ListAccounts(ctx context.Context) ([]store.Account, error) {
+	accounts, err := collect(ctx, s.read, scanAccount, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return accounts, nil
+}
+
 // AddCredits implements store.Store.
 func (s *Store) AddCredits(ctx context.Context, accountID int64, amount money.Amount, note string) (money.Amount, error) {
 	if amount <= 0 {
 		return 0, fmt.Errorf("add credits to account %d: amount %s is not positive: %w", accountID, amount, store.ErrInvalid)
 	}
-	var balance money.Amount
+	var a store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx,
-			`UPDATE accounts SET balance = balance + ?, total_credits = total_credits + ? WHERE id = ? RETURNING balance`,
-			amount, amount, accountID).Scan(&balance)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
+		var err error
+		a, err = credit(ctx, tx, accountID, amount)
 		if err != nil {
 			return err
 		}
-		return insertLedger(ctx, tx, accountID, store.LedgerCredit, amount, nil, nil, note, formatTime(time.Now()))
+		return insertLedger(ctx, tx, ledgerRow{accountID: accountID, kind: store.LedgerCredit, amount: amount, note: note, at: formatTime(time.Now())})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("add credits to account %d: %w", accountID, err)
 	}
-	return balance, nil
+	return a.Balance, nil
 }
 
-// insertLedger writes one ledger row; generationID and keyHash may be nil.
-func insertLedger(ctx context.Context, tx *sql.Tx, accountID int64, kind string, amount money.Amount, generationID, keyHash *string, note, at string) error {
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		accountID, kind, amount, generationID, keyHash, note, at)
-	if err != nil {
+// credit adds amount (of either sign) to the account's balance and total
+// credits and returns the account, or ErrNotFound.
+func credit(ctx context.Context, tx *sql.Tx, accountID int64, amount money.Amount) (store.Account, error) {
+	a, err := scanAccount(tx.QueryRowContext(ctx,
+		`UPDATE accounts SET balance = balance + ?, total_credits = total_credits + ? WHERE id = ? RETURNING `+accountColumns,
+		amount, amount, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	return a, err
+}
+
+// ledgerRow is one ledger entry to write; generationID and keyHash may be
+// nil.
+type ledgerRow struct {
+	accountID             int64
+	kind                  string
+	amount                money.Amount
+	generationID, keyHash *string
+	ref, note             string
+	at                    string
+}
+
+// insertLedgerSQL inserts the values of ledgerRow.args.
+const insertLedgerSQL = `INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, ref, note, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (r ledgerRow) args() []any {
+	return []any{r.accountID, r.kind, r.amount, r.generationID, r.keyHash, r.ref, r.note, r.at}
+}
+
+// insertLedger writes one ledger row.
+func insertLedger(ctx context.Context, tx *sql.Tx, r ledgerRow) error {
+	if _, err := tx.ExecContext(ctx, insertLedgerSQL, r.args()...); err != nil {
 		return fmt.Errorf("insert ledger entry: %w", err)
 	}
 	return nil
 }
 
-// CreateKey implements store.Store.
-func (s *Store) CreateKey(ctx context.Context, nk store.NewKey) (store.Key, error) {
-	k, err := nk.Key(time.Now())
-	if err != nil {
-		return store.Key{}, fmt.Errorf("create key: %w", err)
-	}
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return insertKey(ctx, tx, k) }); err != nil {
-		return store.Key{}, fmt.Errorf("create key for account %d: %w", nk.AccountID, err)
-	}
-	return k, nil
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// insertKey inserts k (from NewKey.Key): ErrNotFound if its account does not
-// exist, ErrAlreadyExists if its hash is already stored.
-func insertKey(ctx context.Context, tx *sql.Tx, k store.Key) error {
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)`, k.AccountID).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		return fmt.Errorf("account %d: %w", k.AccountID, store.ErrNotFound)
-	}
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO api_keys (hash, account_id, name, label, is_management, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
-		k.Hash, k.AccountID, k.Name, k.Label, k.IsManagement, formatTime(k.CreatedAt))
+// collect runs a query and scans every row with scan.
+func collect[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return fmt.Errorf("key hash: %w", store.ErrAlreadyExists)
-	}
-	return nil
-}
-
-// KeyByHash implements store.Store.
-func (s *Store) KeyByHash(ctx context.Context, hash string) (store.Key, store.Account, error) {
-	var (
-		k store.Key
-		a store.Account
-	)
-	err := s.read.QueryRowContext(ctx, `
-		SELECT k.hash, k.account_id, k.name, k.label, k.disabled, k.is_management, k.total_usage, k.created_at,
-		       a.id, a.name, a.balance, a.total_credits, a.total_usage, a.created_at
-		FROM api_keys k JOIN accounts a ON a.id = k.account_id
-		WHERE k.hash = ?`, hash).Scan(
-		&k.Hash, &k.AccountID, &k.Name, &k.Label, &k.Disabled, &k.IsManagement, &k.Usage, timeText{&k.CreatedAt},
-		&a.ID, &a.Name, &a.Balance, &a.TotalCredits, &a.TotalUsage, timeText{&a.CreatedAt})
-	if errors.Is(err, sql.ErrNoRows) {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.Key{}, store.Account{}, fmt.Errorf("get key by hash: %w", err)
-	}
-	return k, a, nil
-}
-
-// ListKeys implements store.Store.
-func (s *Store) ListKeys(ctx context.Context, accountID int64) ([]store.Key, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT `+keyColumns+` FROM api_keys WHERE account_id = ? ORDER BY created_at, hash`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("list keys of account %d: %w", accountID, err)
+		return nil, err
 	}
 	defer rows.Close()
-	var keys []store.Key
+	var out []T
 	for rows.Next() {
-		k, err := scanKey(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list keys of account %d: %w", accountID, err)
+			return nil, err
 		}
-		keys = append(keys, k)
+		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list keys of account %d: %w", accountID, err)
-	}
-	return keys, nil
-}
-
-// DisableKey implements store.Store.
-func (s *Store) DisableKey(ctx context.Context, hash string) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE api_keys SET disabled = 1 WHERE hash = ?`, hash)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = store.ErrNotFound
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("disable key: %w", err)
-	}
-	return nil
+	return out, rows.Err()
 }

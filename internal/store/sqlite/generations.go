@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/batch"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/jsoncol"
 )
 
@@ -15,57 +17,135 @@ const generationColumns = `id, account_id, key_hash, model, provider_slug, provi
 	streamed, cancelled, finish_reason, native_finish_reason,
 	prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens,
 	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at,
-	provider_responses`
+	provider_responses, is_byok`
 
-// RecordGeneration implements store.Store.
+// RecordGeneration implements store.Store: it records a batch of one, and
+// reports the id already recorded that a batch would skip.
 func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error {
-	if err := g.Validate(); err != nil {
+	gens, err := batch.Prepare([]store.Generation{g}, time.Now())
+	if err != nil {
 		return fmt.Errorf("record generation: %w", err)
 	}
-	if g.CreatedAt.IsZero() {
-		g.CreatedAt = time.Now()
-	}
-	at := formatTime(g.CreatedAt)
-	attempts, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
-	if err != nil {
-		return fmt.Errorf("record generation %s: %w", g.ID, err)
-	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		// Key first, then account: the same lock order as every other
-		// transaction (it matters to PostgreSQL; here writes are serial).
-		res, err := tx.ExecContext(ctx,
-			`UPDATE api_keys SET total_usage = total_usage + ? WHERE hash = ? AND account_id = ?`,
-			g.Cost, g.KeyHash, g.AccountID)
-		if err := mustAffect(res, err, fmt.Errorf("key of account %d: %w", g.AccountID, store.ErrNotFound)); err != nil {
-			return err
+		recorded, _, err := record(ctx, tx, gens)
+		if err == nil && len(recorded) == 0 {
+			err = store.ErrAlreadyExists
 		}
-		res, err = tx.ExecContext(ctx,
-			`UPDATE accounts SET balance = balance - ?, total_usage = total_usage + ? WHERE id = ?`,
-			g.Cost, g.Cost, g.AccountID)
-		if err := mustAffect(res, err, fmt.Errorf("account %d: %w", g.AccountID, store.ErrNotFound)); err != nil {
-			return err
-		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO generations (`+generationColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`,
-			g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel, g.UpstreamID,
-			g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
-			g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
-			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at,
-			string(attempts))
-		if err := mustAffect(res, err, store.ErrAlreadyExists); err != nil {
-			return err // the rollback undoes the charge above
-		}
-		if g.Cost == 0 {
-			return nil
-		}
-		return insertLedger(ctx, tx, g.AccountID, store.LedgerGeneration, -g.Cost, &g.ID, &g.KeyHash, "", at)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("record generation %s: %w", g.ID, err)
 	}
 	return nil
 }
+
+// RecordGenerations implements store.BillingStore.
+func (s *Store) RecordGenerations(ctx context.Context, gens []store.Generation) (map[int64]money.Amount, error) {
+	gens, err := batch.Prepare(gens, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("record generations: %w", err)
+	}
+	if len(gens) == 0 {
+		return map[int64]money.Amount{}, nil
+	}
+	var balances map[int64]money.Amount
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		_, balances, err = record(ctx, tx, gens)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record generations: %w", err)
+	}
+	return balances, nil
+}
+
+// record writes gens (from batch.Prepare) in tx: each generation whose id is
+// not yet stored, its ledger charge, and the charges to keys and accounts.
+// It returns the generations it inserted and the balance of every account
+// of gens. Writes are serial here, so the lock order batch describes
+// matters only to PostgreSQL; this follows it all the same.
+func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.Generation, map[int64]money.Amount, error) {
+	for _, o := range batch.Owners(gens) {
+		var ok bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE hash = ? AND account_id = ?)`,
+			o.KeyHash, o.AccountID).Scan(&ok)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, fmt.Errorf("key %.8s… of account %d: %w", o.KeyHash, o.AccountID, store.ErrNotFound)
+		}
+	}
+
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO generations (`+generationColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer insert.Close()
+	charge, err := tx.PrepareContext(ctx, insertLedgerSQL)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer charge.Close()
+
+	var recorded []store.Generation
+	for _, g := range gens {
+		attempts, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
+		if err != nil {
+			return nil, nil, fmt.Errorf("generation %s: %w", g.ID, err)
+		}
+		at := formatTime(g.CreatedAt)
+		res, err := insert.ExecContext(ctx,
+			g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel, g.UpstreamID,
+			g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
+			g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
+			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at,
+			string(attempts), g.IsBYOK)
+		if err := mustAffect(res, err, errSkipped); errors.Is(err, errSkipped) {
+			continue // already recorded
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("insert generation %s: %w", g.ID, err)
+		}
+		recorded = append(recorded, g)
+		if g.Cost == 0 {
+			continue
+		}
+		r := ledgerRow{accountID: g.AccountID, kind: store.LedgerGeneration, amount: -g.Cost,
+			generationID: &g.ID, keyHash: &g.KeyHash, at: at}
+		if _, err := charge.ExecContext(ctx, r.args()...); err != nil {
+			return nil, nil, fmt.Errorf("insert ledger entry: %w", err)
+		}
+	}
+
+	charges, err := batch.Sum(gens, recorded)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range charges.Keys {
+		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET total_usage = total_usage + ? WHERE hash = ?`, c.Amount, c.Hash)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	balances := make(map[int64]money.Amount, len(charges.Accounts))
+	for _, c := range charges.Accounts {
+		var balance money.Amount
+		err := tx.QueryRowContext(ctx,
+			`UPDATE accounts SET balance = balance - ?, total_usage = total_usage + ? WHERE id = ? RETURNING balance`,
+			c.Amount, c.Amount, c.ID).Scan(&balance)
+		if err != nil {
+			return nil, nil, fmt.Errorf("charge account %d: %w", c.ID, err)
+		}
+		balances[c.ID] = balance
+	}
+	return recorded, balances, nil
+}
+
+// errSkipped marks a generation insert that found its id already stored.
+var errSkipped = errors.New("generation already recorded")
 
 // mustAffect returns err, or else errNone if the statement changed no row.
 func mustAffect(res sql.Result, err, errNone error) error {
@@ -93,7 +173,7 @@ func (s *Store) Generation(ctx context.Context, id string) (store.Generation, er
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		timeText{&g.CreatedAt}, &attempts)
+		timeText{&g.CreatedAt}, &attempts, &g.IsBYOK)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}

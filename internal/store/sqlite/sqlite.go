@@ -230,3 +230,27 @@ func (tt timeText) Scan(src any) error {
 	*tt.t = t
 	return nil
 }
+
+// formatNullTime formats an optional time: NULL when t is nil.
+func formatNullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+// nullTimeText scans an optional stored time: nil for NULL.
+type nullTimeText struct{ t **time.Time }
+
+func (nt nullTimeText) Scan(src any) error {
+	if src == nil {
+		*nt.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (timeText{&t}).Scan(src); err != nil {
+		return err
+	}
+	*nt.t = &t
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/sqlite"
@@ -57,8 +58,8 @@ func TestMigrationsRecordedOnce(t *testing.T) {
 	if err := db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &version); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 || version != 2 {
-		t.Errorf("schema_migrations: %d rows, version %d; want 2, 2", n, version)
+	if n != 3 || version != 3 {
+		t.Errorf("schema_migrations: %d rows, version %d; want 3, 3", n, version)
 	}
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
@@ -166,4 +167,29 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	if ps, err := s.ListPresets(t.Context(), 1); err != nil || len(ps) != 0 {
 		t.Errorf("ListPresets after migration = %+v, %v", ps, err)
 	}
+	// Keys gain billing's columns: updated when created, no limit, no
+	// expiry, not deleted.
+	k, err := s.Key(t.Context(), "h")
+	if err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !k.CreatedAt.Equal(created) || !k.UpdatedAt.Equal(created) || k.Limit != nil || k.LimitReset != "" || k.ExpiresAt != nil {
+		t.Errorf("migrated key = %+v", k)
+	}
+	if g.IsBYOK {
+		t.Errorf("migrated generation IsBYOK = true")
+	}
+	if _, err := s.RecordGenerations(t.Context(), []store.Generation{{ID: "gen-new", AccountID: 1, KeyHash: "h", Cost: 0}}); err != nil {
+		t.Errorf("RecordGenerations after migration: %v", err)
+	}
+}
+
+func BenchmarkRecordGenerations(b *testing.B) {
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "switchyard.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchRecordGenerations(b, s, 256)
 }

@@ -34,7 +34,7 @@ func testAccountAndKey(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatalf("CreateKey: %v", err)
 	}
-	want := store.Key{Hash: nk.Hash, AccountID: a.ID, Name: "prod", Label: "sk-sy-v1-abc…xyz", CreatedAt: k.CreatedAt}
+	want := store.Key{Hash: nk.Hash, AccountID: a.ID, Name: "prod", Label: "sk-sy-v1-abc…xyz", CreatedAt: k.CreatedAt, UpdatedAt: k.CreatedAt}
 	if !equalKey(k, want) {
 		t.Errorf("CreateKey = %+v, want %+v", k, want)
 	}
@@ -109,7 +109,7 @@ func testCreateAccountWithKey(t *testing.T, s store.Store) {
 	}
 	wantRecentUTC(t, "account CreatedAt", a.CreatedAt, before)
 	// nk.AccountID is ignored: the key belongs to the new account.
-	want := store.Key{Hash: nk.Hash, AccountID: a.ID, Name: "prod", Label: "sk-sy-v1-abc…xyz", CreatedAt: k.CreatedAt}
+	want := store.Key{Hash: nk.Hash, AccountID: a.ID, Name: "prod", Label: "sk-sy-v1-abc…xyz", CreatedAt: k.CreatedAt, UpdatedAt: k.CreatedAt}
 	if !equalKey(k, want) {
 		t.Errorf("CreateAccountWithKey key = %+v, want %+v", k, want)
 	}
@@ -466,6 +466,7 @@ func testGenerationRoundTrip(t *testing.T, s store.Store) {
 		CachedTokens:       800,
 		CacheWriteTokens:   100,
 		Cost:               1_234_567_891,
+		IsBYOK:             true,
 		LatencyMs:          321,
 		GenerationTimeMs:   4567,
 		HTTPReferer:        "https://example.com/app",

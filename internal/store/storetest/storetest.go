@@ -52,6 +52,21 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"PresetErrors", testPresetErrors},
 		{"PresetsPerAccount", testPresetsPerAccount},
 		{"ConcurrentPresetUpdates", testConcurrentPresetUpdates},
+		{"RecordGenerations", testRecordGenerations},
+		{"RecordGenerationsDuplicateInBatch", testRecordGenerationsDuplicateInBatch},
+		{"RecordGenerationsAtomic", testRecordGenerationsAtomic},
+		{"ConcurrentBatches", testConcurrentBatches},
+		{"AddPurchase", testAddPurchase},
+		{"Adjust", testAdjust},
+		{"Ledger", testLedger},
+		{"ListAccounts", testListAccounts},
+		{"KeyLimits", testKeyLimits},
+		{"UpdateKey", testUpdateKey},
+		{"DeleteKey", testDeleteKey},
+		{"KeySpend", testKeySpend},
+		{"HasManagementKey", testHasManagementKey},
+		{"ProviderKeys", testProviderKeys},
+		{"Activity", testActivity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,9 +224,24 @@ func equalAccount(a, b store.Account) bool {
 }
 
 func equalKey(a, b store.Key) bool {
-	ta, tb := a.CreatedAt, b.CreatedAt
+	if !a.CreatedAt.Equal(b.CreatedAt) || !a.UpdatedAt.Equal(b.UpdatedAt) ||
+		!equalPtr(a.Limit, b.Limit, func(x, y money.Amount) bool { return x == y }) ||
+		!equalPtr(a.ExpiresAt, b.ExpiresAt, time.Time.Equal) {
+		return false
+	}
 	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
-	return a == b && ta.Equal(tb)
+	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	a.Limit, b.Limit = nil, nil
+	a.ExpiresAt, b.ExpiresAt = nil, nil
+	return a == b
+}
+
+// equalPtr reports whether a and b are both nil or point to equal values.
+func equalPtr[T any](a, b *T, eq func(T, T) bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return eq(*a, *b)
 }
 
 func equalGeneration(a, b store.Generation) bool {
