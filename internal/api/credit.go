@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -172,17 +173,10 @@ func (s *Server) insufficient(g *generation, short *billing.InsufficientError, n
 	if short.KeyLimit {
 		return apierr.New(apierr.PaymentRequired,
 			"this key has reached its spending limit ($%s per %s, $%s left); this request needs at least $%s; raise the limit or wait for its reset",
-			*g.caller.key.Limit, orDefault(g.caller.key.LimitReset, "lifetime"), short.Available, needed).
+			*g.caller.key.Limit, cmp.Or(g.caller.key.LimitReset, "lifetime"), short.Available, needed).
 			With("error_type", "payment_required")
 	}
 	return apierr.New(apierr.PaymentRequired,
 		"insufficient credits: this request needs at least $%s and the account can spend $%s; add credits to continue",
 		needed, short.Available).With("error_type", "payment_required")
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

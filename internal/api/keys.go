@@ -344,15 +344,7 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flush(r.Context()); err != nil {
-		return err
-	}
-	kj, err := s.keyOut(r.Context(), k, s.now())
-	if err != nil {
-		return keyStoreError(err, "reading the key's usage")
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": kj})
-	return nil
+	return s.writeKey(w, r, k, s.now())
 }
 
 // PATCH /keys/{hash} {name?, disabled?, limit?, limit_reset?,
@@ -411,6 +403,12 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return keyStoreError(err, "updating the key")
 	}
+	return s.writeKey(w, r, k, now)
+}
+
+// writeKey writes k with its usage as of now, once every settled
+// generation is recorded.
+func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k store.Key, now time.Time) error {
 	if err := s.flush(r.Context()); err != nil {
 		return err
 	}

@@ -221,15 +221,8 @@ func (s *Server) presetVersions(w http.ResponseWriter, r *http.Request) error {
 // managePresets authenticates a management key and returns the preset
 // store.
 func (s *Server) managePresets(r *http.Request) (caller, store.PresetStore, error) {
-	c, err := s.authenticate(r)
-	if err != nil {
-		return c, nil, err
-	}
-	if !c.key.IsManagement {
-		return c, nil, apierr.New(apierr.Forbidden, "presets are managed with a management key").
-			With("error_type", "permission_denied")
-	}
-	return c, s.store, nil
+	c, err := s.manage(r)
+	return c, s.store, err
 }
 
 // decodeStrict reads a management request body into v, refusing unknown
