@@ -19,9 +19,9 @@ import (
 const activityDays = 30
 
 // activityJSON is one row of GET /activity: one UTC day's use of one model
-// by one key. OpenRouter's rows are per endpoint and have no key; ours are
-// per model and key, so endpoint_id and provider_name, which its schema
-// requires, are empty. byok_usage_inference, the provider's own bill for
+// at one provider by one key. OpenRouter's rows are per endpoint and have
+// no key; ours are per model, provider and key, and endpoint_id is the
+// provider's slug. byok_usage_inference, the provider's own bill for
 // BYOK generations, is not known to Switchyard and is 0; what BYOK
 // generations were charged (their fee) is in usage.
 type activityJSON struct {
@@ -41,7 +41,7 @@ type activityJSON struct {
 }
 
 // activityCSVHeader names the CSV columns of GET /activity.
-var activityCSVHeader = []string{"date", "model", "api_key_hash", "api_key_name", "requests",
+var activityCSVHeader = []string{"date", "model", "provider_name", "api_key_hash", "api_key_name", "requests",
 	"prompt_tokens", "completion_tokens", "reasoning_tokens", "usage"}
 
 // GET /activity[?date=YYYY-MM-DD][&api_key_hash=H][&format=json|csv]: the
@@ -98,7 +98,7 @@ func (s *Server) activity(w http.ResponseWriter, r *http.Request) error {
 	for i, row := range rows {
 		out[i] = activityJSON{
 			Date: row.Day.Format(time.DateOnly), Model: row.Model, ModelPermaslug: s.permaslug(row.Model),
-			APIKeyHash: row.KeyHash, APIKeyName: row.KeyName, Usage: row.Spend,
+			EndpointID: row.ProviderSlug, ProviderName: row.ProviderName, APIKeyHash: row.KeyHash, APIKeyName: row.KeyName, Usage: row.Spend,
 			Requests: row.Requests, PromptTokens: row.PromptTokens,
 			CompletionTokens: row.CompletionTokens, ReasoningTokens: row.ReasoningTokens,
 		}
@@ -126,7 +126,7 @@ func writeActivityCSV(w http.ResponseWriter, rows []store.ActivityRow, since, un
 	cw.Write(activityCSVHeader)
 	for _, row := range rows {
 		cw.Write([]string{
-			row.Day.Format(time.DateOnly), row.Model, row.KeyHash, row.KeyName,
+			row.Day.Format(time.DateOnly), row.Model, row.ProviderName, row.KeyHash, row.KeyName,
 			strconv.FormatInt(row.Requests, 10), strconv.FormatInt(row.PromptTokens, 10),
 			strconv.FormatInt(row.CompletionTokens, 10), strconv.FormatInt(row.ReasoningTokens, 10),
 			row.Spend.String(),

@@ -35,9 +35,12 @@ func (r activityRow) add(g store.Generation) activityRow {
 	return r
 }
 
+// activityProvider is the name of the provider of every fixture row.
+const activityProvider = "Provider P"
+
 // csvRecord is r as a CSV record of GET /activity.
 func (r activityRow) csvRecord() []string {
-	return []string{r.date, r.model, r.hash, r.name, fmt.Sprint(r.requests), fmt.Sprint(r.prompt),
+	return []string{r.date, r.model, activityProvider, r.hash, r.name, fmt.Sprint(r.requests), fmt.Sprint(r.prompt),
 		fmt.Sprint(r.completion), fmt.Sprint(r.reasoning), r.usage.String()}
 }
 
@@ -74,8 +77,9 @@ func newActivityFixture(t *testing.T, o envOptions) *activityFixture {
 	record := func(r activityRow, accountID int64, key, model string, at time.Time, prompt, completion, reasoning int, cost money.Amount) activityRow {
 		t.Helper()
 		n++
+		// Served by the env's provider, as the chat request of the fixture is.
 		g := store.Generation{ID: fmt.Sprintf("gen-fixture-%d", n), AccountID: accountID, KeyHash: key, Model: model,
-			PromptTokens: prompt, CompletionTokens: completion, ReasoningTokens: reasoning, Cost: cost, CreatedAt: at}
+			ProviderSlug: "p", ProviderName: activityProvider, PromptTokens: prompt, CompletionTokens: completion, ReasoningTokens: reasoning, Cost: cost, CreatedAt: at}
 		if err := e.store.RecordGeneration(context.Background(), g); err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +139,8 @@ func jsonRows(t *testing.T, body []byte) []activityRow {
 			}
 			return v
 		}
-		if m["model_permaslug"] != m["model"] || usd(t, m["byok_usage_inference"]) != 0 {
+		if m["model_permaslug"] != m["model"] || usd(t, m["byok_usage_inference"]) != 0 ||
+			m["provider_name"] != activityProvider || m["endpoint_id"] != "p" {
 			t.Errorf("row %v", m)
 		}
 		rows = append(rows, activityRow{
@@ -242,7 +247,7 @@ func TestActivityCSV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := [][]string{{"date", "model", "api_key_hash", "api_key_name", "requests",
+			want := [][]string{{"date", "model", "provider_name", "api_key_hash", "api_key_name", "requests",
 				"prompt_tokens", "completion_tokens", "reasoning_tokens", "usage"}}
 			for _, r := range tt.want() {
 				want = append(want, r.csvRecord())

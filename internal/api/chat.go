@@ -26,11 +26,15 @@ type wireFormat interface {
 }
 
 // POST /chat/completions
-func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) (err error) {
 	g, err := s.begin(w, r)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		s.recordFailure(g, err)
+		g.release() // unless settled
+	}()
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
@@ -81,7 +85,6 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 	if err := s.reserve(r.Context(), w, g); err != nil {
 		return err
 	}
-	defer g.release() // unless settled
 	if g.req.Stream {
 		g.streamed = true
 		return s.stream(w, r, g, f)
@@ -137,6 +140,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		if ctx.Err() == nil {
 			s.writeFinal(w, r, f.final(g, nil, e))
 		}
+		g.status = http.StatusOK // the keep-alive sent the headers
+		s.recordFailure(g, err)
 		return nil
 	}
 	defer sr.Stream.Close()
@@ -201,7 +206,7 @@ func (s *Server) endStream(w http.ResponseWriter, r *http.Request, g *generation
 		e = apierr.Wrap(apierr.Upstream, err, "the upstream stream failed")
 	}
 	s.logError(r, e)
-	g.finish = openai.FinishError
+	g.finish, g.errorMessage = openai.FinishError, e.Message
 	u := s.settle(g)
 	s.record(ctx, g, u)
 	s.writeFinal(w, r, f.final(g, u, e))

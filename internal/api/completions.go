@@ -11,11 +11,15 @@ import (
 // POST /completions: the legacy text-completion API, mapped onto chat (the
 // prompt becomes one user message) so that every chat-only upstream can
 // serve it.
-func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) completions(w http.ResponseWriter, r *http.Request) (err error) {
 	g, err := s.begin(w, r)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		s.recordFailure(g, err)
+		g.release() // unless settled
+	}()
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err

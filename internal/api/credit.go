@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/billing"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/tokenize"
 )
 
@@ -148,6 +149,7 @@ func (s *Server) budget(g *generation) billing.Budget {
 	b := billing.Budget{
 		AccountID: g.caller.account.ID, KeyHash: k.Hash,
 		Balance: g.caller.account.Balance, Seq: g.caller.seq,
+		Request: store.Inflight{ID: g.id, Model: g.req.Model, Streamed: g.req.Stream, CreatedAt: g.start},
 	}
 	if k.Limit != nil {
 		b.Limit, b.IncludeBYOK = k.Limit, k.IncludeBYOKInLimit

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/billing"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
@@ -41,6 +44,13 @@ type generation struct {
 	usage        *openai.Usage   // the upstream's, when it sent one
 	estimated    bool            // usage was estimated because the upstream sent none
 	cost         money.Amount
+
+	// status and errorMessage are what the client got when it got an
+	// error: its HTTP status (200 for an error in-band, after the first
+	// byte) and message.
+	status       int
+	errorMessage string
+	recorded     bool // record or recordFailure has run
 }
 
 // serve records the endpoint that answered, the attempts and the routing
@@ -134,40 +144,15 @@ func (s *Server) settle(g *generation) *openai.Usage {
 // and charge (billing.Accountant writes them in batches). It runs after
 // the response is complete; a disconnect never loses a charge.
 func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
-	if !g.served {
-		g.release()
+	if !g.served { // a caller's bug; recorded rather than lost
+		s.recordFailure(g, apierr.New(apierr.Internal, "internal error: nothing was served"))
 		return
 	}
-	rec := store.Generation{
-		ID:                 g.id,
-		AccountID:          g.caller.account.ID,
-		KeyHash:            g.caller.key.Hash,
-		Model:              g.cand.Model.ID,
-		ProviderSlug:       g.cand.Provider.Slug,
-		ProviderName:       g.cand.Provider.Name,
-		UpstreamModel:      g.cand.Endpoint.UpstreamModel,
-		UpstreamID:         g.upstreamID,
-		Streamed:           g.streamed,
-		Cancelled:          g.cancelled,
-		FinishReason:       g.finish,
-		NativeFinishReason: g.nativeFinish,
-		PromptTokens:       u.PromptTokens,
-		CompletionTokens:   u.CompletionTokens,
-		ReasoningTokens:    u.ReasoningTokens(),
-		CachedTokens:       u.CachedTokens(),
-		CacheWriteTokens:   u.CacheWriteTokens(),
-		Cost:               g.cost,
-		IsBYOK:             g.cand.BYOK,
-		LatencyMs:          g.firstToken.Milliseconds(),
-		GenerationTimeMs:   s.now().Sub(g.start).Milliseconds(),
-		HTTPReferer:        g.attr.referer,
-		AppTitle:           g.attr.title,
-		User:               bounded(g.req.User, 256),
-		SessionID:          bounded(g.req.SessionID, 256),
-		Attempts:           len(g.attempts),
-		ProviderResponses:  providerResponses(g.attempts),
-		CreatedAt:          g.start.UTC(),
-	}
+	rec := s.generationRecord(g)
+	rec.PromptTokens, rec.CompletionTokens = u.PromptTokens, u.CompletionTokens
+	rec.ReasoningTokens, rec.CachedTokens, rec.CacheWriteTokens = u.ReasoningTokens(), u.CachedTokens(), u.CacheWriteTokens()
+	rec.Cost = g.cost
+	g.recorded = true
 	g.hold.Settle(rec)
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "generation",
 		slog.String("id", g.id), slog.String("model", rec.Model), slog.String("provider", rec.ProviderSlug),
@@ -175,6 +160,66 @@ func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 		slog.Int("prompt_tokens", rec.PromptTokens), slog.Int("completion_tokens", rec.CompletionTokens),
 		slog.Bool("estimated", g.estimated), slog.String("cost", g.cost.String()),
 		slog.Int64("ms", rec.GenerationTimeMs))
+}
+
+// recordFailure records a request of an authenticated caller that failed
+// before anything was served, charging nothing, so that its
+// X-Generation-Id resolves like any other: the error the client got, its
+// HTTP status (g.status if set: a stream's error after its headers), and
+// the routing attempts behind it. It releases the hold.
+// A nil err, an unauthenticated caller or a generation already recorded
+// is a no-op.
+func (s *Server) recordFailure(g *generation, err error) {
+	if err == nil || g == nil || g.recorded || g.caller.account.ID == 0 {
+		return
+	}
+	e := apierr.From(err)
+	g.status, g.errorMessage = cmp.Or(g.status, e.Kind.Status()), e.Message
+	if g.attempts == nil {
+		g.attempts = router.AttemptsOf(err)
+	}
+	g.finish = openai.FinishError
+	rec := s.generationRecord(g)
+	g.recorded = true
+	if g.hold != nil {
+		g.hold.Settle(rec)
+		return
+	}
+	s.accountant.Record(rec)
+}
+
+// generationRecord is g's record without its usage and cost.
+func (s *Server) generationRecord(g *generation) store.Generation {
+	rec := store.Generation{
+		ID:                 g.id,
+		AccountID:          g.caller.account.ID,
+		KeyHash:            g.caller.key.Hash,
+		UpstreamID:         g.upstreamID,
+		Streamed:           g.streamed,
+		Cancelled:          g.cancelled,
+		FinishReason:       g.finish,
+		NativeFinishReason: g.nativeFinish,
+		LatencyMs:          g.firstToken.Milliseconds(),
+		GenerationTimeMs:   s.now().Sub(g.start).Milliseconds(),
+		HTTPReferer:        g.attr.referer,
+		AppTitle:           g.attr.title,
+		Attempts:           len(g.attempts),
+		ProviderResponses:  providerResponses(g.attempts),
+		CreatedAt:          g.start.UTC(),
+		Status:             cmp.Or(g.status, http.StatusOK),
+		Error:              g.errorMessage,
+	}
+	if g.served {
+		rec.Model, rec.ProviderSlug, rec.ProviderName = g.cand.Model.ID, g.cand.Provider.Slug, g.cand.Provider.Name
+		rec.UpstreamModel, rec.IsBYOK = g.cand.Endpoint.UpstreamModel, g.cand.BYOK
+	} else if g.req != nil {
+		rec.Model = g.req.Model
+	}
+	if g.req != nil {
+		rec.Streamed = g.req.Stream
+		rec.User, rec.SessionID = bounded(g.req.User, 256), bounded(g.req.SessionID, 256)
+	}
+	return rec
 }
 
 // providerResponses are the routing attempts as the generation records

@@ -63,6 +63,8 @@ func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) error {
 		"usage":                    g.Cost,
 		"is_byok":                  g.IsBYOK,
 		"attempts":                 g.Attempts,
+		"status":                   g.Status,
+		"error":                    nullable(g.Error),
 		"provider_responses":       providerResponsesJSON(g.ProviderResponses),
 	}})
 	return nil

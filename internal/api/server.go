@@ -58,6 +58,9 @@ type Options struct {
 	// FlushInterval bounds how long a settled generation waits before
 	// its record and charge are written (billing.AccountantOptions).
 	FlushInterval time.Duration
+	// Instance names this process in the journal of requests in flight
+	// (see billing.AccountantOptions.Instance).
+	Instance string
 	// Tokens counts prompt tokens for credit holds and for usage an
 	// upstream did not report; tokenize.Default() when nil.
 	Tokens TokenCounter
@@ -121,7 +124,7 @@ func New(o Options) *Server {
 		now:       time.Now,
 		metrics:   o.Metrics,
 		accountant: billing.NewAccountant(billing.StoreLedger(o.Store), billing.AccountantOptions{
-			FlushInterval: o.FlushInterval, Logger: o.Logger.With("component", "billing"),
+			FlushInterval: o.FlushInterval, Instance: o.Instance, Logger: o.Logger.With("component", "billing"),
 		}),
 		tokens:   o.Tokens,
 		limiter:  o.Limiter,

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/apikey"
 	"github.com/switchyard-dev/switchyard/internal/store"
@@ -62,6 +65,39 @@ Lost it? Make another: switchyard keys create --name admin --account %d --manage
 			err = errors.Join(err, fmt.Errorf("deleting the unseen key: %w", derr))
 		}
 		return fmt.Errorf("printing the first management key: %w", err)
+	}
+	return nil
+}
+
+// Instance names a gateway process in the journal of requests in flight:
+// its host name and listen address, the same across its restarts and
+// different from its replicas'.
+func Instance(addr string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return host + "/" + addr
+}
+
+// staleInflight is the age past which any instance's journaled request is
+// surely dead (no request lives a day), so that a replica that never came
+// back does not leave its requests in the journal forever.
+const staleInflight = 24 * time.Hour
+
+// RecoverInflight records, as interrupted generations charging nothing,
+// the requests this instance left in flight when it last stopped without
+// finishing them (a crash, kill -9), and every instance's older than a
+// day. It logs what it found.
+func RecoverInflight(ctx context.Context, st store.Store, instance string, logger *slog.Logger) error {
+	gens, err := st.RecoverInflight(ctx, instance, time.Now().Add(-staleInflight))
+	if err != nil {
+		return err
+	}
+	for _, g := range gens {
+		logger.LogAttrs(ctx, slog.LevelWarn, "recorded a request interrupted by the last stop",
+			slog.String("id", g.ID), slog.Int64("account", g.AccountID), slog.String("model", g.Model),
+			slog.Time("started", g.CreatedAt))
 	}
 	return nil
 }

@@ -151,6 +151,12 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		}
 		byok = newBYOKClients(st, box, cat, adapters, cfg, logger.With("component", "byok"))
 	}
+	// Requests the last run of this instance left in flight (a crash)
+	// are recorded as interrupted before any new one starts.
+	instance := Instance(cfg.Addr)
+	if err := RecoverInflight(ctx, st, instance, logger); err != nil {
+		return err
+	}
 	srv := api.New(api.Options{
 		Catalog:           cat,
 		Router:            rt,
@@ -160,6 +166,7 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		KeepAliveInterval: cfg.KeepAliveInterval,
 		FlushInterval:     cfg.Billing.FlushInterval,
+		Instance:          instance,
 		RequestsPerMinute: cfg.Billing.RequestsPerMinute,
 		Payments:          paymentsOf(cfg.Billing),
 		Secrets:           box,

@@ -31,6 +31,13 @@ import (
 //     It loses at most the generations settled in the last flush interval
 //     (never charges them twice); Close flushes everything on a graceful
 //     shutdown.
+//   - A crash must still leave a trace of the requests it interrupted:
+//     each flush also journals the holds (of a Budget with a Request) that
+//     have been open for a flush interval, and forgets the journaled ones
+//     that have ended (Ledger.JournalInflight). Short requests, the most,
+//     open and end between two flushes and are never journaled. On start,
+//     the store's RecoverInflight records each journaled request as an
+//     interrupted generation.
 //
 // The store's balance and the books must describe the same moment: a
 // balance read before a flush commits, used after the flush has taken its
@@ -78,6 +85,8 @@ type Ledger interface {
 	// KeySpend is what a key was charged since a time, BYOK generations
 	// included or not.
 	KeySpend(ctx context.Context, hash string, since time.Time, includeBYOK bool) (money.Amount, error)
+	// JournalInflight records requests in flight and forgets ended ones.
+	JournalInflight(ctx context.Context, open []store.Inflight, closed []string) error
 }
 
 // AccountantOptions configure an Accountant.
@@ -87,7 +96,13 @@ type AccountantOptions struct {
 	// early flush (default 256).
 	FlushInterval time.Duration
 	MaxBatch      int
-	Logger        *slog.Logger
+	// Instance names this process in the journal of requests in flight
+	// (store.Inflight.Instance): what it journals, its next start
+	// recovers. Default "switchyard".
+	Instance string
+	Logger   *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
 }
 
 // Accountant holds, settles and records spending. It is safe for
@@ -96,7 +111,11 @@ type Accountant struct {
 	ledger   Ledger
 	interval time.Duration
 	maxBatch int
+	instance string
 	logger   *slog.Logger
+	now      func() time.Time
+
+	flushing sync.Mutex // one flush at a time, so journal writes stay in order
 
 	mu       sync.Mutex
 	seq      uint64 // successful flushes so far
@@ -104,6 +123,10 @@ type Accountant struct {
 	accounts map[int64]*books
 	keys     map[string]*books
 	queue    []queued
+	// open are the holds with a Request not yet ended; ended lists the
+	// journaled ones that have, for the journal to forget.
+	open  map[*Hold]struct{}
+	ended []string
 
 	wake chan struct{}
 	stop chan struct{}
@@ -140,9 +163,16 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Instance == "" {
+		o.Instance = "switchyard"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	a := &Accountant{
-		ledger: ledger, interval: o.FlushInterval, maxBatch: o.MaxBatch, logger: o.Logger,
-		accounts: make(map[int64]*books), keys: make(map[string]*books),
+		ledger: ledger, interval: o.FlushInterval, maxBatch: o.MaxBatch, instance: o.Instance, logger: o.Logger,
+		now:      o.Now,
+		accounts: make(map[int64]*books), keys: make(map[string]*books), open: make(map[*Hold]struct{}),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go a.run()
@@ -166,6 +196,10 @@ type Budget struct {
 	// is still current; it saves the accountant a read. Zero Seq: none.
 	Balance money.Amount
 	Seq     uint64
+	// Request describes the request for the journal of requests in flight
+	// (its ID, Model, Streamed and CreatedAt; the rest is filled in). An
+	// empty ID: the hold is not journaled.
+	Request store.Inflight
 }
 
 // Seq returns the current flush sequence number, for Budget.Seq.
@@ -183,6 +217,8 @@ type Hold struct {
 	includeBYOK bool
 	amount      money.Amount
 	done        bool
+	request     store.Inflight // empty ID: not journaled
+	journaled   bool
 }
 
 // Amount is what the hold reserved.
@@ -290,6 +326,14 @@ func (a *Accountant) reserve(b Budget, acct, key *books, minimum, worst money.Am
 		key.held += amount
 		h.key = b.KeyHash
 	}
+	if b.Request.ID != "" {
+		h.request = b.Request
+		h.request.Instance, h.request.AccountID, h.request.KeyHash, h.request.Held = a.instance, b.AccountID, b.KeyHash, amount
+		if h.request.CreatedAt.IsZero() {
+			h.request.CreatedAt = a.now()
+		}
+		a.open[h] = struct{}{}
+	}
 	return h, nil
 }
 
@@ -352,7 +396,21 @@ func (h *Hold) Settle(g store.Generation) {
 	if keyed {
 		a.bookKey(h.key).unwritten += g.Cost
 	}
-	a.queue = append(a.queue, queued{g: g, keyed: keyed})
+	a.enqueue(queued{g: g, keyed: keyed})
+}
+
+// Record queues the record of a request that holds nothing: one refused
+// or failed before its hold. It charges nothing (g.Cost is ignored).
+func (a *Accountant) Record(g store.Generation) {
+	g.Cost = 0
+	a.mu.Lock()
+	a.enqueue(queued{g: g})
+}
+
+// enqueue queues q, unlocks a.mu, and has the queue written: at once
+// after Close, early when it is full, otherwise at the next flush.
+func (a *Accountant) enqueue(q queued) {
+	a.queue = append(a.queue, q)
 	full, closed := len(a.queue) >= a.maxBatch, a.closed
 	a.mu.Unlock()
 	if closed {
@@ -369,8 +427,15 @@ func (h *Hold) Settle(g store.Generation) {
 	}
 }
 
-// unhold removes h's reservation; the caller holds a.mu.
+// unhold removes h's reservation, and its journal entry if it has one;
+// the caller holds a.mu.
 func (a *Accountant) unhold(h *Hold) {
+	if h.request.ID != "" {
+		delete(a.open, h)
+		if h.journaled {
+			a.ended = append(a.ended, h.request.ID)
+		}
+	}
 	acct := a.accounts[h.accountID]
 	acct.held -= h.amount
 	a.forget(acct, func() { delete(a.accounts, h.accountID) })
@@ -406,13 +471,63 @@ func (a *Accountant) run() {
 	}
 }
 
-// flush writes the queued generations in one batch. On failure they stay
-// queued (and their charges stay counted) for the next flush.
+// flush writes the queued generations in one batch, then the journal of
+// requests in flight. On failure they stay queued (and their charges stay
+// counted) for the next flush.
 func (a *Accountant) flush(ctx context.Context) error {
+	a.flushing.Lock()
+	defer a.flushing.Unlock()
 	a.mu.Lock()
 	batch := a.queue
 	a.queue = nil
 	a.mu.Unlock()
+	if err := a.record(ctx, batch); err != nil {
+		return err
+	}
+	return a.journal(ctx)
+}
+
+// journal journals the holds open for a flush interval and forgets the
+// journaled ones that ended. What fails to be written is retried by the
+// next flush.
+func (a *Accountant) journal(ctx context.Context) error {
+	a.mu.Lock()
+	cutoff := a.now().Add(-a.interval)
+	var opened []*Hold
+	var entries []store.Inflight
+	for h := range a.open {
+		if !h.journaled && h.request.CreatedAt.Before(cutoff) {
+			h.journaled = true
+			opened = append(opened, h)
+			entries = append(entries, h.request)
+		}
+	}
+	ended := a.ended
+	a.ended = nil
+	a.mu.Unlock()
+	if len(entries) == 0 && len(ended) == 0 {
+		return nil
+	}
+	err := a.ledger.JournalInflight(ctx, entries, ended)
+	if err == nil {
+		return nil
+	}
+	a.logger.LogAttrs(ctx, slog.LevelError, "journaling requests in flight failed; will retry",
+		slog.Int("open", len(entries)), slog.Int("ended", len(ended)), slog.Any("error", err))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, h := range opened {
+		if _, ok := a.open[h]; ok {
+			h.journaled = false
+		} // else it ended meanwhile and is in a.ended: forgetting it is harmless
+	}
+	a.ended = append(a.ended, ended...)
+	return err
+}
+
+// record writes a batch of queued generations; on failure the batch goes
+// back to the head of the queue.
+func (a *Accountant) record(ctx context.Context, batch []queued) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -421,6 +536,25 @@ func (a *Accountant) flush(ctx context.Context) error {
 		gens[i] = q.g
 	}
 	balances, err := a.ledger.RecordGenerations(ctx, gens)
+	if rejected(err) && len(batch) > 1 {
+		// One generation the store refuses must not hold the others
+		// back forever: write them one by one.
+		for _, q := range batch {
+			if err := a.record(ctx, []queued{q}); err != nil && !rejected(err) {
+				return err
+			}
+		}
+		return nil
+	}
+	if rejected(err) {
+		a.logger.LogAttrs(ctx, slog.LevelError, "the store refused a generation record; it is dropped",
+			slog.String("generation", batch[0].g.ID), slog.Int64("account", batch[0].g.AccountID),
+			slog.String("cost", batch[0].g.Cost.String()), slog.Any("error", err))
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.written(batch, nil, false)
+		return err
+	}
 	if err != nil {
 		a.logger.LogAttrs(ctx, slog.LevelError, "recording generations failed; will retry",
 			slog.Int("generations", len(batch)), slog.Any("error", err))
@@ -429,14 +563,28 @@ func (a *Accountant) flush(ctx context.Context) error {
 		a.mu.Unlock()
 		return err
 	}
-	// The written charges move from the books into the bases: the
-	// balances the store returned, and the keys' spend.
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.seq++
+	a.written(batch, balances, true)
+	return nil
+}
+
+// rejected reports a store error that retrying cannot cure.
+func rejected(err error) bool {
+	return errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound)
+}
+
+// written takes a batch's charges off the books, now that the store has
+// them (charged) or has refused them, into the bases: the balances the
+// store returned, and the keys' spend. The caller holds a.mu.
+func (a *Accountant) written(batch []queued, balances map[int64]money.Amount, charged bool) {
 	for _, q := range batch {
 		g := q.g
 		acct := a.accounts[g.AccountID]
+		if acct == nil {
+			continue // a record that held nothing (Record), of an idle account
+		}
 		acct.unwritten -= g.Cost
 		if bal, ok := balances[g.AccountID]; ok {
 			acct.known, acct.base = true, bal
@@ -445,11 +593,12 @@ func (a *Accountant) flush(ctx context.Context) error {
 		if q.keyed {
 			k := a.keys[g.KeyHash]
 			k.unwritten -= g.Cost
-			k.base += g.Cost
+			if charged {
+				k.base += g.Cost
+			}
 			a.forget(k, func() { delete(a.keys, g.KeyHash) })
 		}
 	}
-	return nil
 }
 
 // flushAll flushes until the queue is empty, retrying failures a few
@@ -494,6 +643,7 @@ type Store interface {
 	RecordGenerations(ctx context.Context, gens []store.Generation) (map[int64]money.Amount, error)
 	Account(ctx context.Context, id int64) (store.Account, error)
 	KeySpend(ctx context.Context, hash string, since time.Time, includeBYOK bool) (money.Amount, error)
+	JournalInflight(ctx context.Context, open []store.Inflight, closed []string) error
 }
 
 // StoreLedger is the Ledger of a store.

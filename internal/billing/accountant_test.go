@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +23,7 @@ type memLedger struct {
 	balances map[int64]money.Amount
 	charged  map[string]store.Generation
 	batches  int
+	journal  map[string]store.Inflight
 	reads    atomic.Int64
 	fail     atomic.Bool
 }
@@ -34,6 +38,11 @@ func (l *memLedger) RecordGenerations(_ context.Context, gens []store.Generation
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for _, g := range gens {
+		if strings.HasPrefix(g.ID, "invalid") {
+			return nil, fmt.Errorf("generation %s: %w", g.ID, store.ErrInvalid)
+		}
+	}
 	l.batches++
 	out := map[int64]money.Amount{}
 	for _, g := range gens {
@@ -62,6 +71,30 @@ func (l *memLedger) KeySpend(_ context.Context, hash string, since time.Time, in
 		}
 	}
 	return sum, nil
+}
+
+func (l *memLedger) JournalInflight(_ context.Context, open []store.Inflight, closed []string) error {
+	if l.fail.Load() {
+		return errors.New("disk full")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.journal == nil {
+		l.journal = map[string]store.Inflight{}
+	}
+	for _, in := range open {
+		l.journal[in.ID] = in
+	}
+	for _, id := range closed {
+		delete(l.journal, id)
+	}
+	return nil
+}
+
+func (l *memLedger) journaled() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Sorted(maps.Keys(l.journal))
 }
 
 func (l *memLedger) balance(id int64) money.Amount {
@@ -320,5 +353,36 @@ func TestSettleAfterClose(t *testing.T) {
 	h.Settle(store.Generation{ID: "late", AccountID: 1, Cost: cent})
 	if got := ledger.balance(1); got != money.NanoPerUSD-cent {
 		t.Fatalf("balance %s after a late settle", got)
+	}
+}
+
+// TestRefusedRecordDoesNotBlockOthers: a generation the store refuses
+// (ErrInvalid) is dropped, loudly, and the rest of its batch is written;
+// a retry loop on it would hold every later charge back.
+func TestRefusedRecordDoesNotBlockOthers(t *testing.T) {
+	ledger := newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD})
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Hour})
+	defer a.Close()
+	for _, id := range []string{"gen-a", "invalid-b", "gen-c"} {
+		h, err := a.Hold(t.Context(), Budget{AccountID: 1}, 0, cent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Settle(store.Generation{ID: id, AccountID: 1, Cost: cent})
+	}
+	a.Record(store.Generation{ID: "gen-failed", AccountID: 1, Cost: cent}) // Record charges nothing
+	if err := a.Flush(t.Context()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if got, want := ledger.balance(1), money.NanoPerUSD-2*cent; got != want {
+		t.Errorf("balance %s, want %s (two cents written, the refused one dropped)", got, want)
+	}
+	if g, ok := ledger.charged["gen-failed"]; !ok || g.Cost != 0 {
+		t.Errorf("the failure record: %+v, %v; want it written at no cost", g, ok)
+	}
+	// The books are clear: the whole balance left can be held again.
+	h, err := a.Hold(t.Context(), Budget{AccountID: 1}, 0, money.NanoPerUSD)
+	if err != nil || h.Amount() != money.NanoPerUSD-2*cent {
+		t.Errorf("Hold after the flush = %v, %v; want the balance left", h, err)
 	}
 }

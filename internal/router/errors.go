@@ -9,6 +9,35 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
 
+// attemptsError is a request's failure with the routing attempts made
+// before it, for the generation record.
+type attemptsError struct {
+	err      error
+	attempts []Attempt
+}
+
+func (e *attemptsError) Error() string { return e.err.Error() }
+func (e *attemptsError) Unwrap() error { return e.err }
+
+// withAttempts attaches attempts (if any) to err.
+func withAttempts(err error, attempts []Attempt) error {
+	if len(attempts) == 0 {
+		return err
+	}
+	return &attemptsError{err: err, attempts: attempts}
+}
+
+// AttemptsOf returns the routing attempts made before Chat or ChatStream
+// failed with err: every endpoint tried, in order; none when the request
+// failed before any was tried.
+func AttemptsOf(err error) []Attempt {
+	var ae *attemptsError
+	if errors.As(err, &ae) {
+		return ae.attempts
+	}
+	return nil
+}
+
 // failure builds the client error after every attempt failed: the last
 // upstream error, with the others listed in metadata.previous_errors.
 func failure(attempts []Attempt) error {

@@ -322,7 +322,8 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 				return c, attempts, r.explained(p, attempts), nil
 			}
 			if ctx.Err() != nil {
-				return Candidate{}, nil, nil, clientGone(ctx) // the client left: no verdict on the endpoint
+				// The client left: no verdict on the endpoint.
+				return Candidate{}, nil, nil, withAttempts(clientGone(ctx), append(attempts, a))
 			}
 			pe := provider.AsError(c.Provider.Name, err)
 			h.Record(failureOutcome(pe))
@@ -345,7 +346,7 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 			break
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return Candidate{}, nil, nil, clientGone(ctx)
+			return Candidate{}, nil, nil, withAttempts(clientGone(ctx), attempts)
 		}
 	}
 	if len(attempts) == 0 {
@@ -353,7 +354,7 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 			"every endpoint of the requested model is failing (circuit breakers open); try again shortly").
 			With("error_type", "provider_unavailable")
 	}
-	return Candidate{}, nil, nil, failure(attempts)
+	return Candidate{}, nil, nil, withAttempts(failure(attempts), attempts)
 }
 
 // failureOutcome is what a failed attempt teaches the endpoint's health:

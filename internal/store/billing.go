@@ -79,11 +79,53 @@ type BillingStore interface {
 	// ErrNotFound.
 	DeleteProviderKey(ctx context.Context, accountID int64, provider string) error
 
-	// Activity aggregates the account's generations per UTC day × model ×
-	// key, over generations created in [since, until), ordered by day, model
-	// and key hash. Model is the model the client asked for
-	// (Generation.Model).
+	// JournalInflight records, in one transaction, the requests in flight
+	// that open lists (an id already journaled is kept as it was) and
+	// forgets the ids closed lists: requests that ended, their generation
+	// recorded. ErrInvalid for an entry without id, account, key or
+	// instance.
+	JournalInflight(ctx context.Context, open []Inflight, closed []string) error
+	// RecoverInflight records, for every journaled request of instance
+	// and for any other instance's journaled since before staleBefore, a
+	// generation of an interrupted request (InterruptedGeneration: nothing
+	// charged), and forgets them, in one transaction. It returns the
+	// generations it recorded; an id already recorded is skipped.
+	RecoverInflight(ctx context.Context, instance string, staleBefore time.Time) ([]Generation, error)
+
+	// Activity aggregates the account's served generations (those with a
+	// provider; failures are not usage) per UTC day × model × provider ×
+	// key, over generations created in [since, until), ordered by day,
+	// model, provider slug and key hash. Model is Generation.Model.
 	Activity(ctx context.Context, accountID int64, since, until time.Time) ([]ActivityRow, error)
+}
+
+// Inflight is a request holding credit whose generation is not recorded
+// yet, as the journal keeps it: a crash between the hold and the record
+// leaves this trace, which RecoverInflight turns into a generation record.
+type Inflight struct {
+	ID        string // the generation id
+	Instance  string // the gateway process that holds it
+	AccountID int64
+	KeyHash   string
+	Model     string // the model the client asked for
+	Held      money.Amount
+	Streamed  bool
+	CreatedAt time.Time
+}
+
+// InterruptedError is the Error of a generation recovered from the
+// journal.
+const InterruptedError = "interrupted: the gateway stopped before the request finished; nothing was charged"
+
+// InterruptedGeneration is the record of a journaled request that never
+// finished: status 0, finish reason "error", cancelled, nothing charged
+// (what the upstream generated, if anything, is unknown).
+func InterruptedGeneration(in Inflight) Generation {
+	return Generation{
+		ID: in.ID, AccountID: in.AccountID, KeyHash: in.KeyHash, Model: in.Model,
+		Streamed: in.Streamed, Cancelled: true, FinishReason: "error",
+		Error: InterruptedError, CreatedAt: in.CreatedAt,
+	}
 }
 
 // Ledger entry kinds added for billing (see LedgerCredit).
@@ -107,10 +149,13 @@ type LedgerEntry struct {
 	CreatedAt time.Time
 }
 
-// ActivityRow is one UTC day's use of one model by one key.
+// ActivityRow is one UTC day's use of one model at one provider by one
+// key.
 type ActivityRow struct {
 	Day              time.Time // midnight UTC
 	Model            string
+	ProviderSlug     string
+	ProviderName     string
 	KeyHash          string
 	KeyName          string
 	Requests         int64

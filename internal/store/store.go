@@ -238,6 +238,21 @@ type Generation struct {
 	// served the generation (if any) last.
 	ProviderResponses []ProviderResponse
 	CreatedAt         time.Time
+
+	// Status is the HTTP status the client got: 200 for a generation
+	// served (also for a stream that failed after its first byte, whose
+	// FinishReason is "error"), the error's status for a request refused
+	// or failed before any byte, and 0 for a request that never finished
+	// (recorded from the journal after a crash; see Inflight).
+	Status int
+	// Error is the error the client got, clipped to MaxProviderErrorBytes
+	// when recorded; empty when none.
+	Error string
+	// Category is the prompt's task category (package classify), for
+	// usage analytics; empty when not classified.
+	Category string
+	// AppPrivate keeps the generation's app out of public rankings.
+	AppPrivate bool
 }
 
 // ProviderResponse is one routing attempt of a generation: an endpoint tried
@@ -284,6 +299,8 @@ func (g Generation) Validate() error {
 	case g.PromptTokens < 0 || g.CompletionTokens < 0 || g.ReasoningTokens < 0 ||
 		g.CachedTokens < 0 || g.CacheWriteTokens < 0 || g.Attempts < 0:
 		return fmt.Errorf("generation %s has a negative count: %w", g.ID, ErrInvalid)
+	case g.Status < 0 || g.Status > 999:
+		return fmt.Errorf("generation %s status %d: %w", g.ID, g.Status, ErrInvalid)
 	}
 	for i, pr := range g.ProviderResponses {
 		if pr.Status < 0 || pr.LatencyMs < 0 {

@@ -165,21 +165,23 @@ func (s *Store) DeleteProviderKey(ctx context.Context, accountID int64, provider
 // by byte (COLLATE "C"), as SQLite orders them.
 func (s *Store) Activity(ctx context.Context, accountID int64, since, until time.Time) ([]store.ActivityRow, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT a.day, a.model, a.key_hash, k.name, a.requests, a.prompt, a.completion, a.reasoning, a.spend
-		FROM (SELECT (g.created_at AT TIME ZONE 'UTC')::date AS day, g.model, g.key_hash, COUNT(*) AS requests,
+		SELECT a.day, a.model, a.provider_slug, a.provider_name, a.key_hash, k.name,
+		       a.requests, a.prompt, a.completion, a.reasoning, a.spend
+		FROM (SELECT (g.created_at AT TIME ZONE 'UTC')::date AS day, g.model, g.provider_slug,
+		             MAX(g.provider_name) AS provider_name, g.key_hash, COUNT(*) AS requests,
 		             SUM(g.prompt_tokens)::bigint AS prompt, SUM(g.completion_tokens)::bigint AS completion,
 		             SUM(g.reasoning_tokens)::bigint AS reasoning, SUM(g.cost)::bigint AS spend
 		      FROM generations g
-		      WHERE g.account_id = $1 AND g.created_at >= $2 AND g.created_at < $3
-		      GROUP BY 1, 2, 3) a
+		      WHERE g.account_id = $1 AND g.created_at >= $2 AND g.created_at < $3 AND g.provider_slug <> ''
+		      GROUP BY 1, 2, 3, 5) a
 		JOIN api_keys k ON k.hash = a.key_hash
-		ORDER BY a.day, a.model COLLATE "C", a.key_hash COLLATE "C"`,
+		ORDER BY a.day, a.model COLLATE "C", a.provider_slug COLLATE "C", a.key_hash COLLATE "C"`,
 		accountID, store.Timestamp(since), store.Timestamp(until))
 	if err == nil {
 		var out []store.ActivityRow
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.ActivityRow, error) {
 			var r store.ActivityRow
-			err := row.Scan(&r.Day, &r.Model, &r.KeyHash, &r.KeyName, &r.Requests,
+			err := row.Scan(&r.Day, &r.Model, &r.ProviderSlug, &r.ProviderName, &r.KeyHash, &r.KeyName, &r.Requests,
 				&r.PromptTokens, &r.CompletionTokens, &r.ReasoningTokens, &r.Spend)
 			r.Day = r.Day.UTC()
 			return r, err

@@ -18,7 +18,7 @@ const generationColumns = `id, account_id, key_hash, model, provider_slug, provi
 	streamed, cancelled, finish_reason, native_finish_reason,
 	prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens,
 	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at,
-	provider_responses, is_byok`
+	provider_responses, is_byok, status, error, category, app_private`
 
 // RecordGeneration implements store.Store: it records a batch of one, and
 // reports the id already recorded that a batch would skip.
@@ -74,7 +74,8 @@ const insertGenerationsSQL = `
 		            $9::boolean[], $10::boolean[], $11::text[], $12::text[],
 		            $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[],
 		            $18::bigint[], $19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[],
-		            $25::bigint[], $26::timestamptz[], $27::text[], $28::boolean[])
+		            $25::bigint[], $26::timestamptz[], $27::text[], $28::boolean[],
+		            $29::integer[], $30::text[], $31::text[], $32::boolean[])
 		     WITH ORDINALITY AS g (` + generationColumns + `, ord)
 		ORDER BY ord
 		ON CONFLICT (id) DO NOTHING
@@ -94,7 +95,9 @@ type genArrays struct {
 	providerResponses                                                         []string
 	accountID, prompt, completion, reasoning, cached, cacheWrite, attempts    []int64
 	cost, latency, generationTime                                             []int64
-	streamed, cancelled, isBYOK                                               []bool
+	streamed, cancelled, isBYOK, appPrivate                                   []bool
+	status                                                                    []int32
+	errorText, category                                                       []string
 	createdAt                                                                 []time.Time
 }
 
@@ -131,6 +134,10 @@ func (a *genArrays) add(g store.Generation) error {
 	a.createdAt = append(a.createdAt, g.CreatedAt)
 	a.providerResponses = append(a.providerResponses, string(prs))
 	a.isBYOK = append(a.isBYOK, g.IsBYOK)
+	a.status = append(a.status, int32(g.Status))
+	a.errorText = append(a.errorText, store.ClipError(g.Error))
+	a.category = append(a.category, g.Category)
+	a.appPrivate = append(a.appPrivate, g.AppPrivate)
 	return nil
 }
 
@@ -140,7 +147,8 @@ func (a *genArrays) args() []any {
 		a.streamed, a.cancelled, a.finishReason, a.nativeFinishReason,
 		a.prompt, a.completion, a.reasoning, a.cached, a.cacheWrite,
 		a.cost, a.latency, a.generationTime, a.referer, a.appTitle, a.endUser, a.sessionID,
-		a.attempts, a.createdAt, a.providerResponses, a.isBYOK}
+		a.attempts, a.createdAt, a.providerResponses, a.isBYOK,
+		a.status, a.errorText, a.category, a.appPrivate}
 }
 
 // record writes gens (from batch.Prepare) in tx: each generation whose id is
@@ -260,7 +268,7 @@ func (s *Store) Generation(ctx context.Context, id string) (store.Generation, er
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		&g.CreatedAt, &attempts, &g.IsBYOK)
+		&g.CreatedAt, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}

@@ -159,12 +159,13 @@ func (s *Store) DeleteProviderKey(ctx context.Context, accountID int64, provider
 // text, so a day is their first ten characters.
 func (s *Store) Activity(ctx context.Context, accountID int64, since, until time.Time) ([]store.ActivityRow, error) {
 	rows, err := collect(ctx, s.read, scanActivity, `
-		SELECT substr(g.created_at, 1, 10) AS day, g.model, g.key_hash, k.name, COUNT(*),
+		SELECT substr(g.created_at, 1, 10) AS day, g.model, g.provider_slug, MAX(g.provider_name),
+		       g.key_hash, k.name, COUNT(*),
 		       SUM(g.prompt_tokens), SUM(g.completion_tokens), SUM(g.reasoning_tokens), SUM(g.cost)
 		FROM generations g JOIN api_keys k ON k.hash = g.key_hash
-		WHERE g.account_id = ? AND g.created_at >= ? AND g.created_at < ?
-		GROUP BY day, g.model, g.key_hash
-		ORDER BY day, g.model, g.key_hash`,
+		WHERE g.account_id = ? AND g.created_at >= ? AND g.created_at < ? AND g.provider_slug <> ''
+		GROUP BY day, g.model, g.provider_slug, g.key_hash
+		ORDER BY day, g.model, g.provider_slug, g.key_hash`,
 		accountID, formatTime(since), formatTime(until))
 	if err != nil {
 		return nil, fmt.Errorf("activity of account %d: %w", accountID, err)
@@ -177,7 +178,7 @@ func scanActivity(row scanner) (store.ActivityRow, error) {
 		r   store.ActivityRow
 		day string
 	)
-	err := row.Scan(&day, &r.Model, &r.KeyHash, &r.KeyName, &r.Requests,
+	err := row.Scan(&day, &r.Model, &r.ProviderSlug, &r.ProviderName, &r.KeyHash, &r.KeyName, &r.Requests,
 		&r.PromptTokens, &r.CompletionTokens, &r.ReasoningTokens, &r.Spend)
 	if err != nil {
 		return r, err

@@ -17,7 +17,7 @@ const generationColumns = `id, account_id, key_hash, model, provider_slug, provi
 	streamed, cancelled, finish_reason, native_finish_reason,
 	prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens,
 	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at,
-	provider_responses, is_byok`
+	provider_responses, is_byok, status, error, category, app_private`
 
 // RecordGeneration implements store.Store: it records a batch of one, and
 // reports the id already recorded that a batch would skip.
@@ -79,7 +79,7 @@ func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.G
 	}
 
 	insert, err := tx.PrepareContext(ctx, `INSERT INTO generations (`+generationColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return nil, nil, err
@@ -103,7 +103,7 @@ func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.G
 			g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
 			g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
 			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at,
-			string(attempts), g.IsBYOK)
+			string(attempts), g.IsBYOK, g.Status, store.ClipError(g.Error), g.Category, g.AppPrivate)
 		if err := mustAffect(res, err, errSkipped); errors.Is(err, errSkipped) {
 			continue // already recorded
 		} else if err != nil {
@@ -173,7 +173,7 @@ func (s *Store) Generation(ctx context.Context, id string) (store.Generation, er
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		timeText{&g.CreatedAt}, &attempts, &g.IsBYOK)
+		timeText{&g.CreatedAt}, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}

@@ -591,6 +591,7 @@ func testActivity(t *testing.T, s store.Store) {
 	add := func(k store.Key, model string, at time.Time, cost money.Amount, prompt, completion, reasoning int) {
 		g := gen(t, k, cost)
 		g.Model, g.CreatedAt = model, at
+		g.ProviderSlug, g.ProviderName = "p", "Provider P"
 		g.PromptTokens, g.CompletionTokens, g.ReasoningTokens = prompt, completion, reasoning
 		gens = append(gens, g)
 	}
@@ -604,6 +605,11 @@ func testActivity(t *testing.T, s store.Store) {
 	add(k2, "a/model", day2.Add(5*time.Hour), 70, 700, 70, 7)
 	add(k1, "a/model", day2.AddDate(0, 0, 1), 80, 800, 80, 8) // at until: excluded
 	add(ko, "a/model", day1.Add(time.Hour), 90, 900, 90, 9)   // another account
+	add(k1, "a/model", day1.Add(3*time.Hour), 45, 450, 45, 4) // another provider: its own row
+	gens[len(gens)-1].ProviderSlug, gens[len(gens)-1].ProviderName = "q", "Provider Q"
+	failed := gen(t, k1, 0) // served by no provider: not usage
+	failed.Model, failed.CreatedAt, failed.Status, failed.FinishReason = "a/model", day1.Add(time.Hour), 502, "error"
+	gens = append(gens, failed)
 	mustRecordBatch(t, s, gens)
 	if err := s.DeleteKey(ctx, k2.Hash); err != nil { // still reported, by name
 		t.Fatal(err)
@@ -615,19 +621,23 @@ func testActivity(t *testing.T, s store.Store) {
 	}
 	row := func(day time.Time, model string, k store.Key, keyName string, n int64, spend money.Amount) store.ActivityRow {
 		// Each generation's tokens are 10, 1 and 0.1 times its cost.
-		return store.ActivityRow{Day: day, Model: model, KeyHash: k.Hash, KeyName: keyName, Requests: n,
+		return store.ActivityRow{Day: day, Model: model, ProviderSlug: "p", ProviderName: "Provider P",
+			KeyHash: k.Hash, KeyName: keyName, Requests: n,
 			PromptTokens: 10 * int64(spend), CompletionTokens: int64(spend), ReasoningTokens: int64(spend) / 10, Spend: spend}
 	}
+	atQ := row(day1, "a/model", k1, k1.Name, 1, 45)
+	atQ.ProviderSlug, atQ.ProviderName = "q", "Provider Q"
 	want := []store.ActivityRow{
 		row(day1, "a/model", k1, k1.Name, 1, 40),
+		atQ,
 		row(day1, "b/model", k1, k1.Name, 3, 80),
 		row(day1, "b/model", k2, name, 1, 30),
 		row(day2, "a/model", k2, name, 1, 70),
 		row(day2, "b/model", k1, k1.Name, 1, 60),
 	}
-	// Rows of one day and model are ordered by key hash.
+	// Rows of one day, model and provider are ordered by key hash.
 	if k2.Hash < k1.Hash {
-		want[1], want[2] = want[2], want[1]
+		want[2], want[3] = want[3], want[2]
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("Activity: %d rows, want %d:\n%+v", len(rows), len(want), rows)

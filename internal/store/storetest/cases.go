@@ -482,7 +482,11 @@ func testGenerationRoundTrip(t *testing.T, s store.Store) {
 			{Provider: "groq", Name: "Groq", Model: "meta-llama/llama-3.3-70b-instruct", Endpoint: "groq", Status: 200, LatencyMs: 321},
 		},
 		// Nanoseconds and a zone, which the store normalises.
-		CreatedAt: time.Date(2026, 7, 24, 13, 14, 15, 123_456_789, time.FixedZone("X", 5*3600+1800)),
+		CreatedAt:  time.Date(2026, 7, 24, 13, 14, 15, 123_456_789, time.FixedZone("X", 5*3600+1800)),
+		Status:     200,
+		Error:      "Groq returned 200 but the stream broke — “mid-way”",
+		Category:   "marketing/seo",
+		AppPrivate: true,
 	}
 	mustRecord(t, s, in)
 	got, err := s.Generation(t.Context(), in.ID)

@@ -67,6 +67,8 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"HasManagementKey", testHasManagementKey},
 		{"ProviderKeys", testProviderKeys},
 		{"Activity", testActivity},
+		{"InflightJournal", testInflightJournal},
+		{"FailureRecord", testFailureRecord},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
