@@ -59,6 +59,8 @@ type envOptions struct {
 	postgres bool
 	// options, when set, adjusts the server's options.
 	options func(*Options)
+	// models are the catalog's models; modelA and modelB when empty.
+	models []string
 }
 
 const (
@@ -82,7 +84,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	file := &catalog.File{}
 	clients := map[string]provider.Provider{}
-	for _, model := range []string{modelA, modelB} {
+	if len(o.models) == 0 {
+		o.models = []string{modelA, modelB}
+	}
+	for _, model := range o.models {
 		m := catalog.Model{ID: model, CanonicalSlug: model, Name: "Test: " + model, ContextLength: 8192,
 			InputModalities: []string{"text"}, OutputModalities: []string{"text"}, Tokenizer: "Other"}
 		for _, u := range o.upstreams {

@@ -154,6 +154,7 @@ func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 	rec.Cost = g.cost
 	g.recorded = true
 	g.hold.Settle(rec)
+	s.usage.Record(rec)
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "generation",
 		slog.String("id", g.id), slog.String("model", rec.Model), slog.String("provider", rec.ProviderSlug),
 		slog.Int("attempts", rec.Attempts), slog.Bool("stream", rec.Streamed), slog.Bool("cancelled", rec.Cancelled),
@@ -183,9 +184,10 @@ func (s *Server) recordFailure(g *generation, err error) {
 	g.recorded = true
 	if g.hold != nil {
 		g.hold.Settle(rec)
-		return
+	} else {
+		s.accountant.Record(rec)
 	}
-	s.accountant.Record(rec)
+	s.usage.Record(rec)
 }
 
 // generationRecord is g's record without its usage and cost.
@@ -203,6 +205,7 @@ func (s *Server) generationRecord(g *generation) store.Generation {
 		GenerationTimeMs:   s.now().Sub(g.start).Milliseconds(),
 		HTTPReferer:        g.attr.referer,
 		AppTitle:           g.attr.title,
+		AppPrivate:         g.attr.private,
 		Attempts:           len(g.attempts),
 		ProviderResponses:  providerResponses(g.attempts),
 		CreatedAt:          g.start.UTC(),
@@ -216,6 +219,9 @@ func (s *Server) generationRecord(g *generation) store.Generation {
 		rec.Model = g.req.Model
 	}
 	if g.req != nil {
+		if s.classify != nil {
+			rec.Category = s.classify(g.req)
+		}
 		rec.Streamed = g.req.Stream
 		rec.User, rec.SessionID = bounded(g.req.User, 256), bounded(g.req.SessionID, 256)
 	}

@@ -365,6 +365,9 @@ func sortModels(models []*catalog.Model, by string) {
 // GET /models/{author}/{slug}/endpoints (and /models/{author}/{slug})
 func (s *Server) modelSubresource(w http.ResponseWriter, r *http.Request) error {
 	rest := r.PathValue("rest")
+	if id, ok := strings.CutSuffix(rest, "/activity"); ok && s.cat.Model(id) != nil {
+		return s.modelActivity(w, r, s.cat.Model(id))
+	}
 	id, isEndpoints := strings.CutSuffix(rest, "/endpoints")
 	m := s.cat.Model(id)
 	if m == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,6 +161,8 @@ func (s *Server) authenticateInference(r *http.Request) (caller, error) {
 // attribution is the app attribution a client sends.
 type attribution struct {
 	referer, title string
+	// private keeps the app out of public rankings (X-Switchyard-Private).
+	private bool
 }
 
 func attributionOf(r *http.Request) attribution {
@@ -167,7 +170,8 @@ func attributionOf(r *http.Request) attribution {
 	if title == "" {
 		title = r.Header.Get("X-Title")
 	}
-	return attribution{referer: bounded(r.Header.Get("HTTP-Referer"), 512), title: bounded(title, 256)}
+	private, _ := strconv.ParseBool(strings.TrimSpace(r.Header.Get("X-Switchyard-Private")))
+	return attribution{referer: bounded(r.Header.Get("HTTP-Referer"), 512), title: bounded(title, 256), private: private}
 }
 
 func bounded(s string, n int) string {

@@ -27,12 +27,14 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/secretbox"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/tokenize"
+	"github.com/switchyard-dev/switchyard/internal/usage"
 )
 
 // Store is what the API needs of persistence.
 type Store interface {
 	store.PresetStore
 	store.BillingStore
+	store.UsageStore
 	Account(ctx context.Context, id int64) (store.Account, error)
 	KeyByHash(ctx context.Context, hash string) (store.Key, store.Account, error)
 	ListKeys(ctx context.Context, accountID int64) ([]store.Key, error)
@@ -80,6 +82,18 @@ type Options struct {
 	Secrets         *secretbox.Box
 	BYOK            BYOKClients
 	BYOKFeePermille int64
+
+	// Registerer, when set, registers the server's own metrics (usage
+	// recording).
+	Registerer prometheus.Registerer
+	// Rankings configures the rankings and datasets endpoints.
+	Rankings Rankings
+	// UsageFlushInterval is how often usage rollups are written (default
+	// 1s; see package usage).
+	UsageFlushInterval time.Duration
+	// Classify labels a request with its task category for usage
+	// analytics; nil labels none.
+	Classify func(*openai.ChatRequest) string
 }
 
 // Server serves the API.
@@ -101,6 +115,10 @@ type Server struct {
 	secrets    *secretbox.Box
 	byok       BYOKClients
 	byokFee    int64
+
+	usage    *usage.Recorder
+	rankings Rankings
+	classify func(*openai.ChatRequest) string
 }
 
 // New returns a Server.
@@ -133,16 +151,26 @@ func New(o Options) *Server {
 		secrets:  o.Secrets,
 		byok:     o.BYOK,
 		byokFee:  o.BYOKFeePermille,
+		usage: usage.New(o.Store, usage.Options{FlushInterval: o.UsageFlushInterval, Registerer: o.Registerer,
+			Logger: o.Logger.With("component", "usage")}),
+		rankings: o.Rankings,
+		classify: o.Classify,
 	}
 }
 
 // Flush writes every generation settled so far (their records and
 // charges are batched off the request path).
-func (s *Server) Flush(ctx context.Context) error { return s.accountant.Flush(ctx) }
+func (s *Server) Flush(ctx context.Context) error {
+	return errors.Join(s.accountant.Flush(ctx), s.usage.Flush(ctx))
+}
 
-// Close writes what is settled and stops the background writer. Call it
-// after the HTTP server has shut down, so that no request is in flight.
-func (s *Server) Close() { s.accountant.Close() }
+// Close writes what is settled and the usage rollups pending, and stops
+// the background writers. Call it after the HTTP server has shut down, so
+// that no request is in flight.
+func (s *Server) Close() {
+	s.accountant.Close()
+	s.usage.Close()
+}
 
 // Handler returns the API's routes under both /api/v1 and /v1.
 func (s *Server) Handler() http.Handler {
@@ -156,6 +184,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+prefix+"/generation", s.handle(s.getGeneration))
 	}
 	s.presetRoutes(mux)
+	s.rankingRoutes(mux)
 	s.keyRoutes(mux)
 	s.paymentRoutes(mux)
 	s.byokRoutes(mux)

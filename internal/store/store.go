@@ -101,6 +101,9 @@ type Store interface {
 	// see BillingStore.
 	BillingStore
 
+	// Usage rollups for analytics and rankings; see UsageStore.
+	UsageStore
+
 	// VerifyLedger returns every account whose balance differs from the
 	// sum of its ledger entries, ordered by account id; none when the
 	// store is consistent.

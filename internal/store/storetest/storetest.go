@@ -69,6 +69,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"Activity", testActivity},
 		{"InflightJournal", testInflightJournal},
 		{"FailureRecord", testFailureRecord},
+		{"UsageRollups", testUsageRollups},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
