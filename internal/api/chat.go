@@ -32,6 +32,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) (err er
 		return err
 	}
 	defer func() {
+		err = s.scrub(g, err)
 		s.recordFailure(g, err)
 		g.release() // unless settled
 	}()
@@ -59,7 +60,8 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) (err er
 // provider keys.
 func (s *Server) routerCall(r *http.Request, g *generation) router.Call {
 	return router.Call{
-		Explain: strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Switchyard-Routing")), "explain"),
+		// A routing explanation would name a stealth model's providers.
+		Explain: len(g.stealth) == 0 && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Switchyard-Routing")), "explain"),
 		Session: r.Header.Get("X-Session-Id"),
 		BYOK:    s.byokClients(r.Context(), g),
 	}
@@ -79,6 +81,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*generation, err
 // run executes a decoded request, streamed or not, within the caller's
 // rate limits and a credit hold for its worst-case cost.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
+	g.stealth = s.stealthModels(g.req)
 	if err := s.rateLimit(r.Context(), w, g); err != nil {
 		return err
 	}
@@ -135,8 +138,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		if !committed {
 			return err
 		}
+		s.logError(r, apierr.From(err))
+		err = s.scrub(g, err)
 		e := apierr.From(err)
-		s.logError(r, e)
 		if ctx.Err() == nil {
 			s.writeFinal(w, r, f.final(g, nil, e))
 		}
@@ -163,7 +167,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 			// An upstream that reports failure as a finish reason
 			// (DeepSeek's insufficient_system_resource, vLLM's abort)
 			// gets the same in-band error as any other failure.
-			return s.endStream(w, r, g, f, &provider.Error{Provider: g.cand.Provider.Name, Type: "server",
+			return s.endStream(w, r, g, f, &provider.Error{Provider: g.providerName(), Type: "server",
 				Message: "the upstream stopped the generation: " + orUnknown(g.nativeFinish)})
 		}
 		if len(chunk.Choices) == 0 {
@@ -206,6 +210,7 @@ func (s *Server) endStream(w http.ResponseWriter, r *http.Request, g *generation
 		e = apierr.Wrap(apierr.Upstream, err, "the upstream stream failed")
 	}
 	s.logError(r, e)
+	e = apierr.From(s.scrub(g, e))
 	g.finish, g.errorMessage = openai.FinishError, e.Message
 	u := s.settle(g)
 	s.record(ctx, g, u)
@@ -230,7 +235,10 @@ func (chatFormat) response(g *generation, resp *openai.ChatResponse) any {
 	resp.Object = openai.ObjectChatCompletion
 	resp.Created = g.created
 	resp.Model = g.cand.Model.ID
-	resp.Provider = g.cand.Provider.Name
+	resp.Provider = g.providerName()
+	if g.stealthy() { // what the upstream says of itself
+		resp.SystemFingerprint, resp.ServiceTier = "", ""
+	}
 	if g.explain != nil {
 		resp.SwitchyardRouting = g.explain
 	}
@@ -251,7 +259,10 @@ func (chatFormat) chunk(g *generation, c *openai.Chunk) any {
 	c.Object = openai.ObjectChatCompletionChunk
 	c.Created = g.created
 	c.Model = g.cand.Model.ID
-	c.Provider = g.cand.Provider.Name
+	c.Provider = g.providerName()
+	if g.stealthy() {
+		c.SystemFingerprint, c.ServiceTier = "", ""
+	}
 	c.Usage = nil
 	c.Error = nil
 	return c
@@ -267,7 +278,7 @@ func (chatFormat) final(g *generation, u *openai.Usage, e *apierr.Error) any {
 		Usage:   u,
 	}
 	if g.served {
-		c.Provider = g.cand.Provider.Name
+		c.Provider = g.providerName()
 	}
 	if g.explain != nil {
 		c.SwitchyardRouting = g.explain

@@ -17,6 +17,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) (err error)
 		return err
 	}
 	defer func() {
+		err = s.scrub(g, err)
 		s.recordFailure(g, err)
 		g.release() // unless settled
 	}()
@@ -116,7 +117,7 @@ func textCompletion(g *generation, n int) *openai.CompletionResponse {
 		Choices: make([]openai.CompletionChoice, 0, n),
 	}
 	if g.served {
-		out.Provider = g.cand.Provider.Name
+		out.Provider = g.providerName()
 	}
 	return out
 }

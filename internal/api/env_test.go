@@ -61,6 +61,8 @@ type envOptions struct {
 	options func(*Options)
 	// models are the catalog's models; modelA and modelB when empty.
 	models []string
+	// catalog, when set, amends the catalog before it is built.
+	catalog func(*catalog.File)
 }
 
 const (
@@ -116,6 +118,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 			clients[u.slug] = c
 		}
 		file.Providers = append(file.Providers, p)
+	}
+	if o.catalog != nil {
+		o.catalog(file)
 	}
 	cat, err := catalog.New(file)
 	if err != nil {

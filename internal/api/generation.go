@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/billing"
+	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/router"
@@ -51,6 +52,10 @@ type generation struct {
 	status       int
 	errorMessage string
 	recorded     bool // record or recordFailure has run
+
+	// stealth are the stealth models the request may be served by: their
+	// providers are masked in everything the client sees (see stealth.go).
+	stealth []*catalog.Model
 }
 
 // serve records the endpoint that answered, the attempts and the routing
@@ -225,6 +230,7 @@ func (s *Server) generationRecord(g *generation) store.Generation {
 		rec.Streamed = g.req.Stream
 		rec.User, rec.SessionID = bounded(g.req.User, 256), bounded(g.req.SessionID, 256)
 	}
+	s.maskRecord(&rec, g.stealth)
 	return rec
 }
 

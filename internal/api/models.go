@@ -148,10 +148,11 @@ func (s *Server) modelObject(m *catalog.Model) modelJSON {
 		}
 	}
 	for _, e := range m.Endpoints {
-		if s.router.Routable(e.Provider) {
-			out.Switchyard.RoutableProviders = append(out.Switchyard.RoutableProviders, e.Provider)
+		shown := endpointProvider(m, &e)
+		if s.router.Routable(e.Provider) && !slices.Contains(out.Switchyard.RoutableProviders, shown) {
+			out.Switchyard.RoutableProviders = append(out.Switchyard.RoutableProviders, shown)
 		}
-		if p := s.cat.Provider(e.Provider); p != nil && p.Simulated {
+		if p := s.cat.Provider(e.Provider); p != nil && p.Simulated && !m.Stealth {
 			out.Switchyard.SimulatedProviders = append(out.Switchyard.SimulatedProviders, e.Provider)
 		}
 	}
@@ -172,7 +173,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
 	}
 	var models []*catalog.Model
 	for _, m := range s.cat.Models() {
-		if f.match(m, s) {
+		if !m.Retired() && f.match(m, s) {
 			models = append(models, m)
 		}
 	}
@@ -309,7 +310,7 @@ func (f *modelFilter) match(m *catalog.Model, s *Server) bool {
 		}
 	}
 	if len(f.providers) > 0 && !slices.ContainsFunc(m.Endpoints, func(e catalog.Endpoint) bool {
-		return slices.Contains(f.providers, e.Provider)
+		return slices.Contains(f.providers, endpointProvider(m, &e))
 	}) {
 		return false
 	}
@@ -390,14 +391,19 @@ func (s *Server) modelSubresource(w http.ResponseWriter, r *http.Request) error 
 			quant = "unknown"
 		}
 		st := s.router.Health().Endpoint(p.Slug, m.ID).Stats()
+		name, slug, tag, upstream, simulated := p.Name, p.Slug, e.Tag, e.UpstreamModel, p.Simulated
+		if m.Stealth {
+			name, slug, tag = catalog.StealthProviderName, catalog.StealthProvider, catalog.StealthProvider
+			upstream, simulated = m.ID, false
+		}
 		endpoints = append(endpoints, map[string]any{
-			"name":                      p.Name + " | " + m.ID,
+			"name":                      name + " | " + m.ID,
 			"model_id":                  m.CanonicalSlug,
 			"model_name":                m.Name,
-			"provider_name":             p.Name,
-			"provider_slug":             p.Slug,
-			"tag":                       e.Tag,
-			"upstream_model":            e.UpstreamModel,
+			"provider_name":             name,
+			"provider_slug":             slug,
+			"tag":                       tag,
+			"upstream_model":            upstream,
 			"context_length":            e.ContextLength,
 			"max_prompt_tokens":         nil,
 			"max_completion_tokens":     maxOut,
@@ -412,7 +418,7 @@ func (s *Server) modelSubresource(w http.ResponseWriter, r *http.Request) error 
 			"latency_last_30m":          percentiles(st.Latency30m),
 			"throughput_last_30m":       percentiles(st.Throughput30m),
 			"routable":                  s.router.Routable(p.Slug),
-			"simulated":                 p.Simulated,
+			"simulated":                 simulated,
 			"health":                    healthObject(st),
 		})
 	}

@@ -375,7 +375,10 @@ func (s *Server) providerHealth() []providerHealthJSON {
 	}
 	by := map[string]*acc{}
 	if h := s.router.Health(); h != nil {
-		h.Each(func(provider, _ string, e *health.Endpoint) {
+		h.Each(func(provider, model string, e *health.Endpoint) {
+			if m := s.cat.Model(model); m != nil && m.Stealth {
+				return // would tell which provider serves it
+			}
 			a := by[provider]
 			if a == nil {
 				a = new(acc)

@@ -185,6 +185,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.presetRoutes(mux)
 	s.rankingRoutes(mux)
+	s.stealthRoutes(mux)
 	s.keyRoutes(mux)
 	s.paymentRoutes(mux)
 	s.byokRoutes(mux)

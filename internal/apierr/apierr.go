@@ -26,6 +26,7 @@ const (
 	RateLimited                 // 429: upstream or platform rate limit
 	Upstream                    // 502: the upstream failed or answered garbage
 	Unavailable                 // 503: nothing can serve the request right now
+	Gone                        // 410: a retired model
 )
 
 // Status returns the HTTP status of k.
@@ -51,6 +52,8 @@ func (k Kind) Status() int {
 		return http.StatusBadGateway
 	case Unavailable:
 		return http.StatusServiceUnavailable
+	case Gone:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }

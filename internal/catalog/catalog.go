@@ -82,7 +82,25 @@ type Model struct {
 	OutputModalities []string   `json:"output_modalities"`
 	Tokenizer        string     `json:"tokenizer"` // OpenRouter ModelGroup: GPT, Claude, Llama3, …
 	Endpoints        []Endpoint `json:"endpoints"`
+	// Stealth models are served under their id (an alias) for labs that
+	// want unbiased feedback: everything a client sees names the provider
+	// "Stealth" and never the real provider or upstream model (see
+	// StealthProvider). Only the operator's management API shows them.
+	Stealth bool `json:"stealth,omitempty"`
+	// Successor, when set, retires the model: requests for it fail with
+	// model_deprecated naming this public model.
+	Successor string `json:"successor,omitempty"`
 }
+
+// Stealth provider identity: what clients see of a stealth model's
+// endpoints, in place of the real provider.
+const (
+	StealthProvider     = "stealth"
+	StealthProviderName = "Stealth"
+)
+
+// Retired reports whether requests for m fail with model_deprecated.
+func (m *Model) Retired() bool { return m.Successor != "" }
 
 // Endpoint is one provider's offer of a model.
 type Endpoint struct {
@@ -181,6 +199,11 @@ func New(f *File) (*Catalog, error) {
 		c.order = append(c.order, m)
 	}
 	for _, m := range c.order {
+		if m.Successor != "" {
+			if next := c.models[m.Successor]; next == nil || next.Stealth || next.Retired() {
+				return nil, fmt.Errorf("catalog: model %q: successor %q is not a public model of the catalog", m.ID, m.Successor)
+			}
+		}
 		for _, alt := range []string{m.CanonicalSlug, m.ID} {
 			if alt != "" {
 				c.aliases[strings.ToLower(alt)] = m.ID

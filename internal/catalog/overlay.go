@@ -85,6 +85,10 @@ type ModelOverlay struct {
 	InputModalities  []string `yaml:"input_modalities" json:"input_modalities,omitempty"`
 	OutputModalities []string `yaml:"output_modalities" json:"output_modalities,omitempty"`
 	Tokenizer        string   `yaml:"tokenizer" json:"tokenizer,omitempty"`
+	// Stealth serves the model under its id with its provider and upstream
+	// model hidden (see Model.Stealth); Successor retires it.
+	Stealth   *bool  `yaml:"stealth" json:"stealth,omitempty"`
+	Successor string `yaml:"successor" json:"successor,omitempty"`
 }
 
 // protocols are the valid Provider.Protocol values.
@@ -265,6 +269,10 @@ func (f *File) applyModel(mo *ModelOverlay) error {
 	if mo.OutputModalities != nil {
 		m.OutputModalities = slices.Clone(mo.OutputModalities)
 	}
+	if mo.Stealth != nil {
+		m.Stealth = *mo.Stealth
+	}
+	setString(&m.Successor, mo.Successor)
 	return nil
 }
 

@@ -62,9 +62,9 @@ func (s *spec) filter(items []item, mp *modelPlan, n *need) []item {
 func (s *spec) exclude(ep *endpointPlan, n *need) exclusion {
 	e, p := ep.cand.Endpoint, ep.cand.Provider
 	switch {
-	case len(s.only) > 0 && !matchesAny(s.only, p, e):
+	case len(s.only) > 0 && !matchesAny(s.only, &ep.cand):
 		return byOnly
-	case len(s.ignore) > 0 && matchesAny(s.ignore, p, e):
+	case len(s.ignore) > 0 && matchesAny(s.ignore, &ep.cand):
 		return byIgnore
 	case len(s.quantizations) > 0 && !quantizationIn(s.quantizations, e.Quantization):
 		return byQuantizations
@@ -103,9 +103,9 @@ func quantizationIn(list []string, q string) bool {
 	return false
 }
 
-func matchesAny(slugs []string, p *catalog.Provider, e *catalog.Endpoint) bool {
+func matchesAny(slugs []string, c *Candidate) bool {
 	for _, s := range slugs {
-		if matches(s, p, e) {
+		if matches(s, c) {
 			return true
 		}
 	}
@@ -114,8 +114,14 @@ func matchesAny(slugs []string, p *catalog.Provider, e *catalog.Endpoint) bool {
 
 // matches reports whether a provider preference slug names this endpoint:
 // a base slug ("together") matches all its endpoints, a full tag
-// ("deepinfra/turbo") only that one; display names match too.
-func matches(s string, p *catalog.Provider, e *catalog.Endpoint) bool {
+// ("deepinfra/turbo") only that one; display names match too. A stealth
+// model's endpoints answer only to "stealth": preferences naming real
+// providers must not tell which one serves it.
+func matches(s string, c *Candidate) bool {
+	if c.Model.Stealth {
+		return strings.EqualFold(s, catalog.StealthProvider)
+	}
+	p, e := c.Provider, c.Endpoint
 	return strings.EqualFold(s, p.Slug) || strings.EqualFold(s, e.Tag) || strings.EqualFold(s, p.Name)
 }
 

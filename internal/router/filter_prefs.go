@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
+	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
 )
@@ -269,7 +270,7 @@ func (p *planner) checkProviderSlugs(pp *openai.ProviderPrefs) error {
 // knownProvider reports whether s names a provider: its slug, an endpoint
 // tag under it ("deepinfra/turbo"), or its display name.
 func (p *planner) knownProvider(s string) bool {
-	if p.known[s] {
+	if p.known[s] || strings.EqualFold(s, catalog.StealthProvider) {
 		return true
 	}
 	if base, _, ok := strings.Cut(s, "/"); ok && p.known[strings.ToLower(base)] {

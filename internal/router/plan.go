@@ -280,5 +280,9 @@ func (p *planner) group(id string, req *openai.ChatRequest, n *need) (group, err
 		return group{}, apierr.New(apierr.InvalidRequest, "%s is not a valid model ID", id).
 			With("error_type", "invalid_request")
 	}
+	if m := mp.model; m.Retired() {
+		return group{}, apierr.New(apierr.Gone, "%s has been retired; use %s instead", m.ID, m.Successor).
+			With("error_type", "model_deprecated").With("successor", m.Successor)
+	}
 	return group{mp: mp, sort: sort}, nil
 }

@@ -238,7 +238,7 @@ func addSat(a, b int64) int64 {
 // len(order).
 func rank(order []string, c *Candidate) int {
 	for i, s := range order {
-		if matches(s, c.Provider, c.Endpoint) {
+		if matches(s, c) {
 			return i
 		}
 	}
