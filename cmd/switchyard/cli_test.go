@@ -227,7 +227,7 @@ func TestCommandLine(t *testing.T) {
 	// "keys -h" and "keys help" print the usage, as "help" does.
 	for _, args := range [][]string{{"keys", "-h"}, {"ledger", "help"}} {
 		var stdout, stderr bytes.Buffer
-		if err := run(t.Context(), args, &stdout, &stderr); err != nil || stdout.String() != usage {
+		if err := run(t.Context(), args, &stdout, &stderr); err != nil || stdout.String() != usageText {
 			t.Errorf("%q: %v %q", args, err, stdout.String())
 		}
 	}

@@ -6,6 +6,8 @@
 //	switchyard accounts list|create|show …
 //	switchyard credits add|refund|adjust …
 //	switchyard ledger show|verify …
+//	switchyard usage rebuild|generate …
+//	switchyard simulate --key KEY [--url URL] [--duration D] …
 //
 // serve runs the server (package app does the work); the other commands
 // are the operator's: they open the store the server uses, change or print
@@ -33,7 +35,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
 
-const usage = `Switchyard: one OpenAI-compatible API in front of every model.
+const usageText = `Switchyard: one OpenAI-compatible API in front of every model.
 
 Usage:
   switchyard serve [--config FILE] [--addr HOST:PORT] [--db DSN] [--demo]
@@ -51,6 +53,11 @@ Usage:
 
   switchyard ledger show --account ID [--limit N]
   switchyard ledger verify
+
+  switchyard usage rebuild [--days D] [--end YYYY-MM-DD]
+  switchyard usage generate --records N [--days D] [--end YYYY-MM-DD]
+
+  switchyard simulate --key KEY [--url URL] [--duration D | --requests N] [--rps R]
 
 --db (env SWITCHYARD_DB), which every command takes, is a SQLite file path
 (default ./switchyard.db) or a postgres:// URL. HASH is a key's hash as
@@ -77,13 +84,15 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usageText)
 		return errors.New("no command given")
 	}
 	var subcommands map[string]command
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		return simulate(ctx, args[1:], stdout, stderr)
 	case "keys":
 		subcommands = map[string]command{
 			"create": keysCreate, "list": keysList, "delete": keysDelete,
@@ -95,11 +104,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		subcommands = map[string]command{"add": creditsAdd, "refund": creditsRefund, "adjust": creditsAdjust}
 	case "ledger":
 		subcommands = map[string]command{"show": ledgerShow, "verify": ledgerVerify}
+	case "usage":
+		subcommands = map[string]command{"generate": usageGenerate, "rebuild": usageRebuild}
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usageText)
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usageText)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
 	group := args[0]
@@ -108,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return cmd(ctx, args[2:], stdout, stderr)
 		}
 		if slices.Contains([]string{"help", "-h", "--help"}, args[1]) {
-			fmt.Fprint(stdout, usage)
+			fmt.Fprint(stdout, usageText)
 			return nil
 		}
 	}
@@ -116,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range slices.Sorted(maps.Keys(subcommands)) {
 		want = append(want, fmt.Sprintf("%q", group+" "+name))
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(stderr, usageText)
 	if len(args) == 1 {
 		return fmt.Errorf("%s needs a command: %s", group, strings.Join(want, ", "))
 	}

@@ -172,6 +172,8 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		Secrets:           box,
 		BYOK:              byok,
 		BYOKFeePermille:   int64(cfg.Billing.BYOKFeePermille),
+		Registerer:        metrics,
+		Rankings:          api.Rankings{Public: cfg.Rankings.Public, HiddenApps: cfg.Rankings.HiddenApps},
 	})
 	// Runs after the HTTP server has drained (defers run last in, first
 	// out): every settled generation is written before the store closes.

@@ -59,6 +59,8 @@ type Config struct {
 
 	// Billing configures fees, rate limits, BYOK and payments.
 	Billing Billing `yaml:"billing"`
+	// Rankings configures the rankings and datasets endpoints.
+	Rankings Rankings `yaml:"rankings"`
 
 	// Providers add or override catalog providers and their endpoints.
 	Providers []Provider `yaml:"providers"`
@@ -96,6 +98,16 @@ type Billing struct {
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	// Stripe sells credits with Stripe Checkout when SecretKey is set.
 	Stripe Stripe `yaml:"stripe"`
+}
+
+// Rankings is the rankings section of the config file.
+type Rankings struct {
+	// Public serves the rankings, datasets and model activity to anyone;
+	// otherwise they need a management key.
+	Public bool `yaml:"public"`
+	// HiddenApps (HTTP-Referer URLs, or titles of apps that send none) are
+	// kept out of app rankings; their tokens still count for their models.
+	HiddenApps []string `yaml:"hidden_apps"`
 }
 
 // Stripe configures Stripe Checkout top-ups.

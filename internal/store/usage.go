@@ -34,6 +34,13 @@ type UsageStore interface {
 	UsageByApp(ctx context.Context, q UsageQuery) ([]AppUsage, error)
 	// UsageByCategory sums the days of q per category and model.
 	UsageByCategory(ctx context.Context, q UsageQuery) ([]CategoryUsage, error)
+
+	// ImportGenerations bulk-loads generation records as history (the
+	// usage generator, imports): no ledger entry, no balance or key usage
+	// changes, no rollups (AddUsage or RebuildUsage them). Ids must be
+	// new: a stored one fails the whole batch with ErrAlreadyExists.
+	// PostgreSQL loads with COPY.
+	ImportGenerations(ctx context.Context, gens []Generation) error
 }
 
 // UsageQuery selects rollups: the UTC days in [From, To), and, when set,

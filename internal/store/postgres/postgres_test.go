@@ -177,12 +177,20 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	}
 }
 
-func BenchmarkRecordGenerations(b *testing.B) {
+func benchRecordGenerations(b *testing.B, size int) {
 	connURL := pgtest.Schema(b)
 	s, err := postgres.Open(b.Context(), connURL)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	storetest.BenchRecordGenerations(b, s, 256)
+	storetest.BenchRecordGenerations(b, s, size)
+}
+
+// BenchmarkRecordGenerations measures the accountant's batched writes at
+// the sizes a flush interval collects at low and high load.
+func BenchmarkRecordGenerations(b *testing.B) {
+	for _, size := range []int{256, 4096} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) { benchRecordGenerations(b, size) })
+	}
 }

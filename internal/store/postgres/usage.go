@@ -2,12 +2,16 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/jsoncol"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/rollup"
 )
 
@@ -257,4 +261,41 @@ func collectRows[T any](rows pgx.Rows, err error, fn pgx.RowToFunc[T]) ([]T, err
 		return nil, err
 	}
 	return pgx.CollectRows(rows, fn)
+}
+
+// ImportGenerations implements store.UsageStore with COPY.
+func (s *Store) ImportGenerations(ctx context.Context, gens []store.Generation) error {
+	if len(gens) == 0 {
+		return nil
+	}
+	cols := strings.Split(strings.Join(strings.Fields(generationColumns), ""), ",")
+	rows := make([][]any, len(gens))
+	for i, g := range gens {
+		if err := g.Validate(); err != nil {
+			return fmt.Errorf("import generations: %w", err)
+		}
+		prs, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
+		if err != nil {
+			return fmt.Errorf("import generations: %w", err)
+		}
+		rows[i] = []any{g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel,
+			g.UpstreamID, g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
+			int64(g.PromptTokens), int64(g.CompletionTokens), int64(g.ReasoningTokens), int64(g.CachedTokens), int64(g.CacheWriteTokens),
+			int64(g.Cost), g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, int64(g.Attempts),
+			store.Timestamp(g.CreatedAt), string(prs), g.IsBYOK, int32(g.Status), store.ClipError(g.Error), g.Category, g.AppPrivate}
+	}
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"generations"}, cols, pgx.CopyFromRows(rows))
+	if isUniqueViolation(err) {
+		err = store.ErrAlreadyExists
+	}
+	if err != nil {
+		return fmt.Errorf("import generations: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports a unique constraint failure (SQLSTATE 23505).
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
 }

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -189,11 +190,19 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	}
 }
 
-func BenchmarkRecordGenerations(b *testing.B) {
+func benchRecordGenerations(b *testing.B, size int) {
 	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "switchyard.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	storetest.BenchRecordGenerations(b, s, 256)
+	storetest.BenchRecordGenerations(b, s, size)
+}
+
+// BenchmarkRecordGenerations measures the accountant's batched writes at
+// the sizes a flush interval collects at low and high load.
+func BenchmarkRecordGenerations(b *testing.B) {
+	for _, size := range []int{256, 4096} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) { benchRecordGenerations(b, size) })
+	}
 }

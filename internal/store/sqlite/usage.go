@@ -3,10 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	driver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/jsoncol"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/rollup"
 )
 
@@ -233,4 +239,71 @@ func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]stor
 		return nil, fmt.Errorf("usage by category: %w", err)
 	}
 	return out, nil
+}
+
+// importRows is how many generations one INSERT of ImportGenerations
+// carries (SQLite allows 32,766 parameters per statement).
+const importRows = 500
+
+// ImportGenerations implements store.UsageStore with multi-row INSERTs in
+// one transaction.
+func (s *Store) ImportGenerations(ctx context.Context, gens []store.Generation) error {
+	if len(gens) == 0 {
+		return nil
+	}
+	cols := strings.Count(generationColumns, ",") + 1
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var full *sql.Stmt
+		args := make([]any, 0, importRows*cols)
+		for i := 0; i < len(gens); i += importRows {
+			chunk := gens[i:min(i+importRows, len(gens))]
+			args = args[:0]
+			for _, g := range chunk {
+				if err := g.Validate(); err != nil {
+					return err
+				}
+				prs, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
+				if err != nil {
+					return err
+				}
+				args = append(args, g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel,
+					g.UpstreamID, g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
+					g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
+					g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts,
+					formatTime(g.CreatedAt), string(prs), g.IsBYOK, g.Status, store.ClipError(g.Error), g.Category, g.AppPrivate)
+			}
+			query := `INSERT INTO generations (` + generationColumns + `) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")
+			var err error
+			if len(chunk) == importRows {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, query); err != nil {
+						return err
+					}
+					defer full.Close()
+				}
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, query, args...)
+			}
+			if err != nil {
+				if isUniqueViolation(err) {
+					return store.ErrAlreadyExists
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import generations: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports a primary key or unique constraint failure.
+func isUniqueViolation(err error) bool {
+	var se *driver.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE)
 }

@@ -70,6 +70,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"InflightJournal", testInflightJournal},
 		{"FailureRecord", testFailureRecord},
 		{"UsageRollups", testUsageRollups},
+		{"ImportGenerations", testImportGenerations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -178,3 +178,49 @@ func testUsageRollups(t *testing.T, s store.Store) {
 	}
 	checkUsage(t, s, "one day rebuilt", day0, gens)
 }
+
+// testImportGenerations: imported history is stored as given, charges no
+// one, rebuilds into the same rollups as recorded generations, and a
+// batch with an id already stored writes nothing.
+func testImportGenerations(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := mustAccount(t, s, usd(1))
+	k := mustKey(t, s, a.ID)
+	day0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	var gens []store.Generation
+	for i := range 1234 { // more than one multi-row INSERT
+		g := gen(t, k, money.Amount(i))
+		g.Model, g.ProviderSlug, g.Category, g.Status = []string{"x/a", "y/b"}[i%2], "p", "trivia", 200
+		g.HTTPReferer, g.AppTitle = "https://imported.example", "Imported"
+		g.PromptTokens, g.CompletionTokens = i, 2*i
+		g.CreatedAt = day0.Add(time.Duration(i) * time.Minute)
+		gens = append(gens, g)
+	}
+	gens[7].ProviderResponses = []store.ProviderResponse{{Provider: "p", Name: "P", Model: "x/a", Endpoint: "p", Status: 200}}
+	if err := s.ImportGenerations(ctx, gens); err != nil {
+		t.Fatalf("ImportGenerations: %v", err)
+	}
+	for _, i := range []int{0, 7, 1233} {
+		got, err := s.Generation(ctx, gens[i].ID)
+		want := gens[i]
+		want.CreatedAt = store.Timestamp(want.CreatedAt)
+		if err != nil || !equalGeneration(got, want) {
+			t.Errorf("Generation(%s) = %s, %v; want %s", want.ID, fmtGen(got), err, fmtGen(want))
+		}
+	}
+	if acct := mustAccountByID(t, s, a.ID); acct.Balance != usd(1) || acct.TotalUsage != 0 {
+		t.Errorf("account after import: %+v; want untouched", acct)
+	}
+	if n := len(mustLedger(t, s, a.ID, 0)); n != 1 {
+		t.Errorf("%d ledger entries after import, want the initial credit only", n)
+	}
+	dup := gen(t, k, 0)
+	err := s.ImportGenerations(ctx, []store.Generation{dup, gens[5]})
+	wantErr(t, "import of a stored id", err, store.ErrAlreadyExists)
+	wantErr(t, "the new id of the refused batch", func() error { _, err := s.Generation(ctx, dup.ID); return err }(), store.ErrNotFound)
+
+	if _, err := s.RebuildUsage(ctx, day0, day0.AddDate(0, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	checkUsage(t, s, "imported", day0, gens)
+}
