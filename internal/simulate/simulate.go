@@ -68,7 +68,7 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultConcurrency = 8
+	DefaultConcurrency = 32
 	DefaultRPS         = 20
 	DefaultApps        = 12
 	DefaultMaxTokens   = 128
