@@ -152,16 +152,17 @@ var usageWindows = [...]string{store.LimitResetNever, store.LimitResetDaily, sto
 // keyState reads k's usage and limits as of now. Its errors are the
 // store's.
 func (s *Server) keyState(ctx context.Context, k store.Key, now time.Time) (keyUsage, keyLimits, error) {
-	var all, own [len(usageWindows)]money.Amount
+	var since [len(usageWindows)]time.Time
 	for i, period := range usageWindows {
-		since := billing.WindowStart(period, now)
-		var err error
-		if all[i], err = s.store.KeySpend(ctx, k.Hash, since, true); err != nil {
-			return keyUsage{}, keyLimits{}, err
-		}
-		if own[i], err = s.store.KeySpend(ctx, k.Hash, since, false); err != nil {
-			return keyUsage{}, keyLimits{}, err
-		}
+		since[i] = billing.WindowStart(period, now)
+	}
+	spend, err := s.store.KeyUsage(ctx, k.Hash, since[:])
+	if err != nil {
+		return keyUsage{}, keyLimits{}, err
+	}
+	var all, own [len(usageWindows)]money.Amount
+	for i, sp := range spend {
+		all[i], own[i] = sp.All, sp.All-sp.BYOK
 	}
 	u := keyUsage{
 		Usage: all[0], UsageDaily: all[1], UsageWeekly: all[2], UsageMonthly: all[3],

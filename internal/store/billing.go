@@ -64,6 +64,10 @@ type BillingStore interface {
 	// generations; includeBYOK counts BYOK generations too. ErrNotFound for
 	// an unknown or deleted key.
 	KeySpend(ctx context.Context, hash string, since time.Time, includeBYOK bool) (money.Amount, error)
+	// KeyUsage is KeySpend over several windows at once: for each start in
+	// since, the key's charges since then, all and BYOK only, in one
+	// query. ErrNotFound for an unknown or deleted key.
+	KeyUsage(ctx context.Context, hash string, since []time.Time) ([]KeySpend, error)
 	// HasManagementKey reports whether a management key exists (disabled
 	// ones count; deleted ones do not).
 	HasManagementKey(ctx context.Context) (bool, error)
@@ -126,6 +130,12 @@ func InterruptedGeneration(in Inflight) Generation {
 		Streamed: in.Streamed, Cancelled: true, FinishReason: "error",
 		Error: InterruptedError, CreatedAt: in.CreatedAt,
 	}
+}
+
+// KeySpend is a key's charges over a window: All of them, and those of
+// BYOK generations.
+type KeySpend struct {
+	All, BYOK money.Amount
 }
 
 // Ledger entry kinds added for billing (see LedgerCredit).

@@ -197,6 +197,41 @@ func (s *Store) KeySpend(ctx context.Context, hash string, since time.Time, incl
 	return spend, nil
 }
 
+// KeyUsage implements store.BillingStore.
+func (s *Store) KeyUsage(ctx context.Context, hash string, since []time.Time) ([]store.KeySpend, error) {
+	if len(since) == 0 {
+		return nil, nil
+	}
+	var cols []string
+	args := []any{hash}
+	earliest := since[0]
+	for _, t := range since {
+		args = append(args, store.Timestamp(t))
+		n := len(args)
+		cols = append(cols, fmt.Sprintf(`COALESCE(SUM(g.cost) FILTER (WHERE g.created_at >= $%d), 0)::bigint`, n),
+			fmt.Sprintf(`COALESCE(SUM(g.cost) FILTER (WHERE g.created_at >= $%d AND g.is_byok), 0)::bigint`, n))
+		if t.Before(earliest) {
+			earliest = t
+		}
+	}
+	args = append(args, store.Timestamp(earliest))
+	out := make([]store.KeySpend, len(since))
+	dest := make([]any, 0, 2*len(since))
+	for i := range out {
+		dest = append(dest, &out[i].All, &out[i].BYOK)
+	}
+	err := s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT %s
+		FROM api_keys k LEFT JOIN generations g ON g.key_hash = k.hash AND g.created_at >= $%d
+		WHERE k.hash = $1 AND k.`+live+` GROUP BY k.hash`, strings.Join(cols, ", "), len(args)), args...).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key usage: %w", err)
+	}
+	return out, nil
+}
+
 // HasManagementKey implements store.BillingStore.
 func (s *Store) HasManagementKey(ctx context.Context) (bool, error) {
 	var ok bool

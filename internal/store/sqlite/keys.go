@@ -178,6 +178,41 @@ func (s *Store) KeySpend(ctx context.Context, hash string, since time.Time, incl
 	return spend, nil
 }
 
+// KeyUsage implements store.BillingStore.
+func (s *Store) KeyUsage(ctx context.Context, hash string, since []time.Time) ([]store.KeySpend, error) {
+	if len(since) == 0 {
+		return nil, nil
+	}
+	var cols []string
+	var args []any
+	earliest := since[0]
+	for _, t := range since {
+		at := formatTime(t)
+		cols = append(cols, `COALESCE(SUM(CASE WHEN g.created_at >= ? THEN g.cost END), 0)`,
+			`COALESCE(SUM(CASE WHEN g.created_at >= ? AND g.is_byok THEN g.cost END), 0)`)
+		args = append(args, at, at)
+		if t.Before(earliest) {
+			earliest = t
+		}
+	}
+	args = append(args, formatTime(earliest), hash)
+	out := make([]store.KeySpend, len(since))
+	dest := make([]any, 0, 2*len(since))
+	for i := range out {
+		dest = append(dest, &out[i].All, &out[i].BYOK)
+	}
+	err := s.read.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+`
+		FROM api_keys k LEFT JOIN generations g ON g.key_hash = k.hash AND g.created_at >= ?
+		WHERE k.hash = ? AND k.`+live+` GROUP BY k.hash`, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key usage: %w", err)
+	}
+	return out, nil
+}
+
 // HasManagementKey implements store.BillingStore.
 func (s *Store) HasManagementKey(ctx context.Context) (bool, error) {
 	var ok bool

@@ -494,6 +494,19 @@ func testKeySpend(t *testing.T, s store.Store) {
 	}
 	_, err := s.KeySpend(ctx, newHash(t), time.Time{}, true)
 	wantErr(t, "KeySpend(unknown)", err, store.ErrNotFound)
+
+	// KeyUsage: the same sums, several windows in one query.
+	windows := []time.Time{{}, base.Add(-time.Hour), base, base.Add(time.Millisecond), base.Add(3 * time.Hour)}
+	want := []store.KeySpend{{All: 11111, BYOK: 1000}, {All: 11110, BYOK: 1000}, {All: 11100, BYOK: 1000}, {All: 11000, BYOK: 1000}, {}}
+	got, err := s.KeyUsage(ctx, k.Hash, windows)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("KeyUsage = %v, %v; want %v", got, err, want)
+	}
+	if got, err := s.KeyUsage(ctx, fresh.Hash, windows[:2]); err != nil || !slices.Equal(got, []store.KeySpend{{}, {}}) {
+		t.Errorf("KeyUsage(new key) = %v, %v; want zeros", got, err)
+	}
+	_, err = s.KeyUsage(ctx, newHash(t), windows)
+	wantErr(t, "KeyUsage(unknown)", err, store.ErrNotFound)
 }
 
 func testHasManagementKey(t *testing.T, s store.Store) {
