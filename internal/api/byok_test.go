@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/internal/apikey"
+	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 	"github.com/switchyard-dev/switchyard/internal/provider/openaicompat"
@@ -124,5 +126,57 @@ func TestBYOKDisabled(t *testing.T) {
 	resp := e.do(http.MethodPut, "/api/v1/byok/p", `{"api_key":"sk-own-key"}`, e.managementKey())
 	if got := errorEnvelope(t, resp, http.StatusBadRequest)["metadata"].(map[string]any)["error_type"]; got != "byok_disabled" {
 		t.Errorf("error_type %v", got)
+	}
+}
+
+// TestBYOKOnlyProvider: a provider the operator has no key for serves the
+// accounts that brought their own, at the BYOK fee, and no one else.
+func TestBYOKOnlyProvider(t *testing.T) {
+	box, err := secretbox.Parse(secretbox.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := providertest.NewOpenAI(t)
+	own := providertest.NewOpenAI(t, providertest.WithUsage(providertest.Usage{PromptTokens: 12, CompletionTokens: 10}))
+	e := newEnv(t, envOptions{
+		// "own" is in the catalog, without an operator key: unroutable.
+		upstreams: []upstream{{slug: "p", fake: shared, prompt: "0"}, {slug: "own", prompt: "0", completion: "0.001"}},
+		credits:   money.NanoPerUSD,
+		options: func(o *Options) {
+			o.Secrets, o.BYOKFeePermille = box, 50
+			o.BYOK = testBYOK{st: o.Store, box: box, url: own.URL}
+		},
+		catalog: func(f *catalog.File) { // model B is offered by "own" only
+			for i := range f.Models {
+				if f.Models[i].ID == modelB {
+					f.Models[i].Endpoints = slices.DeleteFunc(f.Models[i].Endpoints, func(e catalog.Endpoint) bool { return e.Provider != "own" })
+				}
+			}
+		},
+	})
+	body := `{"model":"` + modelB + `","max_tokens":10,"messages":[{"role":"user","content":"Hi"}]}`
+	resp := e.post("/api/v1/chat/completions", body)
+	if resp.StatusCode == http.StatusOK {
+		t.Fatal("a provider without any key served the request")
+	}
+	readAll(t, resp.Body)
+	if resp := e.do(http.MethodPut, "/api/v1/byok/own", `{"api_key":"sk-mine"}`, e.managementKey()); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, readAll(t, resp.Body))
+	}
+	resp = e.post("/api/v1/chat/completions", body)
+	if b := readAll(t, resp.Body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("with the account's key: %d %s", resp.StatusCode, b)
+	}
+	if got := own.Last().Header.Get("Authorization"); got != "Bearer sk-mine" {
+		t.Errorf("upstream Authorization %q, want the account's key", got)
+	}
+	g := e.generation(resp.Header.Get("X-Generation-Id"))
+	if !g.IsBYOK || g.ProviderSlug != "own" || g.Cost != money.NanoPerUSD/2000 {
+		t.Errorf("generation: is_byok %v provider %q cost $%s; want true, own, $0.0005 (5%% of $0.01)", g.IsBYOK, g.ProviderSlug, g.Cost)
+	}
+	// Another account, without a key of its own, still cannot use it.
+	other, _ := e.newKey(money.NanoPerUSD)
+	if resp := e.do(http.MethodPost, "/api/v1/chat/completions", body, other); resp.StatusCode == http.StatusOK {
+		t.Error("an account without its own key was served by the BYOK-only provider")
 	}
 }

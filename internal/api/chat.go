@@ -63,7 +63,7 @@ func (s *Server) routerCall(r *http.Request, g *generation) router.Call {
 		// A routing explanation would name a stealth model's providers.
 		Explain: len(g.stealth) == 0 && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Switchyard-Routing")), "explain"),
 		Session: r.Header.Get("X-Session-Id"),
-		BYOK:    s.byokClients(r.Context(), g),
+		BYOK:    g.byok,
 	}
 }
 
@@ -82,6 +82,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*generation, err
 // rate limits and a credit hold for its worst-case cost.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	g.stealth = s.stealthModels(g.req)
+	g.byok = s.byokClients(r.Context(), g)
 	if err := s.rateLimit(r.Context(), w, g); err != nil {
 		return err
 	}

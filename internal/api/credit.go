@@ -101,7 +101,7 @@ type quote struct {
 // quote prices g's request for a prompt of promptTokens at the highest
 // prices among the endpoints it may be routed to.
 func (s *Server) quote(g *generation, promptTokens int) (quote, error) {
-	ceiling, err := s.router.Ceiling(g.req, promptTokens)
+	ceiling, err := s.router.Ceiling(g.req, promptTokens, g.byok)
 	if err != nil {
 		return quote{}, err
 	}

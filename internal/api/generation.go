@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider"
 	"github.com/switchyard-dev/switchyard/internal/router"
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
@@ -56,6 +57,8 @@ type generation struct {
 	// stealth are the stealth models the request may be served by: their
 	// providers are masked in everything the client sees (see stealth.go).
 	stealth []*catalog.Model
+	// byok are the account's own provider clients (see byok.go).
+	byok map[string]provider.Provider
 }
 
 // serve records the endpoint that answered, the attempts and the routing

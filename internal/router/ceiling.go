@@ -3,6 +3,7 @@ package router
 import (
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider"
 )
 
 // Ceiling is the most any endpoint the request may be routed to would
@@ -18,11 +19,12 @@ type Ceiling struct {
 	MaxOutput int
 }
 
-// Ceiling plans req (as Chat would, without sending anything) and returns
-// the price ceiling of its candidates for a prompt of promptTokens. The
+// Ceiling plans req (as Chat would with the account's own provider
+// clients byok, without sending anything) and returns the price ceiling
+// of its candidates for a prompt of promptTokens, at list prices. The
 // errors are the routing errors the request would get.
-func (r *Router) Ceiling(req *openai.ChatRequest, promptTokens int) (Ceiling, error) {
-	p, err := r.Plan(req, PlanOptions{})
+func (r *Router) Ceiling(req *openai.ChatRequest, promptTokens int, byok map[string]provider.Provider) (Ceiling, error) {
+	p, err := r.Plan(req, PlanOptions{BYOK: byok})
 	if err != nil {
 		return Ceiling{}, err
 	}

@@ -57,6 +57,17 @@ func (s *spec) filter(items []item, mp *modelPlan, n *need) []item {
 	return items
 }
 
+// filterBYOK appends the endpoints of eps (byokOnly's) that pass every
+// hard constraint.
+func (s *spec) filterBYOK(items []item, eps []endpointPlan, n *need) []item {
+	for i := range eps {
+		if s.exclude(&eps[i], n) == kept {
+			items = append(items, item{ep: &eps[i]})
+		}
+	}
+	return items
+}
+
 // exclude returns the first constraint ep fails, or kept. Routability is
 // the caller's to check.
 func (s *spec) exclude(ep *endpointPlan, n *need) exclusion {

@@ -54,6 +54,10 @@ type PlanOptions struct {
 	// Sticky names the provider slug that served this conversation last
 	// (prompt-cache stickiness): it goes first when eligible.
 	Sticky string
+	// BYOK are the account's own provider clients (Call.BYOK): endpoints
+	// of providers the operator has no client for become candidates
+	// served with them.
+	BYOK map[string]provider.Provider
 }
 
 // Plan is a routing decision.
@@ -137,6 +141,24 @@ func (p *planner) modelPlan(m *catalog.Model) *modelPlan {
 	return mp
 }
 
+// byokOnly returns mp's endpoints that only the account's own keys can
+// serve (their provider has no operator client but a BYOK one), as
+// candidates with that client.
+func (p *planner) byokOnly(mp *modelPlan, byok map[string]provider.Provider) []endpointPlan {
+	var out []endpointPlan
+	for _, ep := range mp.endpoints[mp.routable:] {
+		client := byok[ep.cand.Provider.Slug]
+		if client == nil {
+			continue
+		}
+		ep.cand.Client, ep.cand.BYOK = client, true
+		ep.cand.Health = p.r.health.Endpoint(ep.cand.Provider.Slug, mp.model.ID)
+		ep.supports = endpointSupports(mp.model, ep.cand.Endpoint, client)
+		out = append(out, ep)
+	}
+	return out
+}
+
 // dynamicVariants are model-id suffixes that only change routing; the
 // canonical model is the id without them. Static variants (:free,
 // :thinking, :extended) are catalog models of their own.
@@ -207,6 +229,9 @@ func (p *planner) plan(req *openai.ChatRequest, o PlanOptions) (*Plan, error) {
 	for _, g := range groups {
 		start := len(items)
 		items = s.filter(items, g.mp, &n)
+		if len(o.BYOK) > 0 {
+			items = s.filterBYOK(items, p.byokOnly(g.mp, o.BYOK), &n)
+		}
 		if s.partitionNone {
 			continue
 		}

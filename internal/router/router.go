@@ -268,11 +268,18 @@ func withBYOK(plan []Candidate, byok map[string]provider.Provider, ordered bool)
 		return out
 	}
 	for _, c := range plan {
-		if b, ok := own(c); ok {
+		if c.BYOK { // an endpoint only the account's key serves
+			out = append(out, c)
+		} else if b, ok := own(c); ok {
 			out = append(out, b)
 		}
 	}
-	return append(out, plan...)
+	for _, c := range plan {
+		if !c.BYOK {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // upstreamRequest is what an adapter gets for candidate c.
@@ -290,7 +297,7 @@ func (r *Router) upstreamRequest(c Candidate, req *openai.ChatRequest, call Call
 // attempt, and the explanation when asked.
 func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 	try func(Candidate, time.Time) (health.Outcome, error)) (Candidate, []Attempt, *Explanation, error) {
-	po := PlanOptions{Explain: call.Explain}
+	po := PlanOptions{Explain: call.Explain, BYOK: call.BYOK}
 	if req.Provider == nil || len(req.Provider.Order) == 0 {
 		po.Sticky = r.sticky.lookup(req, call, r.now())
 	}

@@ -370,7 +370,7 @@ func TestTimeOfDayPrices(t *testing.T) {
 // The ceiling is, rate by rate, the highest price of the candidates.
 func TestCeiling(t *testing.T) {
 	r, _ := selectRouter(t, rand.New(rand.NewPCG(1, 1)))
-	c, err := r.Ceiling(&openai.ChatRequest{Model: "s/m"}, 100)
+	c, err := r.Ceiling(&openai.ChatRequest{Model: "s/m"}, 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,10 +378,10 @@ func TestCeiling(t *testing.T) {
 		t.Fatalf("ceiling %+v", c.Pricing)
 	}
 	only := &openai.ChatRequest{Model: "s/m", Provider: &openai.ProviderPrefs{Only: []string{"a"}}}
-	if c, _ := r.Ceiling(only, 100); c.Pricing.Prompt != money.MustRate("0.000001") {
+	if c, _ := r.Ceiling(only, 100, nil); c.Pricing.Prompt != money.MustRate("0.000001") {
 		t.Fatalf("ceiling with only a: %+v", c.Pricing)
 	}
-	if _, err := r.Ceiling(&openai.ChatRequest{Model: "s/none"}, 1); err == nil {
+	if _, err := r.Ceiling(&openai.ChatRequest{Model: "s/none"}, 1, nil); err == nil {
 		t.Fatal("no error for an unknown model")
 	}
 }
