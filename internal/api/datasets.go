@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/classify"
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
 
@@ -171,7 +172,7 @@ func (s *Server) classificationsTask(w http.ResponseWriter, r *http.Request) err
 		}
 		it := byTag[c.Category]
 		if it == nil {
-			it = &item{Tag: c.Category, DisplayName: displayCategory(c.Category),
+			it = &item{Tag: c.Category, DisplayName: classify.Category(c.Category).DisplayName(),
 				MacroCategory: cmp.Or(macroCategories[c.Category], "general")}
 			byTag[c.Category] = it
 		}
@@ -210,23 +211,9 @@ func (s *Server) classificationsTask(w http.ResponseWriter, r *http.Request) err
 		return cmp.Or(cmp.Compare(b.TokenShare, a.TokenShare), strings.Compare(a.MacroCategory, b.MacroCategory))
 	})
 	meta := rankingMeta(rq, cur)
-	meta["categories"] = taskCategories
+	meta["categories"] = classify.Categories
 	writeJSON(w, http.StatusOK, map[string]any{"data": items, "macro_categories": macros, "meta": meta})
 	return nil
-}
-
-// displayCategory is a category's display name: "marketing/seo" →
-// "Marketing / SEO".
-func displayCategory(c string) string {
-	parts := strings.Split(c, "/")
-	for i, p := range parts {
-		if p == "seo" {
-			parts[i] = "SEO"
-		} else if p != "" {
-			parts[i] = strings.ToUpper(p[:1]) + p[1:]
-		}
-	}
-	return strings.Join(parts, " / ")
 }
 
 // GET /models/{author}/{slug}/activity[?days=N]: the model's daily prompt,
@@ -336,9 +323,3 @@ func cheapestHours(m *catalog.Model, day time.Time) []hourPriceJSON {
 	}
 	return out
 }
-
-// taskCategories are the task categories the classifier assigns.
-var taskCategories = []string{"programming", "roleplay", "marketing", "marketing/seo", "technology", "science",
-	"translation", "legal", "finance", "health", "trivia", "academia", "other"}
-
-func validCategory(c string) bool { return slices.Contains(taskCategories, c) }

@@ -92,7 +92,8 @@ type Options struct {
 	// 1s; see package usage).
 	UsageFlushInterval time.Duration
 	// Classify labels a request with its task category for usage
-	// analytics; nil labels none.
+	// analytics; package classify's model over its system and last user
+	// messages when nil.
 	Classify func(*openai.ChatRequest) string
 }
 
@@ -131,6 +132,9 @@ func New(o Options) *Server {
 	}
 	if o.Limiter == nil {
 		o.Limiter = ratelimit.New(ratelimit.Options{})
+	}
+	if o.Classify == nil {
+		o.Classify = classifyRequest
 	}
 	return &Server{
 		cat:       o.Catalog,
