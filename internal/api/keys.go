@@ -400,7 +400,9 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) error {
 	if u == (store.KeyUpdate{}) {
 		return keyInvalid("nothing to update: send name, disabled, limit, limit_reset, include_byok_in_limit or expires_at")
 	}
-	k, err = s.store.UpdateKey(r.Context(), k.Hash, u)
+	hash := k.Hash
+	k, err = s.store.UpdateKey(r.Context(), hash, u)
+	s.keys.forget(hash) // after the write: a request in between cannot cache the old key
 	if err != nil {
 		return keyStoreError(err, "updating the key")
 	}
@@ -428,7 +430,9 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteKey(r.Context(), k.Hash); err != nil {
+	err = s.store.DeleteKey(r.Context(), k.Hash)
+	s.keys.forget(k.Hash)
+	if err != nil {
 		return keyStoreError(err, "deleting the key")
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": true})

@@ -126,22 +126,31 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 		return caller{}, invalid
 	}
 	hash := apikey.Hash(token)
-	seq := s.accountant.Seq()
-	k, a, err := s.store.KeyByHash(r.Context(), hash)
+	now := s.now()
+	c, cached := s.keys.get(hash, now)
+	if !cached {
+		seq := s.accountant.Seq()
+		k, a, err := s.store.KeyByHash(r.Context(), hash)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return caller{}, invalid
+		case err != nil:
+			return caller{}, apierr.Wrap(apierr.Internal, err, "internal error while checking the API key")
+		case !apikey.Equal(k.Hash, hash):
+			return caller{}, invalid
+		}
+		c = caller{key: k, account: a, seq: seq}
+		s.keys.put(hash, c, now)
+	}
+	k := c.key
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return caller{}, invalid
-	case err != nil:
-		return caller{}, apierr.Wrap(apierr.Internal, err, "internal error while checking the API key")
-	case !apikey.Equal(k.Hash, hash):
-		return caller{}, invalid
 	case k.Disabled:
 		return caller{}, apierr.New(apierr.Unauthorized, "API key is disabled").With("error_type", "authentication")
-	case k.Expired(s.now()):
+	case k.Expired(now):
 		return caller{}, apierr.New(apierr.Unauthorized, "API key expired at %s", k.ExpiresAt.UTC().Format(time.RFC3339)).
 			With("error_type", "authentication")
 	}
-	return caller{key: k, account: a, seq: seq}, nil
+	return c, nil
 }
 
 // authenticateInference is authenticate for endpoints that spend credits

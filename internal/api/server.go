@@ -118,6 +118,7 @@ type Server struct {
 	byokFee    int64
 
 	usage    *usage.Recorder
+	keys     *keyCache
 	rankings Rankings
 	classify func(*openai.ChatRequest) string
 }
@@ -159,6 +160,7 @@ func New(o Options) *Server {
 			Logger: o.Logger.With("component", "usage")}),
 		rankings: o.Rankings,
 		classify: o.Classify,
+		keys:     newKeyCache(),
 	}
 }
 
