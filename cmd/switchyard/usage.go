@@ -27,12 +27,9 @@ func usageGenerate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *records <= 0 || *days <= 0 {
 		return fmt.Errorf("usage generate: --records and --days must be positive")
 	}
-	end := time.Now().UTC()
-	if *endFlag != "" {
-		var err error
-		if end, err = time.Parse(time.DateOnly, *endFlag); err != nil {
-			return fmt.Errorf("usage generate: --end: %w", err)
-		}
+	end, err := lastDay(*endFlag)
+	if err != nil {
+		return fmt.Errorf("usage generate: %w", err)
 	}
 	file, err := catalog.Bundled()
 	if err != nil {
@@ -78,12 +75,9 @@ func usageRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *days <= 0 {
 		return fmt.Errorf("usage rebuild: --days must be positive")
 	}
-	end := time.Now().UTC()
-	if *endFlag != "" {
-		var err error
-		if end, err = time.Parse(time.DateOnly, *endFlag); err != nil {
-			return fmt.Errorf("usage rebuild: --end: %w", err)
-		}
+	end, err := lastDay(*endFlag)
+	if err != nil {
+		return fmt.Errorf("usage rebuild: %w", err)
 	}
 	st, err := openStore(ctx, *db, true)
 	if err != nil {
@@ -99,4 +93,16 @@ func usageRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "rebuilt the rollups of %s to %s from %d generations\n",
 		from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly), n)
 	return nil
+}
+
+// lastDay parses --end: a YYYY-MM-DD day, today (UTC) when empty.
+func lastDay(flag string) (time.Time, error) {
+	if flag == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.DateOnly, flag)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--end: %w", err)
+	}
+	return t, nil
 }

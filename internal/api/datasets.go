@@ -94,17 +94,12 @@ func (s *Server) datasetAppRankings(w http.ResponseWriter, r *http.Request) erro
 	}
 	score := func(a store.AppUsage) int64 { return a.Total() }
 	if sort == "trending" {
-		before := map[string]int64{}
-		for ago := 1; ago <= 3; ago++ {
-			prev, err := s.publicApps(r.Context(), rq.usage(rq.window(ago)))
-			if err != nil {
-				return err
-			}
-			for _, a := range prev {
-				before[a.App] += a.Total()
-			}
+		before, err := baseline(rq, func(q store.UsageQuery) ([]store.AppUsage, error) { return s.publicApps(r.Context(), q) },
+			func(a store.AppUsage) string { return a.App })
+		if err != nil {
+			return err
 		}
-		score = func(a store.AppUsage) int64 { return a.Total() - before[a.App]/3 }
+		score = func(a store.AppUsage) int64 { return a.Total() - before[a.App] }
 		slices.SortStableFunc(cur, func(a, b store.AppUsage) int {
 			return cmp.Or(cmp.Compare(score(b), score(a)), strings.Compare(a.App, b.App))
 		})

@@ -208,15 +208,10 @@ func (s *Server) rankTrending(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	before := map[string]int64{} // sum over the three previous periods
-	for ago := 1; ago <= 3; ago++ {
-		prev, _, _, err := s.usageByModel(r.Context(), rq.usage(rq.window(ago)))
-		if err != nil {
-			return err
-		}
-		for m, u := range prev {
-			before[m] += u.Total()
-		}
+	before, err := baseline(rq, func(q store.UsageQuery) ([]store.ModelUsage, error) { return s.store.UsageByModel(r.Context(), q) },
+		func(m store.ModelUsage) string { return m.Model })
+	if err != nil {
+		return err
 	}
 	type trend struct {
 		Model        string   `json:"model"`
@@ -230,7 +225,7 @@ func (s *Server) rankTrending(w http.ResponseWriter, r *http.Request) error {
 	}
 	var out []trend
 	for _, m := range rows {
-		base := before[m.Model] / 3
+		base := before[m.Model]
 		out = append(out, trend{Model: m.Model, Name: s.modelName(m.Model), Author: author(m.Model),
 			TotalTokens: now[m.Model].Total(), BaseTokens: base, GrowthTokens: m.Total() - base,
 			Growth: change(m.Total(), base)})
@@ -244,6 +239,25 @@ func (s *Server) rankTrending(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": orEmpty(out), "meta": rankingMeta(rq, cur)})
 	return nil
+}
+
+// baseline is, by key, the average of the totals of the three periods
+// before rq's (rounded down): what trends are measured against.
+func baseline[T interface{ Total() int64 }](rq rankingQuery, read func(store.UsageQuery) ([]T, error), key func(T) string) (map[string]int64, error) {
+	sum := map[string]int64{}
+	for ago := 1; ago <= 3; ago++ {
+		rows, err := read(rq.usage(rq.window(ago)))
+		if err != nil {
+			return nil, apierr.Wrap(apierr.Internal, err, "internal error while reading usage")
+		}
+		for _, r := range rows {
+			sum[key(r)] += r.Total()
+		}
+	}
+	for k := range sum {
+		sum[k] /= 3
+	}
+	return sum, nil
 }
 
 // GET /rankings/authors: each author's share of the period's tokens, and
