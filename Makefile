@@ -22,3 +22,10 @@ generate:
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzReader -fuzztime=30s ./internal/sse/
+
+# bench measures the gateway against a plain reverse proxy and writes the
+# tables into BENCHMARKS.md (about 15 minutes; BENCHFLAGS=--quick: about
+# one). Linux only: it reads /proc.
+.PHONY: bench
+bench: build
+	./bin/switchyard bench $(BENCHFLAGS) --out BENCHMARKS.md

@@ -30,6 +30,7 @@ import (
 	"syscall"
 
 	"github.com/switchyard-dev/switchyard/internal/app"
+	"github.com/switchyard-dev/switchyard/internal/bench"
 	"github.com/switchyard-dev/switchyard/internal/config"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
@@ -58,6 +59,8 @@ Usage:
   switchyard usage generate --records N [--days D] [--end YYYY-MM-DD]
 
   switchyard simulate --key KEY [--url URL] [--duration D | --requests N] [--rps R]
+
+  switchyard bench [--quick] [--duration D] [--out FILE]
 
 --db (env SWITCHYARD_DB), which every command takes, is a SQLite file path
 (default ./switchyard.db) or a postgres:// URL. HASH is a key's hash as
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args[1:], stdout, stderr)
+	case "bench", bench.UpstreamCommand, bench.ProxyCommand:
+		return benchMain(ctx, args, stdout, stderr)
 	case "keys":
 		subcommands = map[string]command{
 			"create": keysCreate, "list": keysList, "delete": keysDelete,

@@ -125,6 +125,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 	// has the response, so what it reads next includes this generation.
 	s.record(r.Context(), g, u)
 	writeJSON(w, http.StatusOK, f.response(g, resp))
+	s.overhead.done(g.start, s.now(), res.Attempts)
 	return nil
 }
 
@@ -150,6 +151,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		return nil
 	}
 	defer sr.Stream.Close()
+	defer s.overhead.track(sr, g.start, s.now)()
 	g.serve(sr.Candidate, sr.Attempts, sr.Explain)
 	if !committed {
 		writeStreamHeaders(w)

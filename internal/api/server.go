@@ -121,6 +121,7 @@ type Server struct {
 	keys     *keyCache
 	rankings Rankings
 	classify func(*openai.ChatRequest) string
+	overhead *overhead // switchyard_overhead_seconds (overhead.go)
 }
 
 // New returns a Server.
@@ -161,6 +162,7 @@ func New(o Options) *Server {
 		rankings: o.Rankings,
 		classify: o.Classify,
 		keys:     newKeyCache(),
+		overhead: newOverhead(o.Registerer),
 	}
 }
 

@@ -1,0 +1,423 @@
+// Package bench measures what Switchyard costs on the path of a request,
+// against the physical floor: a plain byte-forwarding reverse proxy
+// (net/http/httputil.ReverseProxy) in front of the same upstream.
+//
+// One run starts three processes from the switchyard binary itself: a
+// zero-delay fake upstream speaking OpenAI's and Anthropic's protocols
+// (Upstream), the floor proxy (NewProxy), and the gateway as an operator
+// runs it (switchyard serve, with a generated config, a SQLite store,
+// billing, generation records and logging on). Each scenario's request is
+// sent to the upstream directly, through the floor and through the gateway
+// by the built-in load generator: a closed loop at concurrency 1, an open
+// loop at a fixed rate (latency counted from when each request was due, so
+// there is no coordinated omission), and a search for the highest rate
+// whose p99 stays under a bound. Processor time is read per process from
+// /proc, so the gateway's CPU per request is its own. A last scenario holds
+// thousands of idle streams open and divides the gateway's memory growth
+// by their number.
+package bench
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The hidden commands the harness runs its helper processes with.
+const (
+	UpstreamCommand = "bench-upstream"
+	ProxyCommand    = "bench-proxy"
+)
+
+// Options configures a run.
+type Options struct {
+	// Exe is the switchyard binary, run for every process.
+	Exe string
+	// Dir holds the generated config, the database and the logs.
+	Dir string
+	// Duration is the length of each measurement phase; Warmup precedes
+	// each target's first phase in a scenario.
+	Duration, Warmup time.Duration
+	// Rate is the fixed rate of the open-loop phase (requests/s), and
+	// where the search for the highest rate with p99 under LatencyBound
+	// starts; it doubles up to MaxRate, then bisects Steps times.
+	Rate, MaxRate float64
+	LatencyBound  time.Duration
+	Steps         int
+	// Chunks per stream (see UpstreamOptions).
+	Chunks int
+	// IdleStreams is how many idle streams the memory scenario holds open
+	// at once (0: skip it).
+	IdleStreams int
+	// Scenarios selects scenarios by name; empty means all.
+	Scenarios []string
+	// Log receives progress lines.
+	Log io.Writer
+}
+
+// DefaultOptions are the full run's.
+func DefaultOptions() Options {
+	return Options{Duration: 10 * time.Second, Warmup: 2 * time.Second, Rate: 1000, MaxRate: 32000,
+		LatencyBound: 50 * time.Millisecond, Steps: 3, Chunks: 20, IdleStreams: 10000}
+}
+
+// QuickOptions are for a run of about a minute, with coarse figures.
+func QuickOptions() Options {
+	o := DefaultOptions()
+	o.Duration, o.Warmup, o.Steps = 700*time.Millisecond, 200*time.Millisecond, 0
+	return o
+}
+
+// Target names.
+const (
+	Direct  = "direct"
+	Floor   = "floor"
+	Gateway = "gateway"
+)
+
+// TargetResult is what one scenario measured of one target.
+type TargetResult struct {
+	C1   *Result // closed loop, concurrency 1
+	Rate *Result // open loop at Options.Rate
+	// CPU is the target process's processor time during the Rate phase
+	// (the fake upstream's for Direct), C1CPU during the C1 phase.
+	CPU, C1CPU CPU
+	// MaxRPS is the highest rate found with p99 under the bound and no
+	// errors (0: none, or not searched).
+	MaxRPS float64
+	// PeakRSS is the highest resident memory sampled during the scenario.
+	PeakRSS int64
+}
+
+// CPUPerRequest is CPU time per successful request of the Rate phase.
+func (t *TargetResult) CPUPerRequest() time.Duration { return perRequest(t.CPU.Best(), t.Rate) }
+
+// C1CPUPerRequest is CPU time per successful request of the C1 phase
+// (which includes the process's idle wake-ups between requests).
+func (t *TargetResult) C1CPUPerRequest() time.Duration { return perRequest(t.C1CPU.Best(), t.C1) }
+
+// Row is one scenario's results.
+type Row struct {
+	Scenario Scenario
+	Targets  map[string]*TargetResult
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Machine   Machine
+	Options   Options
+	FileLimit uint64
+	Rows      []Row
+	Idle      *IdleResult
+	// Peak is each process's VmHWM at the end of the run.
+	Peak map[string]int64
+}
+
+// harness is one run in progress.
+type harness struct {
+	o        Options
+	upstream *process
+	proxy    *process
+	gateway  *process
+	key      string
+	cfgPath  string
+	hc       *http.Client
+}
+
+// Run starts the processes, runs the scenarios and stops everything.
+func Run(ctx context.Context, o Options) (rep *Report, err error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	h := &harness{o: o, hc: NewClient(maxInFlight)}
+	rep = &Report{Machine: ThisMachine(), Options: o, Peak: map[string]int64{}}
+	// Children inherit the limit: the gateway holds two sockets per
+	// open stream, the upstream and this process one each.
+	rep.FileLimit, err = RaiseFileLimit(uint64(2*o.IdleStreams + 4096))
+	if err != nil {
+		h.logf("cannot raise RLIMIT_NOFILE: %v (limit %d)", err, rep.FileLimit)
+	}
+	defer func() {
+		for _, p := range []*process{h.gateway, h.proxy, h.upstream} {
+			if p == nil {
+				continue
+			}
+			if m, err := ReadMemory(p.Pid()); err == nil {
+				rep.Peak[p.name] = max(rep.Peak[p.name], m.HWM)
+			}
+			if serr := p.stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}
+	}()
+	if err := h.start(ctx); err != nil {
+		return rep, err
+	}
+	for _, sc := range Scenarios {
+		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, sc.Name) {
+			continue
+		}
+		row, err := h.scenario(ctx, sc)
+		if err != nil {
+			return rep, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	if o.IdleStreams > 0 {
+		// A fresh gateway, so that the heap left by the load scenarios
+		// does not absorb the streams' memory.
+		if m, err := ReadMemory(h.gateway.Pid()); err == nil {
+			rep.Peak[h.gateway.name] = m.HWM
+		}
+		if err := h.restartGateway(ctx); err != nil {
+			return rep, err
+		}
+		n := o.IdleStreams
+		if limit := int(rep.FileLimit); limit > 0 && 2*n+1024 > limit {
+			n = (limit - 1024) / 2
+			h.logf("idle streams: %d, not %d: RLIMIT_NOFILE is %d", n, o.IdleStreams, limit)
+		}
+		h.logf("idle streams: opening %d", n)
+		rep.Idle, err = idleStreams(ctx, h.gateway, "http://"+h.gateway.addr, h.key, n)
+		if err != nil {
+			return rep, fmt.Errorf("idle streams: %w", err)
+		}
+		rep.Idle.Requested = o.IdleStreams
+		h.logf("idle streams: %d open, %d stalled, %d failed, %.1f KiB each", rep.Idle.Opened, rep.Idle.Stalled,
+			rep.Idle.Failed, float64(rep.Idle.PerStream())/1024)
+	}
+	return rep, nil
+}
+
+func (h *harness) logf(format string, args ...any) {
+	fmt.Fprintf(h.o.Log, "bench: "+format+"\n", args...)
+}
+
+// start starts the upstream, the floor proxy and the gateway.
+func (h *harness) start(ctx context.Context) error {
+	o := h.o
+	upAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	h.upstream, err = startProcess(ctx, "upstream", o.Exe,
+		[]string{UpstreamCommand, "--addr", upAddr, "--chunks", fmt.Sprint(o.Chunks)},
+		upAddr, "http://"+upAddr+"/", filepath.Join(o.Dir, "upstream.log"))
+	if err != nil {
+		return err
+	}
+	proxyAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	h.proxy, err = startProcess(ctx, "floor proxy", o.Exe,
+		[]string{ProxyCommand, "--addr", proxyAddr, "--target", "http://" + upAddr},
+		proxyAddr, "http://"+proxyAddr+"/", filepath.Join(o.Dir, "proxy.log"))
+	if err != nil {
+		return err
+	}
+	gwAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	db := filepath.Join(o.Dir, "bench.db")
+	h.cfgPath = filepath.Join(o.Dir, "switchyard.yaml")
+	if err := os.WriteFile(h.cfgPath, []byte(gatewayConfig(gwAddr, db, "http://"+upAddr)), 0o600); err != nil {
+		return err
+	}
+	if h.key, err = createKey(ctx, o.Exe, db); err != nil {
+		return err
+	}
+	return h.startGateway(ctx, gwAddr)
+}
+
+func (h *harness) startGateway(ctx context.Context, addr string) error {
+	var err error
+	h.gateway, err = startProcess(ctx, "gateway", h.o.Exe,
+		[]string{"serve", "--config", h.cfgPath, "--log-level", "info"},
+		addr, "http://"+addr+"/healthz", filepath.Join(h.o.Dir, "gateway.log"))
+	if err != nil {
+		return err
+	}
+	h.logf("upstream pid %d at %s, floor pid %d at %s, gateway pid %d at %s (logs in %s)",
+		h.upstream.Pid(), h.upstream.addr, h.proxy.Pid(), h.proxy.addr, h.gateway.Pid(), addr, h.o.Dir)
+	return nil
+}
+
+func (h *harness) restartGateway(ctx context.Context) error {
+	addr := h.gateway.addr
+	if err := h.gateway.stop(); err != nil {
+		return fmt.Errorf("stopping the gateway: %w", err)
+	}
+	h.gateway = nil
+	return h.startGateway(ctx, addr)
+}
+
+// createKey creates an account holding $1,000,000 and a key for it with
+// the switchyard CLI, as an operator would, and returns the key.
+func createKey(ctx context.Context, exe, db string) (string, error) {
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, exe, "keys", "create", "--name", "bench", "--credits", "1000000", "--db", db)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("switchyard keys create: %w: %s", err, bytes.TrimSpace(errOut.Bytes()))
+	}
+	lines := strings.Fields(strings.TrimSpace(out.String()))
+	if len(lines) == 0 {
+		return "", errors.New("switchyard keys create printed no key")
+	}
+	return lines[len(lines)-1], nil
+}
+
+// scenario runs one scenario against each target.
+func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
+	o := h.o
+	reqs := sc.requests("http://"+h.gateway.addr, h.key)
+	row := Row{Scenario: sc, Targets: map[string]*TargetResult{}}
+	targets := []struct {
+		name string
+		rq   *Request
+		proc *process // whose CPU counts
+	}{
+		{Direct, reqs.upstream("http://" + h.upstream.addr), h.upstream},
+		{Floor, reqs.upstream("http://" + h.proxy.addr), h.proxy},
+		{Gateway, reqs.gateway, h.gateway},
+	}
+	for _, t := range targets {
+		if err := h.gateway.alive(); err != nil {
+			return row, err
+		}
+		h.logf("%s → %s", sc.Name, t.name)
+		tr := &TargetResult{}
+		row.Targets[t.name] = tr
+		stopSampling := sampleRSS(t.proc.Pid(), &tr.PeakRSS)
+		if w := Closed(ctx, h.hc, t.rq, 4, o.Warmup); w.Requests == 0 {
+			stopSampling()
+			return row, fmt.Errorf("%s: warm-up failed: %d errors, first: %s", t.name, w.Errors, w.FirstError)
+		}
+		var err error
+		if tr.C1, tr.C1CPU, err = measure(t.proc, func() *Result { return Closed(ctx, h.hc, t.rq, 1, o.Duration) }); err != nil {
+			stopSampling()
+			return row, err
+		}
+		if tr.Rate, tr.CPU, err = measure(t.proc, func() *Result { return Open(ctx, h.hc, t.rq, o.Rate, o.Duration) }); err != nil {
+			stopSampling()
+			return row, err
+		}
+		if t.name != Direct {
+			tr.MaxRPS = h.maxRPS(ctx, t.rq, tr.Rate)
+		}
+		stopSampling()
+		h.logf("%s → %s: c1 p50 %s, %g/s p99 %s, CPU/req %s at c1, %s at %g/s (%s by ticks), max %.0f/s, errors %d",
+			sc.Name, t.name, us(tr.C1.Latency.P50()), o.Rate, us(tr.Rate.Latency.P99()),
+			us(perRequest(tr.C1CPU.Best(), tr.C1)), us(tr.CPUPerRequest()), o.Rate, us(perRequest(tr.CPU.Ticks, tr.Rate)),
+			tr.MaxRPS, tr.C1.Errors+tr.Rate.Errors)
+		if tr.C1.Errors+tr.Rate.Errors > 0 {
+			h.logf("%s → %s: first error: %s", sc.Name, t.name, cmp.Or(tr.C1.FirstError, tr.Rate.FirstError))
+		}
+	}
+	return row, nil
+}
+
+// measure runs a phase and returns the CPU time p used meanwhile.
+func measure(p *process, phase func() *Result) (*Result, CPU, error) {
+	before, err := ReadCPU(p.Pid())
+	if err != nil {
+		return nil, CPU{}, err
+	}
+	res := phase()
+	after, err := ReadCPU(p.Pid())
+	if err != nil {
+		return nil, CPU{}, err
+	}
+	return res, after.Sub(before), nil
+}
+
+// perRequest divides cpu by the phase's successful requests.
+func perRequest(cpu time.Duration, r *Result) time.Duration {
+	if r == nil || r.Requests == 0 {
+		return 0
+	}
+	return cpu / time.Duration(r.Requests)
+}
+
+// passes reports whether an open-loop phase at rate kept up: every
+// request sent and answered, p99 under the bound.
+func (h *harness) passes(r *Result, rate float64) bool {
+	want := int(rate * h.o.Duration.Seconds())
+	return r.Errors == 0 && r.Dropped == 0 && r.Requests >= want*97/100 && r.Latency.P99() < h.o.LatencyBound
+}
+
+// maxRPS searches for the highest rate that passes: from Options.Rate
+// (already measured) it doubles while it passes (or halves until it does),
+// then bisects.
+func (h *harness) maxRPS(ctx context.Context, rq *Request, atRate *Result) float64 {
+	o := h.o
+	good, bad := 0.0, 0.0
+	if h.passes(atRate, o.Rate) {
+		good = o.Rate
+		for r := 2 * o.Rate; r <= o.MaxRate && ctx.Err() == nil; r *= 2 {
+			if !h.passes(Open(ctx, h.hc, rq, r, o.Duration), r) {
+				bad = r
+				break
+			}
+			good = r
+		}
+	} else {
+		bad = o.Rate
+		for r := o.Rate / 2; r >= 25 && ctx.Err() == nil; r /= 2 {
+			if h.passes(Open(ctx, h.hc, rq, r, o.Duration), r) {
+				good = r
+				break
+			}
+			bad = r
+		}
+	}
+	for range o.Steps {
+		if good == 0 || bad == 0 || ctx.Err() != nil {
+			break
+		}
+		mid := (good + bad) / 2
+		if h.passes(Open(ctx, h.hc, rq, mid, o.Duration), mid) {
+			good = mid
+		} else {
+			bad = mid
+		}
+	}
+	return good
+}
+
+// sampleRSS samples pid's VmRSS every 50 ms into *peak until stopped.
+func sampleRSS(pid int, peak *int64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if m, err := ReadMemory(pid); err == nil {
+				*peak = max(*peak, m.RSS)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}

@@ -1,0 +1,229 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Targets are the issue's goals for a 2-core machine.
+const (
+	TargetCPURatio           = 1.5 // gateway CPU per request over the floor's
+	TargetCPURatioTranslated = 2.0 // the same, translated to another protocol
+	TargetAddedP50           = 100 * time.Microsecond
+	TargetAddedP99           = 500 * time.Microsecond
+	TargetIdleStreamBytes    = 40 << 10
+)
+
+// Markers delimit the generated part of a results file; text around them
+// is kept when the file is updated.
+const (
+	beginMarker = "<!-- switchyard bench: begin generated results -->"
+	endMarker   = "<!-- switchyard bench: end generated results -->"
+)
+
+// us renders a duration in whole microseconds.
+func us(d time.Duration) string {
+	return fmt.Sprintf("%d µs", d.Microseconds())
+}
+
+// signedUS renders a difference in microseconds with its sign.
+func signedUS(d time.Duration) string {
+	if d < 0 {
+		return fmt.Sprintf("−%d", -d.Microseconds())
+	}
+	return fmt.Sprintf("+%d", d.Microseconds())
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// pair renders p50 / p99 of s in microseconds.
+func pair(s *Samples) string {
+	return fmt.Sprintf("%d / %d", s.P50().Microseconds(), s.P99().Microseconds())
+}
+
+// added renders how much later the gateway's p50 and p99 are than base's.
+func added(gw, base *Samples) string {
+	return signedUS(gw.P50()-base.P50()) + " / " + signedUS(gw.P99()-base.P99())
+}
+
+// ratio renders a/b.
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
+}
+
+func check(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// Markdown writes the report's tables.
+func (r *Report) Markdown(w io.Writer) {
+	o := r.Options
+	m := r.Machine
+	fmt.Fprintf(w, "Run of %s on %s: %s, %d cores, %s, %s.\n\n", m.Date.Format("2006-01-02 15:04 MST"),
+		hostname(), m.CPU, m.Cores, m.Kernel, m.GoVersion)
+	fmt.Fprintf(w, "Phases of %s (warm-up %s); fixed rate %g requests/s; max RPS searched up to %g/s with p99 < %s; "+
+		"streams of %d chunks; RLIMIT_NOFILE %d.\n\n", o.Duration, o.Warmup, o.Rate, o.MaxRate, o.LatencyBound,
+		o.Chunks, r.FileLimit)
+
+	fmt.Fprintf(w, "### CPU per request\n\n")
+	fmt.Fprintf(w, "Each process's CPU time (user + system, /proc) over the open-loop phase at %g/s, divided by the "+
+		"requests answered; at c=1, over the closed-loop phase at concurrency 1 (idle wake-ups included). "+
+		"Upstream: the fake upstream's own cost, for scale.\n\n", o.Rate)
+	fmt.Fprintln(w, "| Scenario | upstream | floor | gateway | gateway ÷ floor | at c=1: floor | gateway | gateway ÷ floor | target |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, row := range r.Rows {
+		d, f, g := row.Targets[Direct], row.Targets[Floor], row.Targets[Gateway]
+		target := TargetCPURatio
+		if row.Scenario.Protocol != ProtocolOpenAI {
+			target = TargetCPURatioTranslated
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | ≤ %.1f× |\n", row.Scenario.Name,
+			us(d.CPUPerRequest()), us(f.CPUPerRequest()), us(g.CPUPerRequest()),
+			ratio(g.CPUPerRequest(), f.CPUPerRequest()),
+			us(f.C1CPUPerRequest()), us(g.C1CPUPerRequest()), ratio(g.C1CPUPerRequest(), f.C1CPUPerRequest()), target)
+	}
+
+	for _, phase := range []struct {
+		title string
+		res   func(*TargetResult) *Result
+	}{
+		{"Latency at concurrency 1 (µs, p50 / p99)", func(t *TargetResult) *Result { return t.C1 }},
+		{fmt.Sprintf("Latency at %g requests/s, open loop (µs, p50 / p99, from when each request was due)", o.Rate),
+			func(t *TargetResult) *Result { return t.Rate }},
+	} {
+		fmt.Fprintf(w, "\n### %s\n\n", phase.title)
+		fmt.Fprintln(w, "| Scenario | direct | floor | gateway | gateway − direct | gateway − floor | errors |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|")
+		for _, row := range r.Rows {
+			d, f, g := phase.res(row.Targets[Direct]), phase.res(row.Targets[Floor]), phase.res(row.Targets[Gateway])
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %d |\n", row.Scenario.Name,
+				pair(&d.Latency), pair(&f.Latency), pair(&g.Latency),
+				added(&g.Latency, &d.Latency), added(&g.Latency, &f.Latency), d.Errors+f.Errors+g.Errors)
+		}
+	}
+
+	fmt.Fprintf(w, "\n### Capacity, time to first byte, memory\n\n")
+	fmt.Fprintf(w, "Max RPS: the highest rate tried whose p99 stayed under %s with no errors. "+
+		"TTFB at concurrency 1 (µs, p50 / p99). Peak RSS: the highest VmRSS sampled during the scenario.\n\n", o.LatencyBound)
+	fmt.Fprintln(w, "| Scenario | max RPS floor | max RPS gateway | TTFB floor | TTFB gateway | TTFB gateway − floor | peak RSS floor | peak RSS gateway |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	for _, row := range r.Rows {
+		f, g := row.Targets[Floor], row.Targets[Gateway]
+		ttfbF, ttfbG, ttfbAdded := "—", "—", "—"
+		if row.Scenario.Stream {
+			ttfbF, ttfbG, ttfbAdded = pair(&f.C1.TTFB), pair(&g.C1.TTFB), added(&g.C1.TTFB, &f.C1.TTFB)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n", row.Scenario.Name, f.MaxRPS, g.MaxRPS,
+			ttfbF, ttfbG, ttfbAdded, mib(f.PeakRSS), mib(g.PeakRSS))
+	}
+	if len(r.Peak) > 0 {
+		fmt.Fprintf(w, "\nPeak RSS over the whole run (VmHWM): ")
+		var parts []string
+		for _, name := range []string{"gateway", "floor proxy", "upstream"} {
+			if v, ok := r.Peak[name]; ok {
+				parts = append(parts, name+" "+mib(v))
+			}
+		}
+		fmt.Fprintf(w, "%s.\n", strings.Join(parts, ", "))
+	}
+
+	if i := r.Idle; i != nil {
+		fmt.Fprintf(w, "\n### Idle streams\n\n")
+		fmt.Fprintln(w, "| streams | opened | stalled | failed | time to open | gateway RSS before → after | per stream | a request meanwhile |")
+		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|")
+		fmt.Fprintf(w, "| %d | %d | %d | %d | %s | %s → %s | %.1f KiB | %s |\n", i.Wanted, i.Opened, i.Stalled, i.Failed,
+			i.OpenTime.Round(time.Millisecond), mib(i.RSSBefore), mib(i.RSSAfter), float64(i.PerStream())/1024, us(i.Probe))
+		if i.Requested > i.Wanted {
+			fmt.Fprintf(w, "\n%d streams, not %d: RLIMIT_NOFILE (%d) must cover the gateway's two descriptors per stream, "+
+				"and could not be raised here.\n", i.Wanted, i.Requested, r.FileLimit)
+		}
+		if i.FirstError != "" {
+			fmt.Fprintf(w, "\nFirst error: `%s`\n", i.FirstError)
+		}
+	}
+
+	fmt.Fprintf(w, "\n### Targets\n\n")
+	fmt.Fprintln(w, "| Target | Measured | |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, t := range r.Targets() {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.Name, t.Measured, check(t.Met))
+	}
+}
+
+// TargetCheck is one target of the issue against what a run measured.
+type TargetCheck struct {
+	Name, Measured string
+	Met            bool
+}
+
+// Targets checks the measurable targets.
+func (r *Report) Targets() []TargetCheck {
+	var out []TargetCheck
+	for _, row := range r.Rows {
+		f, g := row.Targets[Floor], row.Targets[Gateway]
+		limit := TargetCPURatio
+		if row.Scenario.Protocol != ProtocolOpenAI {
+			limit = TargetCPURatioTranslated
+		}
+		fc, gc := f.CPUPerRequest(), g.CPUPerRequest()
+		out = append(out, TargetCheck{
+			Name:     fmt.Sprintf("%s: CPU/request ≤ %.1f× floor", row.Scenario.Name, limit),
+			Measured: ratio(gc, fc),
+			Met:      fc > 0 && float64(gc) <= limit*float64(fc),
+		})
+		p50, p99 := g.C1.Latency.P50()-f.C1.Latency.P50(), g.C1.Latency.P99()-f.C1.Latency.P99()
+		out = append(out, TargetCheck{
+			Name:     fmt.Sprintf("%s: added latency at c=1 over the floor, p50 ≤ +%d µs, p99 ≤ +%d µs", row.Scenario.Name, TargetAddedP50.Microseconds(), TargetAddedP99.Microseconds()),
+			Measured: signedUS(p50) + " / " + signedUS(p99) + " µs",
+			Met:      p50 <= TargetAddedP50 && p99 <= TargetAddedP99,
+		})
+	}
+	if i := r.Idle; i != nil {
+		out = append(out, TargetCheck{
+			Name:     fmt.Sprintf("%d idle streams: ≤ %d KiB each, none stalled", i.Wanted, TargetIdleStreamBytes>>10),
+			Measured: fmt.Sprintf("%.1f KiB each, %d stalled, %d failed", float64(i.PerStream())/1024, i.Stalled, i.Failed),
+			Met:      i.Opened == i.Wanted && i.PerStream() <= TargetIdleStreamBytes,
+		})
+	}
+	return out
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "an unnamed host"
+	}
+	return "host " + h
+}
+
+// UpdateFile writes the report's tables into the file at path between
+// the generated-results markers, keeping the text around them; a file
+// without the markers (or none at all) gets preface, then the tables.
+func UpdateFile(path, preface string, r *Report) error {
+	var tables bytes.Buffer
+	r.Markdown(&tables)
+	generated := beginMarker + "\n\n" + tables.String() + "\n" + endMarker + "\n"
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	var out string
+	b, rest, ok1 := strings.Cut(string(old), beginMarker)
+	_, after, ok2 := strings.Cut(rest, endMarker)
+	if ok1 && ok2 {
+		out = b + generated + strings.TrimPrefix(after, "\n")
+	} else {
+		out = preface + "\n" + generated
+	}
+	return os.WriteFile(path, []byte(out), 0o644)
+}
