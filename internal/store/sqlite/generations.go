@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/money"
@@ -18,6 +19,38 @@ const generationColumns = `id, account_id, key_hash, model, provider_slug, provi
 	prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens, cache_write_tokens,
 	cost, latency_ms, generation_time_ms, http_referer, app_title, end_user, session_id, attempts, created_at,
 	provider_responses, is_byok, status, error, category, app_private`
+
+// generationColumnCount is the number of generationColumns.
+var generationColumnCount = strings.Count(generationColumns, ",") + 1
+
+// importRows is how many rows one multi-row INSERT carries (SQLite allows
+// 32,766 parameters per statement).
+const importRows = 500
+
+// insertGenerationsSQL is an INSERT of n generations' appendGenerationArgs.
+func insertGenerationsSQL(n int) string {
+	return `INSERT INTO generations (` + generationColumns + `) VALUES ` + placeholders(generationColumnCount, n)
+}
+
+// placeholders is n parenthesised rows of cols question marks.
+func placeholders(cols, n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// appendGenerationArgs appends g's values in the order of
+// generationColumns.
+func appendGenerationArgs(args []any, g store.Generation) ([]any, error) {
+	prs, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
+	if err != nil {
+		return nil, fmt.Errorf("generation %s: %w", g.ID, err)
+	}
+	return append(args, g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel,
+		g.UpstreamID, g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
+		g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
+		g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts,
+		formatTime(g.CreatedAt), string(prs), g.IsBYOK, g.Status, store.ClipError(g.Error), g.Category, g.AppPrivate), nil
+}
 
 // RecordGeneration implements store.Store: it records a batch of one, and
 // reports the id already recorded that a batch would skip.
@@ -78,60 +111,74 @@ func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.G
 		}
 	}
 
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO generations (`+generationColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer insert.Close()
-	charge, err := tx.PrepareContext(ctx, insertLedgerSQL)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer charge.Close()
-
-	var recorded []store.Generation
-	for _, g := range gens {
-		attempts, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
-		if err != nil {
-			return nil, nil, fmt.Errorf("generation %s: %w", g.ID, err)
+	// Multi-row statements: one INSERT per importRows generations
+	// returns the ids it inserted (those not already stored), and one per
+	// importRows charges writes their ledger entries.
+	inserted := make(map[string]bool, len(gens))
+	args := make([]any, 0, min(len(gens), importRows)*generationColumnCount)
+	for i := 0; i < len(gens); i += importRows {
+		chunk := gens[i:min(i+importRows, len(gens))]
+		args = args[:0]
+		for _, g := range chunk {
+			var err error
+			if args, err = appendGenerationArgs(args, g); err != nil {
+				return nil, nil, err
+			}
 		}
-		at := formatTime(g.CreatedAt)
-		res, err := insert.ExecContext(ctx,
-			g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel, g.UpstreamID,
-			g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
-			g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
-			g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts, at,
-			string(attempts), g.IsBYOK, g.Status, store.ClipError(g.Error), g.Category, g.AppPrivate)
-		if err := mustAffect(res, err, errSkipped); errors.Is(err, errSkipped) {
+		rows, err := tx.QueryContext(ctx, insertGenerationsSQL(len(chunk))+` ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("insert generations: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			inserted[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, nil, fmt.Errorf("insert generations: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, fmt.Errorf("insert generations: %w", err)
+		}
+	}
+	var recorded []store.Generation
+	var charges []any
+	for _, g := range gens {
+		if !inserted[g.ID] {
 			continue // already recorded
-		} else if err != nil {
-			return nil, nil, fmt.Errorf("insert generation %s: %w", g.ID, err)
 		}
 		recorded = append(recorded, g)
-		if g.Cost == 0 {
-			continue
+		if g.Cost > 0 {
+			r := ledgerRow{accountID: g.AccountID, kind: store.LedgerGeneration, amount: -g.Cost,
+				generationID: &g.ID, keyHash: &g.KeyHash, at: formatTime(g.CreatedAt)}
+			charges = append(charges, r.args()...)
 		}
-		r := ledgerRow{accountID: g.AccountID, kind: store.LedgerGeneration, amount: -g.Cost,
-			generationID: &g.ID, keyHash: &g.KeyHash, at: at}
-		if _, err := charge.ExecContext(ctx, r.args()...); err != nil {
-			return nil, nil, fmt.Errorf("insert ledger entry: %w", err)
+	}
+	const ledgerColumns = 8
+	for i := 0; i < len(charges); i += importRows * ledgerColumns {
+		chunk := charges[i:min(i+importRows*ledgerColumns, len(charges))]
+		query := `INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, ref, note, created_at) VALUES ` +
+			placeholders(ledgerColumns, len(chunk)/ledgerColumns)
+		if _, err := tx.ExecContext(ctx, query, chunk...); err != nil {
+			return nil, nil, fmt.Errorf("insert ledger entries: %w", err)
 		}
 	}
 
-	charges, err := batch.Sum(gens, recorded)
+	sums, err := batch.Sum(gens, recorded)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, c := range charges.Keys {
+	for _, c := range sums.Keys {
 		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET total_usage = total_usage + ? WHERE hash = ?`, c.Amount, c.Hash)
 		if err != nil {
 			return nil, nil, err
 		}
 	}
-	balances := make(map[int64]money.Amount, len(charges.Accounts))
-	for _, c := range charges.Accounts {
+	balances := make(map[int64]money.Amount, len(sums.Accounts))
+	for _, c := range sums.Accounts {
 		var balance money.Amount
 		err := tx.QueryRowContext(ctx,
 			`UPDATE accounts SET balance = balance - ?, total_usage = total_usage + ? WHERE id = ? RETURNING balance`,
@@ -143,9 +190,6 @@ func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.G
 	}
 	return recorded, balances, nil
 }
-
-// errSkipped marks a generation insert that found its id already stored.
-var errSkipped = errors.New("generation already recorded")
 
 // mustAffect returns err, or else errNone if the statement changed no row.
 func mustAffect(res sql.Result, err, errNone error) error {

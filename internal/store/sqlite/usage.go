@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	driver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/switchyard-dev/switchyard/internal/store"
-	"github.com/switchyard-dev/switchyard/internal/store/internal/jsoncol"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/rollup"
 )
 
@@ -241,21 +239,15 @@ func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]stor
 	return out, nil
 }
 
-// importRows is how many generations one INSERT of ImportGenerations
-// carries (SQLite allows 32,766 parameters per statement).
-const importRows = 500
-
 // ImportGenerations implements store.UsageStore with multi-row INSERTs in
 // one transaction.
 func (s *Store) ImportGenerations(ctx context.Context, gens []store.Generation) error {
 	if len(gens) == 0 {
 		return nil
 	}
-	cols := strings.Count(generationColumns, ",") + 1
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var full *sql.Stmt
-		args := make([]any, 0, importRows*cols)
+		args := make([]any, 0, importRows*generationColumnCount)
 		for i := 0; i < len(gens); i += importRows {
 			chunk := gens[i:min(i+importRows, len(gens))]
 			args = args[:0]
@@ -263,29 +255,22 @@ func (s *Store) ImportGenerations(ctx context.Context, gens []store.Generation) 
 				if err := g.Validate(); err != nil {
 					return err
 				}
-				prs, err := jsoncol.EncodeProviderResponses(g.ProviderResponses)
-				if err != nil {
+				var err error
+				if args, err = appendGenerationArgs(args, g); err != nil {
 					return err
 				}
-				args = append(args, g.ID, g.AccountID, g.KeyHash, g.Model, g.ProviderSlug, g.ProviderName, g.UpstreamModel,
-					g.UpstreamID, g.Streamed, g.Cancelled, g.FinishReason, g.NativeFinishReason,
-					g.PromptTokens, g.CompletionTokens, g.ReasoningTokens, g.CachedTokens, g.CacheWriteTokens,
-					g.Cost, g.LatencyMs, g.GenerationTimeMs, g.HTTPReferer, g.AppTitle, g.User, g.SessionID, g.Attempts,
-					formatTime(g.CreatedAt), string(prs), g.IsBYOK, g.Status, store.ClipError(g.Error), g.Category, g.AppPrivate)
 			}
-			query := `INSERT INTO generations (` + generationColumns + `) VALUES ` +
-				strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")
 			var err error
 			if len(chunk) == importRows {
 				if full == nil {
-					if full, err = tx.PrepareContext(ctx, query); err != nil {
+					if full, err = tx.PrepareContext(ctx, insertGenerationsSQL(importRows)); err != nil {
 						return err
 					}
 					defer full.Close()
 				}
 				_, err = full.ExecContext(ctx, args...)
 			} else {
-				_, err = tx.ExecContext(ctx, query, args...)
+				_, err = tx.ExecContext(ctx, insertGenerationsSQL(len(chunk)), args...)
 			}
 			if err != nil {
 				if isUniqueViolation(err) {
