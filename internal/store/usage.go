@@ -43,6 +43,12 @@ type UsageStore interface {
 	ImportGenerations(ctx context.Context, gens []Generation) error
 }
 
+// AllUsage is the category (and, in app rollups, the model) of the daily
+// rollup rows that total over every category (every model): the stores
+// write them with the others and read them for queries that do not
+// filter on one. It is neither a category nor a model id.
+const AllUsage = "*"
+
 // UsageQuery selects rollups: the UTC days in [From, To), and, when set,
 // one category and one model.
 type UsageQuery struct {

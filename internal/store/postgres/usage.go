@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -162,19 +163,23 @@ func (s *Store) RebuildUsage(ctx context.Context, from, to time.Time) (int64, er
 	return n, nil
 }
 
-// usageFilter is the WHERE clause of q over a daily table.
+// usageFilter is the WHERE clause of q over usage_model_daily: one
+// category's rows, or the rows totalling every category.
 func usageFilter(q store.UsageQuery) (string, []any) {
-	where := `day >= $1::date AND day < $2::date`
-	args := []any{store.Day(q.From).Format(time.DateOnly), store.Day(q.To).Format(time.DateOnly)}
-	if q.Category != "" {
-		args = append(args, q.Category)
-		where += fmt.Sprintf(` AND category = $%d`, len(args))
-	}
+	where := `category = $1 AND day >= $2::date AND day < $3::date`
+	args := []any{cmp.Or(q.Category, store.AllUsage), store.Day(q.From).Format(time.DateOnly), store.Day(q.To).Format(time.DateOnly)}
 	if q.Model != "" {
 		args = append(args, q.Model)
-		where += fmt.Sprintf(` AND model = $%d`, len(args))
+		where += ` AND model = $4`
 	}
 	return where, args
+}
+
+// appFilter is the WHERE clause of q over usage_app_daily: the rows of
+// one model or every model, one category or every category.
+func appFilter(q store.UsageQuery) (string, []any) {
+	return `model = $1 AND category = $2 AND day >= $3::date AND day < $4::date`, []any{cmp.Or(q.Model, store.AllUsage),
+		cmp.Or(q.Category, store.AllUsage), store.Day(q.From).Format(time.DateOnly), store.Day(q.To).Format(time.DateOnly)}
 }
 
 const tokenSums = `SUM(requests)::bigint, SUM(prompt)::bigint, SUM(completion)::bigint, SUM(reasoning)::bigint`
@@ -221,7 +226,7 @@ func (s *Store) UsageByModelDay(ctx context.Context, q store.UsageQuery) ([]stor
 
 // UsageByApp implements store.UsageStore.
 func (s *Store) UsageByApp(ctx context.Context, q store.UsageQuery) ([]store.AppUsage, error) {
-	where, args := usageFilter(q)
+	where, args := appFilter(q)
 	rows, err := s.pool.Query(ctx, `SELECT u.app, COALESCE(apps.title, ''), u.requests, u.prompt, u.completion, u.reasoning
 		FROM (SELECT app, `+tokenSums+` FROM usage_app_daily WHERE `+where+` GROUP BY app)
 		     AS u(app, requests, prompt, completion, reasoning)
@@ -240,7 +245,16 @@ func (s *Store) UsageByApp(ctx context.Context, q store.UsageQuery) ([]store.App
 
 // UsageByCategory implements store.UsageStore.
 func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]store.CategoryUsage, error) {
-	where, args := usageFilter(q)
+	where := `day >= $1::date AND day < $2::date AND category <> $3`
+	args := []any{store.Day(q.From).Format(time.DateOnly), store.Day(q.To).Format(time.DateOnly), store.AllUsage}
+	if q.Category != "" {
+		args = append(args, q.Category)
+		where += fmt.Sprintf(` AND category = $%d`, len(args))
+	}
+	if q.Model != "" {
+		args = append(args, q.Model)
+		where += fmt.Sprintf(` AND model = $%d`, len(args))
+	}
 	rows, err := s.pool.Query(ctx, `SELECT category, model, `+tokenSums+`, SUM(errors)::bigint, SUM(spend)::bigint
 		FROM usage_model_daily WHERE `+where+`
 		GROUP BY category, model ORDER BY category COLLATE "C", SUM(prompt) + SUM(completion) DESC, model COLLATE "C"`, args...)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -152,19 +153,23 @@ func (s *Store) RebuildUsage(ctx context.Context, from, to time.Time) (int64, er
 	return n, nil
 }
 
-// usageFilter is the WHERE clause of q over a daily table.
+// usageFilter is the WHERE clause of q over usage_model_daily: one
+// category's rows, or the rows totalling every category.
 func usageFilter(q store.UsageQuery) (string, []any) {
-	where := `day >= ? AND day < ?`
-	args := []any{store.Day(q.From).Format(dayLayout), store.Day(q.To).Format(dayLayout)}
-	if q.Category != "" {
-		where += ` AND category = ?`
-		args = append(args, q.Category)
-	}
+	where := `category = ? AND day >= ? AND day < ?`
+	args := []any{cmp.Or(q.Category, store.AllUsage), store.Day(q.From).Format(dayLayout), store.Day(q.To).Format(dayLayout)}
 	if q.Model != "" {
 		where += ` AND model = ?`
 		args = append(args, q.Model)
 	}
 	return where, args
+}
+
+// appFilter is the WHERE clause of q over usage_app_daily: the rows of
+// one model or every model, one category or every category.
+func appFilter(q store.UsageQuery) (string, []any) {
+	return `model = ? AND category = ? AND day >= ? AND day < ?`, []any{cmp.Or(q.Model, store.AllUsage),
+		cmp.Or(q.Category, store.AllUsage), store.Day(q.From).Format(dayLayout), store.Day(q.To).Format(dayLayout)}
 }
 
 const tokenSums = `SUM(requests), SUM(prompt), SUM(completion), SUM(reasoning)`
@@ -207,7 +212,7 @@ func (s *Store) UsageByModelDay(ctx context.Context, q store.UsageQuery) ([]stor
 
 // UsageByApp implements store.UsageStore.
 func (s *Store) UsageByApp(ctx context.Context, q store.UsageQuery) ([]store.AppUsage, error) {
-	where, args := usageFilter(q)
+	where, args := appFilter(q)
 	out, err := collect(ctx, s.read, func(row scanner) (store.AppUsage, error) {
 		var a store.AppUsage
 		err := row.Scan(&a.App, &a.Title, &a.Requests, &a.Prompt, &a.Completion, &a.Reasoning)
@@ -226,7 +231,16 @@ func (s *Store) UsageByApp(ctx context.Context, q store.UsageQuery) ([]store.App
 
 // UsageByCategory implements store.UsageStore.
 func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]store.CategoryUsage, error) {
-	where, args := usageFilter(q)
+	where := `day >= ? AND day < ? AND category <> ?`
+	args := []any{store.Day(q.From).Format(dayLayout), store.Day(q.To).Format(dayLayout), store.AllUsage}
+	if q.Category != "" {
+		where += ` AND category = ?`
+		args = append(args, q.Category)
+	}
+	if q.Model != "" {
+		where += ` AND model = ?`
+		args = append(args, q.Model)
+	}
 	out, err := collect(ctx, s.read, func(row scanner) (store.CategoryUsage, error) {
 		var c store.CategoryUsage
 		err := row.Scan(&c.Category, &c.Model, &c.Requests, &c.Prompt, &c.Completion, &c.Reasoning, &c.Errors, &c.Spend)

@@ -71,20 +71,30 @@ func Prepare(rows []store.UsageRow) Batch {
 			hourly[r.UsageKey] = &c
 		}
 		day := store.Day(r.Hour)
-		mk := modelKey{day, r.Model, r.Category}
-		if m := models[mk]; m != nil {
-			m.Tokens.Add(r.Tokens)
-		} else {
-			models[mk] = &ModelDay{Day: day, Model: r.Model, Category: r.Category, Tokens: r.Tokens}
+		// Each daily row also counts toward the rows of its day that
+		// total over every category (and, for apps, every model), so that
+		// a ranking reads a few rows per model or app and day, not one
+		// per combination.
+		for _, category := range []string{r.Category, store.AllUsage} {
+			mk := modelKey{day, r.Model, category}
+			if m := models[mk]; m != nil {
+				m.Tokens.Add(r.Tokens)
+			} else {
+				models[mk] = &ModelDay{Day: day, Model: r.Model, Category: category, Tokens: r.Tokens}
+			}
 		}
 		if r.App == "" || r.Private {
 			continue
 		}
-		ak := appKey{day, r.App, r.Model, r.Category}
-		if a := apps[ak]; a != nil {
-			a.Tokens.Add(r.Tokens)
-		} else {
-			apps[ak] = &AppDay{Day: day, App: r.App, Model: r.Model, Category: r.Category, Tokens: r.Tokens}
+		for _, model := range []string{r.Model, store.AllUsage} {
+			for _, category := range []string{r.Category, store.AllUsage} {
+				ak := appKey{day, r.App, model, category}
+				if a := apps[ak]; a != nil {
+					a.Tokens.Add(r.Tokens)
+				} else {
+					apps[ak] = &AppDay{Day: day, App: r.App, Model: model, Category: category, Tokens: r.Tokens}
+				}
+			}
 		}
 		if t := titles[r.App]; t != nil {
 			t.Title = cmp.Or(r.AppTitle, t.Title)

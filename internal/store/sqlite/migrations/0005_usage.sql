@@ -27,7 +27,9 @@ CREATE TABLE usage_hourly (
 CREATE INDEX usage_hourly_model ON usage_hourly (model, hour);
 CREATE INDEX usage_hourly_account ON usage_hourly (account_id, hour);
 
--- Per UTC day × model × category: model rankings, trends, authors.
+-- Per UTC day × model × category: model rankings, trends, authors. Rows
+-- of category '*' total a model's day over every category (what rankings
+-- without a category read, through the index by category).
 CREATE TABLE usage_model_daily (
     day        TEXT    NOT NULL, -- 2026-12-05
     model      TEXT    NOT NULL,
@@ -40,9 +42,11 @@ CREATE TABLE usage_model_daily (
     spend      INTEGER NOT NULL,
     PRIMARY KEY (day, model, category)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX usage_model_daily_category ON usage_model_daily (category, day, model);
 
 -- Per UTC day × app × model × category, public requests of named apps
--- only: app rankings and the apps using a model.
+-- only: app rankings and the apps using a model. Rows of model '*' or
+-- category '*' total over every model or category.
 CREATE TABLE usage_app_daily (
     day        TEXT    NOT NULL,
     app        TEXT    NOT NULL,
@@ -54,7 +58,7 @@ CREATE TABLE usage_app_daily (
     reasoning  INTEGER NOT NULL,
     PRIMARY KEY (day, app, model, category)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX usage_app_daily_model ON usage_app_daily (model, day);
+CREATE INDEX usage_app_daily_model ON usage_app_daily (model, category, day, app);
 
 -- The apps seen, by their key in the rollups, with the latest title.
 CREATE TABLE apps (
