@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/billing"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/classify"
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/ratelimit"
 	"github.com/switchyard-dev/switchyard/internal/router"
@@ -137,6 +138,7 @@ func New(o Options) *Server {
 	}
 	if o.Classify == nil {
 		o.Classify = classifyRequest
+		classify.Classify("") // trains the model now, not on the first request
 	}
 	return &Server{
 		cat:       o.Catalog,
