@@ -158,6 +158,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 	}
 	sw := sse.NewWriter(w)
 	for {
+		// Chunks are written without flushing and flushed when the next
+		// is not at hand yet: chunks the upstream sent together leave in
+		// one write, and none waits for the upstream unsent.
+		if !provider.Buffered(sr.Stream) {
+			if err := sw.Flush(); err != nil {
+				g.cancelled = true
+				s.record(ctx, g, s.settle(g))
+				return nil
+			}
+		}
 		chunk, err := sr.Stream.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -180,7 +190,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		if err != nil {
 			return s.endStream(w, r, g, f, err)
 		}
-		if err := sw.Data(b); err != nil {
+		if err := sw.DataNoFlush(b); err != nil {
 			g.cancelled = true
 			s.record(ctx, g, s.settle(g))
 			return nil

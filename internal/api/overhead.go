@@ -87,6 +87,9 @@ type timedStream struct {
 	hist     prometheus.Observer
 }
 
+// Buffered reports whether the next chunk is at hand (provider.Buffering).
+func (t *timedStream) Buffered() bool { return provider.Buffered(t.Stream) }
+
 func (t *timedStream) Next() (*openai.Chunk, error) {
 	begin := t.now()
 	c, err := t.Stream.Next()

@@ -2,10 +2,14 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,4 +206,82 @@ func TestErrorFinishReasonIsInBand(t *testing.T) {
 	if !strings.Contains(got["message"].(string), "insufficient_system_resource") {
 		t.Fatalf("error %v", got)
 	}
+}
+
+// flushCounter is a ResponseWriter that counts flushes and shows what was
+// written so far.
+type flushCounter struct {
+	http.ResponseWriter
+	mu      sync.Mutex
+	flushes int
+	sent    bytes.Buffer // what was flushed
+	pending bytes.Buffer
+}
+
+func (f *flushCounter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pending.Write(p)
+}
+
+func (f *flushCounter) Flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushes++
+	f.sent.Write(f.pending.Bytes())
+	f.pending.Reset()
+}
+
+func (f *flushCounter) flushed() (string, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sent.String(), f.flushes
+}
+
+// TestStreamFlushes: chunks an upstream sends together leave in fewer
+// flushes than chunks, and a chunk never waits unflushed while the
+// upstream is silent.
+func TestStreamFlushes(t *testing.T) {
+	pieces := make([]string, 20)
+	for i := range pieces {
+		pieces[i] = fmt.Sprintf("w%d ", i)
+	}
+	t.Run("coalesced", func(t *testing.T) {
+		fake := providertest.NewOpenAI(t, providertest.WithReplyChunks(pieces...))
+		e := newEnv(t, envOptions{upstreams: []upstream{{slug: "p", fake: fake, prompt: "0.000001"}}})
+		w := &flushCounter{ResponseWriter: httptest.NewRecorder()}
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/chat/completions", strings.NewReader(streamBody(modelA)))
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		e.api.Handler().ServeHTTP(w, req)
+		w.Flush()
+		body, n := w.flushed()
+		if !strings.Contains(body, "w19 ") || !strings.Contains(body, "[DONE]") {
+			t.Fatalf("stream %q", body)
+		}
+		if n >= len(pieces) {
+			t.Errorf("%d flushes for %d chunks sent together, want fewer", n, len(pieces))
+		}
+	})
+	t.Run("nothing waits unflushed", func(t *testing.T) {
+		fake := providertest.NewOpenAI(t, providertest.WithReplyChunks(pieces...), providertest.WithStallAfter(3, 2*time.Second))
+		e := newEnv(t, envOptions{upstreams: []upstream{{slug: "p", fake: fake, prompt: "0.000001"}}})
+		w := &flushCounter{ResponseWriter: httptest.NewRecorder()}
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/chat/completions", strings.NewReader(streamBody(modelA)))
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		done := make(chan struct{})
+		go func() { e.api.Handler().ServeHTTP(w, req); close(done) }()
+		// During the stall, what the upstream sent before it is out.
+		deadline := time.Now().Add(1500 * time.Millisecond)
+		for {
+			body, _ := w.flushed()
+			if strings.Contains(body, "w1 ") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("during the upstream's stall the client has only %q: a chunk waited unflushed", body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		<-done
+	})
 }

@@ -48,6 +48,21 @@ type Stream interface {
 	Close() error
 }
 
+// Buffering is implemented by streams that can tell whether their next
+// chunk is already in memory, read from the upstream with the previous
+// ones. A relay flushes to its client only when it is not, so that chunks
+// an upstream sent together leave in one write, without delaying any.
+type Buffering interface {
+	Buffered() bool
+}
+
+// Buffered reports whether s has its next chunk at hand (false when s
+// cannot tell).
+func Buffered(s Stream) bool {
+	b, ok := s.(Buffering)
+	return ok && b.Buffered()
+}
+
 // Request is what the router hands an adapter: the client's request and the
 // endpoint chosen to serve it.
 type Request struct {

@@ -45,6 +45,9 @@ func SSEEvents(r io.Reader) EventReader { return sseEvents{sse.NewReader(r)} }
 
 type sseEvents struct{ r *sse.Reader }
 
+// Buffered reports whether a whole event is already read from the body.
+func (s sseEvents) Buffered() bool { return s.r.EventBuffered() }
+
 func (s sseEvents) Next() (Event, error) {
 	ev, err := s.r.Next()
 	if err != nil {
@@ -183,6 +186,16 @@ type stream struct {
 
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// Buffered reports whether the next chunk is already at hand: decoded, or
+// in an event read from the body with the previous ones (see Buffering).
+func (s *stream) Buffered() bool {
+	if s.next < len(s.pending) {
+		return true
+	}
+	b, ok := s.events.(interface{ Buffered() bool })
+	return ok && b.Buffered()
 }
 
 // Next returns the next chunk, io.EOF after the last one, or an error.

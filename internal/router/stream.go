@@ -41,6 +41,10 @@ type primedStream struct {
 	recorded       bool
 }
 
+// Buffered reports whether the next chunk is at hand (see
+// provider.Buffering).
+func (s *primedStream) Buffered() bool { return s.first != nil || provider.Buffered(s.Stream) }
+
 func (s *primedStream) Next() (*openai.Chunk, error) {
 	if f := s.first; f != nil {
 		s.first = nil

@@ -61,6 +61,20 @@ func NewReader(r io.Reader) *Reader {
 // SetMaxEventSize changes the maximum event size.
 func (r *Reader) SetMaxEventSize(n int) { r.maxSize = n }
 
+// EventBuffered reports whether a whole event (up to its blank line) is
+// already in the reader's buffer, so that the next Next will not wait for
+// the network.
+func (r *Reader) EventBuffered() bool {
+	b := r.buf[r.start:r.end]
+	return bytes.Contains(b, lflf) || bytes.Contains(b, crlfcrlf) || bytes.Contains(b, crcr)
+}
+
+var (
+	lflf     = []byte("\n\n")
+	crlfcrlf = []byte("\r\n\r\n")
+	crcr     = []byte("\r\r")
+)
+
 // Next returns the next event with data. Events without any data field are
 // skipped, as the standard says. At the end of input it returns io.EOF; an
 // event not terminated by a blank line before EOF is still dispatched, since
@@ -225,9 +239,20 @@ var (
 	eventEnd   = []byte("\n\n")
 )
 
-// Data writes one "data:" event. data must not contain line breaks, CR or
-// LF (JSON produced by encoding/json never does).
+// Data writes one "data:" event and flushes it to the client. data must
+// not contain line breaks, CR or LF (JSON produced by encoding/json never
+// does).
 func (w *Writer) Data(data []byte) error {
+	if err := w.DataNoFlush(data); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// DataNoFlush writes one "data:" event like Data, leaving it in the
+// response's buffer: a relay that knows the next event is already at hand
+// writes both before one Flush.
+func (w *Writer) DataNoFlush(data []byte) error {
 	if bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') >= 0 {
 		return fmt.Errorf("sse: data contains a line break")
 	}
@@ -237,10 +262,8 @@ func (w *Writer) Data(data []byte) error {
 	if _, err := w.w.Write(data); err != nil {
 		return err
 	}
-	if _, err := w.w.Write(eventEnd); err != nil {
-		return err
-	}
-	return w.Flush()
+	_, err := w.w.Write(eventEnd)
+	return err
 }
 
 // Comment writes a comment line (": text"), used as a keep-alive. text
