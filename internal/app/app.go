@@ -36,6 +36,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/secretbox"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
+	"github.com/switchyard-dev/switchyard/internal/webui"
 )
 
 // Env is the process environment the app reads, injected for tests. Nil
@@ -184,7 +185,7 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           webui.Mount(srv.Handler(), webui.Options{Catalog: cat, Health: healthReg, Logger: logger.With("component", "webui")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
