@@ -241,11 +241,30 @@ func TestBrowser(t *testing.T) {
 		}
 		return v
 	}
+	// firstRender is each page's first contentful paint, from the
+	// browser's own timing (logged for the README; speed targets are the
+	// bench harness's to check, not a test's on a shared machine).
+	firstRender, served := map[string]float64{}, map[string]float64{}
+	defer func() {
+		for name, ms := range firstRender {
+			t.Logf("%-10s page served in %5.1f ms, first contentful paint at %6.1f ms", name, served[name], ms)
+		}
+	}()
 	visit := func(name, path, want string) {
 		t.Helper()
 		run(name, chromedp.Navigate(s.base+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		if h := text("main h1"); !strings.Contains(h, want) {
 			t.Errorf("%s: heading %q, want %q", name, h, want)
+		}
+		fcp, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+			`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`))
+		if err == nil && fcp >= 0 {
+			firstRender[name] = fcp
+		}
+		ttfb, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+			`(() => { const n = performance.getEntriesByType("navigation")[0]; return n ? n.responseEnd - n.requestStart : -1; })()`))
+		if err == nil && ttfb >= 0 {
+			served[name] = ttfb
 		}
 	}
 	signIn := func(key string) {
