@@ -122,3 +122,32 @@ func TestInBandErrorRecorded(t *testing.T) {
 			g.Status, g.FinishReason, g.Error, g.ProviderSlug)
 	}
 }
+
+// TestListGenerations: GET /generations lists the account's latest
+// generations, served and failed, newest first, with their attempts; a
+// management key only.
+func TestListGenerations(t *testing.T) {
+	e, admin := newKeysEnv(t, envOptions{})
+	ok := e.post("/api/v1/chat/completions", chatBody)
+	readAll(t, ok.Body)
+	bad := e.post("/api/v1/chat/completions", `{"model":"nobody/nothing","messages":[{"role":"user","content":"Hi"}]}`)
+	readAll(t, bad.Body)
+	errorEnvelope(t, e.do(http.MethodGet, "/api/v1/generations", "", e.key), http.StatusForbidden)
+	errorEnvelope(t, e.do(http.MethodGet, "/api/v1/generations?limit=0", "", admin), http.StatusBadRequest)
+	resp := e.do(http.MethodGet, "/api/v1/generations?limit=10", "", admin)
+	data := decodeMap(t, readAll(t, resp.Body))["data"].([]any)
+	if len(data) != 2 {
+		t.Fatalf("%d generations, want 2: %v", len(data), data)
+	}
+	ids := []string{data[0].(map[string]any)["id"].(string), data[1].(map[string]any)["id"].(string)}
+	want := []string{bad.Header.Get("X-Generation-Id"), ok.Header.Get("X-Generation-Id")}
+	if !slices.Equal(ids, want) && !slices.Equal(ids, []string{want[1], want[0]}) { // same millisecond: by id
+		t.Errorf("ids %v, want %v", ids, want)
+	}
+	for _, d := range data {
+		d := d.(map[string]any)
+		if d["id"] == want[1] && (fmt.Sprint(d["status"]) != "200" || len(d["provider_responses"].([]any)) != 1) {
+			t.Errorf("served generation %v", d)
+		}
+	}
+}

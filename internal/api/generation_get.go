@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/store"
@@ -36,7 +37,46 @@ func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) error {
 	case g.AccountID != c.account.ID:
 		return notFound // never reveal another account's generations
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{"data": generationJSON(g)})
+	return nil
+}
+
+// maxRecentGenerations bounds GET /generations.
+const maxRecentGenerations = 200
+
+// GET /generations[?limit=N] (management key): the account's most recent
+// generations, newest first (default 50), each as GET /generation shows it.
+func (s *Server) listGenerations(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.manage(r)
+	if err != nil {
+		return err
+	}
+	limit := 50
+	if l := r.URL.Query().Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > maxRecentGenerations {
+			return apierr.New(apierr.InvalidRequest, "limit must be between 1 and %d", maxRecentGenerations).
+				With("error_type", "invalid_request")
+		}
+	}
+	if err := s.Flush(r.Context()); err != nil {
+		return apierr.Wrap(apierr.Internal, err, "internal error while writing generations")
+	}
+	gens, err := s.store.RecentGenerations(r.Context(), c.account.ID, limit)
+	if err != nil {
+		return apierr.Wrap(apierr.Internal, err, "internal error while reading generations")
+	}
+	out := make([]map[string]any, len(gens))
+	for i, g := range gens {
+		out[i] = generationJSON(g)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+// generationJSON is a generation as the API shows it (OpenRouter's
+// fields, and Switchyard's status, error and routing attempts).
+func generationJSON(g store.Generation) map[string]any {
+	return map[string]any{
 		"id":                       g.ID,
 		"created_at":               g.CreatedAt,
 		"model":                    g.Model,
@@ -66,8 +106,7 @@ func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) error {
 		"status":                   g.Status,
 		"error":                    nullable(g.Error),
 		"provider_responses":       providerResponsesJSON(g.ProviderResponses),
-	}})
-	return nil
+	}
 }
 
 // providerResponsesJSON renders the routing attempts of a generation.

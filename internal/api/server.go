@@ -41,6 +41,7 @@ type Store interface {
 	ListKeys(ctx context.Context, accountID int64) ([]store.Key, error)
 	CreateKey(ctx context.Context, k store.NewKey) (store.Key, error)
 	Generation(ctx context.Context, id string) (store.Generation, error)
+	RecentGenerations(ctx context.Context, accountID int64, limit int) ([]store.Generation, error)
 }
 
 // Options configures a Server.
@@ -192,6 +193,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+prefix+"/models/{rest...}", s.handle(s.modelSubresource))
 		mux.Handle("GET "+prefix+"/providers", s.handle(s.listProviders))
 		mux.Handle("GET "+prefix+"/generation", s.handle(s.getGeneration))
+		mux.Handle("GET "+prefix+"/generations", s.handle(s.listGenerations))
 	}
 	s.presetRoutes(mux)
 	s.rankingRoutes(mux)

@@ -92,6 +92,9 @@ type Store interface {
 	RecordGeneration(ctx context.Context, g Generation) error
 	// Generation returns the generation with the given id, or ErrNotFound.
 	Generation(ctx context.Context, id string) (Generation, error)
+	// RecentGenerations returns the account's last limit generations,
+	// newest first (by creation time, then id).
+	RecentGenerations(ctx context.Context, accountID int64, limit int) ([]Generation, error)
 
 	// Presets are named, versioned chat configurations of an account; see
 	// PresetStore.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,6 +48,7 @@ func (t *activityTotal) add(r activityRow) {
 type activityData struct {
 	Total                  activityTotal
 	ByModel, ByKey         []activityTotal
+	Recent                 []recentGeneration
 	Spend, Tokens          chartSpec
 	Rows                   int
 	Days                   int
@@ -69,6 +71,15 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) er
 		return err
 	}
 	d := summarizeActivity(out.Data, u.now())
+	var recent struct {
+		Data []generationJSON `json:"data"`
+	}
+	if err := u.get(r, s, "/api/v1/generations?limit=25", &recent); err != nil {
+		return err
+	}
+	for _, g := range recent.Data {
+		d.Recent = append(d.Recent, g.row())
+	}
 	u.render(w, r, s, http.StatusOK, "activity", view{Title: "Activity", Active: "activity", Data: d,
 		Scripts: []string{"vendor/uplot/uPlot.iife.min.js", "js/app.js", "js/charts.js"},
 		Styles:  []string{"vendor/uplot/uPlot.min.css"}})
@@ -366,4 +377,61 @@ func (u *UI) checkout(w http.ResponseWriter, r *http.Request, s *session) error 
 	u.render(w, r, s, http.StatusOK, "redirect", view{Title: "Continue to payment", Refresh: target.String(),
 		Data: target.String()})
 	return nil
+}
+
+// generationJSON is a generation as GET /api/v1/generations lists it (the
+// fields the activity page shows).
+type generationJSON struct {
+	ID                string      `json:"id"`
+	CreatedAt         time.Time   `json:"created_at"`
+	Model             string      `json:"model"`
+	ProviderName      string      `json:"provider_name"`
+	Status            int         `json:"status"`
+	Error             *string     `json:"error"`
+	Streamed          bool        `json:"streamed"`
+	FinishReason      *string     `json:"finish_reason"`
+	TokensPrompt      int64       `json:"tokens_prompt"`
+	TokensCompletion  int64       `json:"tokens_completion"`
+	TotalCost         json.Number `json:"total_cost"`
+	Latency           int64       `json:"latency"`
+	ProviderResponses []struct {
+		Provider string `json:"provider"`
+		Status   int    `json:"status"`
+	} `json:"provider_responses"`
+}
+
+// recentGeneration is a row of the activity page's recent generations:
+// the routing attempts as "Groq 429 → Together 200".
+type recentGeneration struct {
+	ID, When, Model, Provider, Outcome, Attempts string
+	Tokens                                       int64
+	Cost                                         money.Amount
+	LatencyMs                                    int64
+	Failed                                       bool
+}
+
+func (g generationJSON) row() recentGeneration {
+	r := recentGeneration{ID: g.ID, When: g.CreatedAt.UTC().Format("01-02 15:04:05"), Model: g.Model,
+		Provider: cmp.Or(g.ProviderName, "—"), Tokens: g.TokensPrompt + g.TokensCompletion,
+		Cost: parseAmount(g.TotalCost), LatencyMs: g.Latency}
+	var attempts []string
+	for _, a := range g.ProviderResponses {
+		attempts = append(attempts, fmt.Sprintf("%s %d", a.Provider, a.Status))
+	}
+	r.Attempts = cmp.Or(strings.Join(attempts, " → "), "none")
+	switch {
+	case g.Status != http.StatusOK:
+		r.Outcome, r.Failed = fmt.Sprintf("%d", g.Status), true
+		if g.Error != nil {
+			r.Outcome += ": " + *g.Error
+		}
+	case g.FinishReason != nil && *g.FinishReason == "error":
+		r.Outcome, r.Failed = "error mid-stream", true
+	default:
+		r.Outcome = "ok"
+		if g.FinishReason != nil {
+			r.Outcome = *g.FinishReason
+		}
+	}
+	return r
 }

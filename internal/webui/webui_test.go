@@ -547,6 +547,14 @@ func TestActivity(t *testing.T) {
 	}
 	r := c.get("/activity")
 	r.wantContains(t, "activity", usd(spend), `<dd>2</dd>`, "openai/gpt-4o-mini", "app key", `id="chart-spend"`)
+	// The recent generations, with their routing attempts (provider and
+	// status of each).
+	if n := strings.Count(r.body, `<td>stop</td>`) + strings.Count(r.body, `<td>length</td>`); n != 2 {
+		t.Errorf("recent generations: %d served rows, want 2", n)
+	}
+	if !strings.Contains(r.body, "Recent generations") || !regexp.MustCompile(`<td>[^<]+ 200</td>`).MatchString(r.body) {
+		t.Errorf("recent generations without their routing attempts:\n%s", r.body)
+	}
 
 	csv := c.get("/activity.csv")
 	if csv.StatusCode != http.StatusOK || !strings.HasPrefix(csv.Header.Get("Content-Type"), "text/csv") ||

@@ -259,27 +259,44 @@ func checkOwners(ctx context.Context, tx pgx.Tx, owners []batch.Owner) error {
 
 // Generation implements store.Store.
 func (s *Store) Generation(ctx context.Context, id string) (store.Generation, error) {
+	g, err := scanGeneration(s.pool.QueryRow(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Generation{}, fmt.Errorf("get generation %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// RecentGenerations implements store.Store.
+func (s *Store) RecentGenerations(ctx context.Context, accountID int64, limit int) ([]store.Generation, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+generationColumns+` FROM generations
+		WHERE account_id = $1 ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $2`, accountID, limit)
+	out, err := collectRows(rows, err, func(row pgx.CollectableRow) (store.Generation, error) { return scanGeneration(row) })
+	if err != nil {
+		return nil, fmt.Errorf("recent generations of account %d: %w", accountID, err)
+	}
+	return out, nil
+}
+
+// scanGeneration scans a row of generationColumns.
+func scanGeneration(row pgx.Row) (store.Generation, error) {
 	var (
 		g        store.Generation
 		attempts string
 	)
-	err := s.pool.QueryRow(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = $1`, id).Scan(
+	err := row.Scan(
 		&g.ID, &g.AccountID, &g.KeyHash, &g.Model, &g.ProviderSlug, &g.ProviderName, &g.UpstreamModel, &g.UpstreamID,
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
 		&g.CreatedAt, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
 	if err == nil {
 		g.ProviderResponses, err = jsoncol.DecodeProviderResponses([]byte(attempts))
 	}
-	if err != nil {
-		return store.Generation{}, fmt.Errorf("get generation %s: %w", id, err)
-	}
 	g.CreatedAt = g.CreatedAt.UTC()
-	return g, nil
+	return g, err
 }
 
 // VerifyLedger implements store.Store.

@@ -208,26 +208,42 @@ func mustAffect(res sql.Result, err, errNone error) error {
 
 // Generation implements store.Store.
 func (s *Store) Generation(ctx context.Context, id string) (store.Generation, error) {
-	var (
-		g        store.Generation
-		attempts []byte
-	)
-	err := s.read.QueryRowContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = ?`, id).Scan(
-		&g.ID, &g.AccountID, &g.KeyHash, &g.Model, &g.ProviderSlug, &g.ProviderName, &g.UpstreamModel, &g.UpstreamID,
-		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
-		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
-		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		timeText{&g.CreatedAt}, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate)
+	g, err := scanGeneration(s.read.QueryRowContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
-	}
-	if err == nil {
-		g.ProviderResponses, err = jsoncol.DecodeProviderResponses(attempts)
 	}
 	if err != nil {
 		return store.Generation{}, fmt.Errorf("get generation %s: %w", id, err)
 	}
 	return g, nil
+}
+
+// RecentGenerations implements store.Store.
+func (s *Store) RecentGenerations(ctx context.Context, accountID int64, limit int) ([]store.Generation, error) {
+	out, err := collect(ctx, s.read, scanGeneration, `SELECT `+generationColumns+` FROM generations
+		WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent generations of account %d: %w", accountID, err)
+	}
+	return out, nil
+}
+
+// scanGeneration scans a row of generationColumns.
+func scanGeneration(row scanner) (store.Generation, error) {
+	var (
+		g        store.Generation
+		attempts []byte
+	)
+	err := row.Scan(
+		&g.ID, &g.AccountID, &g.KeyHash, &g.Model, &g.ProviderSlug, &g.ProviderName, &g.UpstreamModel, &g.UpstreamID,
+		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
+		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
+		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
+		timeText{&g.CreatedAt}, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate)
+	if err == nil {
+		g.ProviderResponses, err = jsoncol.DecodeProviderResponses(attempts)
+	}
+	return g, err
 }
 
 // VerifyLedger implements store.Store.

@@ -118,3 +118,30 @@ func sorted(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// testRecentGenerations: an account's generations, newest first, at most
+// limit, none of another account's.
+func testRecentGenerations(t *testing.T, s store.Store) {
+	a, other := mustAccount(t, s, usd(1)), mustAccount(t, s, usd(1))
+	k, ko := mustKey(t, s, a.ID), mustKey(t, s, other.ID)
+	base := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	var gens []store.Generation
+	for i := range 5 {
+		g := gen(t, k, 1)
+		g.CreatedAt, g.Status = base.Add(time.Duration(i)*time.Minute), 200
+		gens = append(gens, g)
+	}
+	theirs := gen(t, ko, 1)
+	theirs.CreatedAt = base.Add(time.Hour)
+	mustRecordBatch(t, s, append(gens, theirs))
+	got, err := s.RecentGenerations(t.Context(), a.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].ID != gens[4].ID || got[1].ID != gens[3].ID || got[2].ID != gens[2].ID {
+		t.Errorf("RecentGenerations = %v, want the last three, newest first", got)
+	}
+	if got, err := s.RecentGenerations(t.Context(), a.ID+other.ID+1000, 3); err != nil || len(got) != 0 {
+		t.Errorf("RecentGenerations(unknown account) = %v, %v", got, err)
+	}
+}

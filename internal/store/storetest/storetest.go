@@ -71,6 +71,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"FailureRecord", testFailureRecord},
 		{"UsageRollups", testUsageRollups},
 		{"ImportGenerations", testImportGenerations},
+		{"RecentGenerations", testRecentGenerations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
