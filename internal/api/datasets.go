@@ -140,7 +140,11 @@ func (s *Server) classificationsTask(w http.ResponseWriter, r *http.Request) err
 	}
 	rq.days, rq.period, rq.category = 7, "week", ""
 	cur := rq.window(0)
-	rows, err := s.store.UsageByCategory(r.Context(), rq.usage(cur))
+	q := rq.usage(cur)
+	for _, c := range classify.Categories {
+		q.Categories = append(q.Categories, string(c))
+	}
+	rows, err := s.store.UsageByCategory(r.Context(), q)
 	if err != nil {
 		return apierr.Wrap(apierr.Internal, err, "internal error while reading usage")
 	}

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/money"
@@ -55,6 +58,27 @@ type UsageQuery struct {
 	From, To time.Time
 	Category string
 	Model    string
+	// Categories, for UsageByCategory, are the categories to report;
+	// every one but AllUsage when empty. Naming them lets the stores read
+	// each through an index.
+	Categories []string
+}
+
+// SortModelDays orders rows as UsageByModelDay returns them: by day, then
+// largest total first, then model. Stores read rows in index order and
+// sort them here, which is cheaper than sorting by a sum in SQL.
+func SortModelDays(rows []ModelDayUsage) {
+	slices.SortFunc(rows, func(a, b ModelDayUsage) int {
+		return cmp.Or(a.Day.Compare(b.Day), cmp.Compare(b.Total(), a.Total()), strings.Compare(a.Model, b.Model))
+	})
+}
+
+// SortCategories orders rows as UsageByCategory returns them: by
+// category, then largest total first, then model.
+func SortCategories(rows []CategoryUsage) {
+	slices.SortFunc(rows, func(a, b CategoryUsage) int {
+		return cmp.Or(strings.Compare(a.Category, b.Category), cmp.Compare(b.Total(), a.Total()), strings.Compare(a.Model, b.Model))
+	})
 }
 
 // Tokens are usage sums. Total is Prompt + Completion (completion tokens

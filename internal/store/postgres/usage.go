@@ -204,23 +204,18 @@ func (s *Store) UsageByModel(ctx context.Context, q store.UsageQuery) ([]store.M
 // UsageByModelDay implements store.UsageStore.
 func (s *Store) UsageByModelDay(ctx context.Context, q store.UsageQuery) ([]store.ModelDayUsage, error) {
 	where, args := usageFilter(q)
-	rows, err := s.pool.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), model, `+tokenSums+`, SUM(errors)::bigint, SUM(spend)::bigint
-		FROM usage_model_daily WHERE `+where+`
-		GROUP BY day, model ORDER BY day, SUM(prompt) + SUM(completion) DESC, model COLLATE "C"`, args...)
+	rows, err := s.pool.Query(ctx, `SELECT day, model, `+tokenSums+`, SUM(errors)::bigint, SUM(spend)::bigint
+		FROM usage_model_daily WHERE `+where+` GROUP BY day, model`, args...)
 	out, err := collectRows(rows, err, func(row pgx.CollectableRow) (store.ModelDayUsage, error) {
-		var (
-			m   store.ModelDayUsage
-			day string
-		)
-		err := row.Scan(&day, &m.Model, &m.Requests, &m.Prompt, &m.Completion, &m.Reasoning, &m.Errors, &m.Spend)
-		if err == nil {
-			m.Day, err = time.Parse(time.DateOnly, day)
-		}
+		var m store.ModelDayUsage
+		err := row.Scan(&m.Day, &m.Model, &m.Requests, &m.Prompt, &m.Completion, &m.Reasoning, &m.Errors, &m.Spend)
+		m.Day = time.Date(m.Day.Year(), m.Day.Month(), m.Day.Day(), 0, 0, 0, 0, time.UTC)
 		return m, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("usage by model and day: %w", err)
 	}
+	store.SortModelDays(out)
 	return out, nil
 }
 
@@ -245,19 +240,25 @@ func (s *Store) UsageByApp(ctx context.Context, q store.UsageQuery) ([]store.App
 
 // UsageByCategory implements store.UsageStore.
 func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]store.CategoryUsage, error) {
-	where := `day >= $1::date AND day < $2::date AND category <> $3`
-	args := []any{store.Day(q.From).Format(time.DateOnly), store.Day(q.To).Format(time.DateOnly), store.AllUsage}
-	if q.Category != "" {
+	where := `day >= $1::date AND day < $2::date`
+	args := []any{store.Day(q.From).Format(time.DateOnly), store.Day(q.To).Format(time.DateOnly)}
+	switch {
+	case q.Category != "":
 		args = append(args, q.Category)
 		where += fmt.Sprintf(` AND category = $%d`, len(args))
+	case len(q.Categories) > 0:
+		args = append(args, q.Categories)
+		where += fmt.Sprintf(` AND category = ANY($%d)`, len(args))
+	default:
+		args = append(args, store.AllUsage)
+		where += fmt.Sprintf(` AND category <> $%d`, len(args))
 	}
 	if q.Model != "" {
 		args = append(args, q.Model)
 		where += fmt.Sprintf(` AND model = $%d`, len(args))
 	}
 	rows, err := s.pool.Query(ctx, `SELECT category, model, `+tokenSums+`, SUM(errors)::bigint, SUM(spend)::bigint
-		FROM usage_model_daily WHERE `+where+`
-		GROUP BY category, model ORDER BY category COLLATE "C", SUM(prompt) + SUM(completion) DESC, model COLLATE "C"`, args...)
+		FROM usage_model_daily WHERE `+where+` GROUP BY category, model`, args...)
 	out, err := collectRows(rows, err, func(row pgx.CollectableRow) (store.CategoryUsage, error) {
 		var c store.CategoryUsage
 		err := row.Scan(&c.Category, &c.Model, &c.Requests, &c.Prompt, &c.Completion, &c.Reasoning, &c.Errors, &c.Spend)
@@ -266,6 +267,7 @@ func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]stor
 	if err != nil {
 		return nil, fmt.Errorf("usage by category: %w", err)
 	}
+	store.SortCategories(out)
 	return out, nil
 }
 

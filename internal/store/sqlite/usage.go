@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	driver "modernc.org/sqlite"
@@ -203,10 +204,11 @@ func (s *Store) UsageByModelDay(ctx context.Context, q store.UsageQuery) ([]stor
 		}
 		return m, err
 	}, `SELECT day, model, `+tokenSums+`, SUM(errors), SUM(spend) FROM usage_model_daily WHERE `+where+`
-		GROUP BY day, model ORDER BY day, SUM(prompt) + SUM(completion) DESC, model`, args...)
+		GROUP BY day, model`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("usage by model and day: %w", err)
 	}
+	store.SortModelDays(out)
 	return out, nil
 }
 
@@ -231,11 +233,20 @@ func (s *Store) UsageByApp(ctx context.Context, q store.UsageQuery) ([]store.App
 
 // UsageByCategory implements store.UsageStore.
 func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]store.CategoryUsage, error) {
-	where := `day >= ? AND day < ? AND category <> ?`
-	args := []any{store.Day(q.From).Format(dayLayout), store.Day(q.To).Format(dayLayout), store.AllUsage}
-	if q.Category != "" {
+	where := `day >= ? AND day < ?`
+	args := []any{store.Day(q.From).Format(dayLayout), store.Day(q.To).Format(dayLayout)}
+	switch {
+	case q.Category != "":
 		where += ` AND category = ?`
 		args = append(args, q.Category)
+	case len(q.Categories) > 0:
+		where += ` AND category IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(q.Categories)), ", ") + `)`
+		for _, c := range q.Categories {
+			args = append(args, c)
+		}
+	default:
+		where += ` AND category <> ?`
+		args = append(args, store.AllUsage)
 	}
 	if q.Model != "" {
 		where += ` AND model = ?`
@@ -246,10 +257,11 @@ func (s *Store) UsageByCategory(ctx context.Context, q store.UsageQuery) ([]stor
 		err := row.Scan(&c.Category, &c.Model, &c.Requests, &c.Prompt, &c.Completion, &c.Reasoning, &c.Errors, &c.Spend)
 		return c, err
 	}, `SELECT category, model, `+tokenSums+`, SUM(errors), SUM(spend) FROM usage_model_daily WHERE `+where+`
-		GROUP BY category, model ORDER BY category, SUM(prompt) + SUM(completion) DESC, model`, args...)
+		GROUP BY category, model`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("usage by category: %w", err)
 	}
+	store.SortCategories(out)
 	return out, nil
 }
 

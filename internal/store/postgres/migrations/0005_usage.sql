@@ -42,7 +42,8 @@ CREATE TABLE usage_model_daily (
     spend      BIGINT NOT NULL,
     PRIMARY KEY (day, model, category)
 );
-CREATE INDEX usage_model_daily_category ON usage_model_daily (category, day, model);
+CREATE INDEX usage_model_daily_category ON usage_model_daily (category, day, model)
+    INCLUDE (requests, errors, prompt, completion, reasoning, spend);
 
 -- Per UTC day × app × model × category, public requests of named apps
 -- only: app rankings and the apps using a model. Rows of model '*' or
@@ -58,7 +59,8 @@ CREATE TABLE usage_app_daily (
     reasoning  BIGINT NOT NULL,
     PRIMARY KEY (day, app, model, category)
 );
-CREATE INDEX usage_app_daily_model ON usage_app_daily (model, category, day, app);
+CREATE INDEX usage_app_daily_model ON usage_app_daily (model, category, day, app)
+    INCLUDE (requests, prompt, completion, reasoning);
 
 -- The apps seen, by their key in the rollups, with the latest title.
 CREATE TABLE apps (
