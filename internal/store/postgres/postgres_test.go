@@ -194,3 +194,20 @@ func BenchmarkRecordGenerations(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) { benchRecordGenerations(b, size) })
 	}
 }
+
+func benchIngest(b *testing.B, size int, bench func(*testing.B, store.Store, int)) {
+	connURL := pgtest.Schema(b)
+	s, err := postgres.Open(b.Context(), connURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	bench(b, s, size)
+}
+
+// BenchmarkIngest measures the gateway's write path: generation records
+// and their usage rollups, in the batches a flush collects under load.
+func BenchmarkIngest(b *testing.B) { benchIngest(b, 4096, storetest.BenchIngest) }
+
+// BenchmarkImport measures bulk history loading (usage generate).
+func BenchmarkImport(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImport) }

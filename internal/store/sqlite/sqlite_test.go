@@ -206,3 +206,19 @@ func BenchmarkRecordGenerations(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) { benchRecordGenerations(b, size) })
 	}
 }
+
+func benchIngest(b *testing.B, size int, bench func(*testing.B, store.Store, int)) {
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "switchyard.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	bench(b, s, size)
+}
+
+// BenchmarkIngest measures the gateway's write path: generation records
+// and their usage rollups, in the batches a flush collects under load.
+func BenchmarkIngest(b *testing.B) { benchIngest(b, 4096, storetest.BenchIngest) }
+
+// BenchmarkImport measures bulk history loading (usage generate).
+func BenchmarkImport(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImport) }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -312,4 +313,60 @@ func BenchRecordGenerations(b *testing.B, s store.Store, size int) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/generation")
+}
+
+// BenchIngest measures ingestion as a busy gateway does it: batches of
+// size generation records, charged (RecordGenerations), and their usage
+// rollups (AddUsage), spread over apps, models and categories as real
+// traffic is. It reports records per second.
+func BenchIngest(b *testing.B, s store.Store, size int) {
+	benchIngest(b, s, size, func(ctx context.Context, gens []store.Generation) error {
+		_, err := s.RecordGenerations(ctx, gens)
+		return err
+	})
+}
+
+// BenchImport is BenchIngest for bulk history: ImportGenerations (COPY on
+// PostgreSQL) and AddUsage.
+func BenchImport(b *testing.B, s store.Store, size int) { benchIngest(b, s, size, s.ImportGenerations) }
+
+func benchIngest(b *testing.B, s store.Store, size int, write func(context.Context, []store.Generation) error) {
+	ctx := b.Context()
+	a, err := s.CreateAccount(ctx, "ingest", usd(1_000_000_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var keys []store.Key
+	for j := range 8 {
+		k, err := s.CreateKey(ctx, store.NewKey{AccountID: a.ID, Hash: fmt.Sprintf("ingest-key-%d", j)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	categories := []string{"programming", "roleplay", "other", "translation"}
+	batch := make([]store.Generation, size)
+	rows := make([]store.UsageRow, size)
+	start := time.Now().UTC().Truncate(time.Hour)
+	n := 0
+	for b.Loop() {
+		for i := range batch {
+			n++
+			app := n % 40
+			k := keys[app%len(keys)]
+			g := store.Generation{ID: fmt.Sprintf("gen-ingest-%010d", n), AccountID: k.AccountID, KeyHash: k.Hash,
+				Model: fmt.Sprintf("author%d/model-%d", app%5, (app+n%3)%12), ProviderSlug: "p", ProviderName: "P",
+				HTTPReferer: fmt.Sprintf("https://app-%d.example", app), AppTitle: "App", Category: categories[app%len(categories)],
+				Status: 200, FinishReason: "stop", PromptTokens: 1000, CompletionTokens: 200, Cost: 12_345,
+				CreatedAt: start.Add(time.Duration(n) * time.Millisecond)}
+			batch[i], rows[i] = g, store.UsageOf(g)
+		}
+		if err := write(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.AddUsage(ctx, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
