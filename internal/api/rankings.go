@@ -204,7 +204,7 @@ func (s *Server) rankTrending(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	cur := rq.window(0)
-	now, rows, _, err := s.usageByModel(r.Context(), rq.usage(cur))
+	_, rows, _, err := s.usageByModel(r.Context(), rq.usage(cur))
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Server) rankTrending(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range rows {
 		base := before[m.Model]
 		out = append(out, trend{Model: m.Model, Name: s.modelName(m.Model), Author: author(m.Model),
-			TotalTokens: now[m.Model].Total(), BaseTokens: base, GrowthTokens: m.Total() - base,
+			TotalTokens: m.Total(), BaseTokens: base, GrowthTokens: m.Total() - base,
 			Growth: change(m.Total(), base)})
 	}
 	slices.SortStableFunc(out, func(a, b trend) int {
