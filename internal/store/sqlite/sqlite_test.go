@@ -222,3 +222,6 @@ func BenchmarkIngest(b *testing.B) { benchIngest(b, 4096, storetest.BenchIngest)
 
 // BenchmarkImport measures bulk history loading (usage generate).
 func BenchmarkImport(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImport) }
+
+// BenchmarkImportRecords is BenchmarkImport without the rollups.
+func BenchmarkImportRecords(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImportRecords) }

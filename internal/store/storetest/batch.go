@@ -323,14 +323,22 @@ func BenchIngest(b *testing.B, s store.Store, size int) {
 	benchIngest(b, s, size, func(ctx context.Context, gens []store.Generation) error {
 		_, err := s.RecordGenerations(ctx, gens)
 		return err
-	})
+	}, true)
 }
 
 // BenchImport is BenchIngest for bulk history: ImportGenerations (COPY on
 // PostgreSQL) and AddUsage.
-func BenchImport(b *testing.B, s store.Store, size int) { benchIngest(b, s, size, s.ImportGenerations) }
+func BenchImport(b *testing.B, s store.Store, size int) {
+	benchIngest(b, s, size, s.ImportGenerations, true)
+}
 
-func benchIngest(b *testing.B, s store.Store, size int, write func(context.Context, []store.Generation) error) {
+// BenchImportRecords is BenchImport without the rollups: the generation
+// records alone.
+func BenchImportRecords(b *testing.B, s store.Store, size int) {
+	benchIngest(b, s, size, s.ImportGenerations, false)
+}
+
+func benchIngest(b *testing.B, s store.Store, size int, write func(context.Context, []store.Generation) error, rollups bool) {
 	ctx := b.Context()
 	a, err := s.CreateAccount(ctx, "ingest", usd(1_000_000_000))
 	if err != nil {
@@ -363,6 +371,9 @@ func benchIngest(b *testing.B, s store.Store, size int, write func(context.Conte
 		}
 		if err := write(ctx, batch); err != nil {
 			b.Fatal(err)
+		}
+		if !rollups {
+			continue
 		}
 		if err := s.AddUsage(ctx, rows); err != nil {
 			b.Fatal(err)
