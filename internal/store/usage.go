@@ -148,6 +148,15 @@ type UsageRow struct {
 	Tokens
 }
 
+// Merge adds u, a later row of the same key, to r: its sums, and its app
+// title when it has one.
+func (r *UsageRow) Merge(u UsageRow) {
+	r.Tokens.Add(u.Tokens)
+	r.LatencyMs += u.LatencyMs
+	r.GenerationMs += u.GenerationMs
+	r.AppTitle = cmp.Or(u.AppTitle, r.AppTitle)
+}
+
 // AppOf is how rollups name the app of a request: its HTTP-Referer, or
 // its title when it sent none.
 func AppOf(referer, title string) string {

@@ -153,9 +153,7 @@ func Generate(ctx context.Context, st store.Store, o GenerateOptions) (GenerateS
 			batch = append(batch, g)
 			u := store.UsageOf(g)
 			if p := pending[u.UsageKey]; p != nil {
-				p.Tokens.Add(u.Tokens)
-				p.LatencyMs += u.LatencyMs
-				p.GenerationMs += u.GenerationMs
+				p.Merge(u)
 			} else {
 				pending[u.UsageKey] = &u
 			}

@@ -99,12 +99,7 @@ func (r *Recorder) Record(g store.Generation) {
 	p := r.pending[u.UsageKey]
 	switch {
 	case p != nil:
-		p.Tokens.Add(u.Tokens)
-		p.LatencyMs += u.LatencyMs
-		p.GenerationMs += u.GenerationMs
-		if u.AppTitle != "" {
-			p.AppTitle = u.AppTitle
-		}
+		p.Merge(u)
 	case len(r.pending) >= r.max:
 		r.mu.Unlock()
 		r.dropped.Add(1)
@@ -166,12 +161,9 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		r.mu.Lock()
 		for k, p := range batch {
 			if q := r.pending[k]; q != nil {
-				q.Tokens.Add(p.Tokens)
-				q.LatencyMs += p.LatencyMs
-				q.GenerationMs += p.GenerationMs
-			} else {
-				r.pending[k] = p // may exceed the bound briefly: nothing recorded is lost here
+				p.Merge(*q) // q came after p
 			}
+			r.pending[k] = p // may exceed the bound briefly: nothing recorded is lost here
 		}
 		r.mu.Unlock()
 		return err

@@ -62,10 +62,7 @@ func Prepare(rows []store.UsageRow) Batch {
 	for _, r := range rows {
 		r.Hour = r.Hour.UTC().Truncate(time.Hour)
 		if h := hourly[r.UsageKey]; h != nil {
-			h.Tokens.Add(r.Tokens)
-			h.LatencyMs += r.LatencyMs
-			h.GenerationMs += r.GenerationMs
-			h.AppTitle = cmp.Or(r.AppTitle, h.AppTitle)
+			h.Merge(r)
 		} else {
 			c := r
 			hourly[r.UsageKey] = &c
