@@ -225,3 +225,62 @@ func BenchmarkImport(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImpor
 
 // BenchmarkImportRecords is BenchmarkImport without the rollups.
 func BenchmarkImportRecords(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImportRecords) }
+
+// TestMigrationKeepsUsage migrates a database holding rollups in the
+// 0005 layout and finds every row in the clustered tables of 0006.
+func TestMigrationKeepsUsage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	db := rawDB(t, path)
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, f := range files[:5] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(b)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, '')`, v+1, filepath.Base(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO usage_model_daily VALUES ('2026-12-01', 'a/x', '*', 3, 1, 300, 30, 5, 7000),
+			('2026-12-01', 'a/x', 'programming', 3, 1, 300, 30, 5, 7000),
+			('2026-12-02', 'b/y', '*', 1, 0, 10, 90, 0, 100)`,
+		`INSERT INTO usage_app_daily VALUES ('2026-12-01', 'https://app.example', '*', '*', 3, 300, 30, 5)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := open(t, path)
+	ctx := t.Context()
+	q := store.UsageQuery{From: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)}
+	models, err := s.UsageByModel(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.ModelUsage{
+		{Model: "a/x", Tokens: store.Tokens{Requests: 3, Errors: 1, Prompt: 300, Completion: 30, Reasoning: 5, Spend: 7000}},
+		{Model: "b/y", Tokens: store.Tokens{Requests: 1, Prompt: 10, Completion: 90, Spend: 100}},
+	}
+	if fmt.Sprint(models) != fmt.Sprint(want) {
+		t.Errorf("models after migration: %v, want %v", models, want)
+	}
+	q.Category = "programming"
+	if models, err := s.UsageByModel(ctx, q); err != nil || len(models) != 1 || models[0].Model != "a/x" {
+		t.Errorf("programming after migration: %v, %v", models, err)
+	}
+	q.Category = ""
+	apps, err := s.UsageByApp(ctx, q)
+	if err != nil || len(apps) != 1 || apps[0].App != "https://app.example" || apps[0].Prompt != 300 {
+		t.Errorf("apps after migration: %v, %v", apps, err)
+	}
+}

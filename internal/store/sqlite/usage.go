@@ -54,7 +54,7 @@ func addUsage(ctx context.Context, tx *sql.Tx, b rollup.Batch) error {
 	models, err := tx.PrepareContext(ctx, `INSERT INTO usage_model_daily (day, model, category,
 			requests, errors, prompt, completion, reasoning, spend)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (day, model, category) DO UPDATE SET
+		ON CONFLICT (category, day, model) DO UPDATE SET
 			requests = requests + excluded.requests, errors = errors + excluded.errors,
 			prompt = prompt + excluded.prompt, completion = completion + excluded.completion,
 			reasoning = reasoning + excluded.reasoning, spend = spend + excluded.spend`)
@@ -72,7 +72,7 @@ func addUsage(ctx context.Context, tx *sql.Tx, b rollup.Batch) error {
 	apps, err := tx.PrepareContext(ctx, `INSERT INTO usage_app_daily (day, app, model, category,
 			requests, prompt, completion, reasoning)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (day, app, model, category) DO UPDATE SET
+		ON CONFLICT (model, category, day, app) DO UPDATE SET
 			requests = requests + excluded.requests, prompt = prompt + excluded.prompt,
 			completion = completion + excluded.completion, reasoning = reasoning + excluded.reasoning`)
 	if err != nil {
@@ -154,16 +154,19 @@ func (s *Store) RebuildUsage(ctx context.Context, from, to time.Time) (int64, er
 	return n, nil
 }
 
-// usageFilter is the WHERE clause of q over usage_model_daily: one
-// category's rows, or the rows totalling every category.
-func usageFilter(q store.UsageQuery) (string, []any) {
-	where := `category = ? AND day >= ? AND day < ?`
+// modelRows is the FROM and WHERE clauses of q over usage_model_daily:
+// one category's rows, or the rows totalling every category. The table is
+// keyed by category and day, so a query is one range of it; one model's
+// rows are read through its index (which SQLite's planner, without
+// statistics, would pass over for the longer range of the key).
+func modelRows(q store.UsageQuery) (string, []any) {
+	from := `FROM usage_model_daily WHERE category = ? AND day >= ? AND day < ?`
 	args := []any{cmp.Or(q.Category, store.AllUsage), store.Day(q.From).Format(dayLayout), store.Day(q.To).Format(dayLayout)}
 	if q.Model != "" {
-		where += ` AND model = ?`
+		from = `FROM usage_model_daily INDEXED BY usage_model_daily_model WHERE category = ? AND day >= ? AND day < ? AND model = ?`
 		args = append(args, q.Model)
 	}
-	return where, args
+	return from, args
 }
 
 // appFilter is the WHERE clause of q over usage_app_daily: the rows of
@@ -177,12 +180,12 @@ const tokenSums = `SUM(requests), SUM(prompt), SUM(completion), SUM(reasoning)`
 
 // UsageByModel implements store.UsageStore.
 func (s *Store) UsageByModel(ctx context.Context, q store.UsageQuery) ([]store.ModelUsage, error) {
-	where, args := usageFilter(q)
+	from, args := modelRows(q)
 	out, err := collect(ctx, s.read, func(row scanner) (store.ModelUsage, error) {
 		var m store.ModelUsage
 		err := row.Scan(&m.Model, &m.Requests, &m.Prompt, &m.Completion, &m.Reasoning, &m.Errors, &m.Spend)
 		return m, err
-	}, `SELECT model, `+tokenSums+`, SUM(errors), SUM(spend) FROM usage_model_daily WHERE `+where+`
+	}, `SELECT model, `+tokenSums+`, SUM(errors), SUM(spend) `+from+`
 		GROUP BY model ORDER BY SUM(prompt) + SUM(completion) DESC, model`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("usage by model: %w", err)
@@ -192,7 +195,7 @@ func (s *Store) UsageByModel(ctx context.Context, q store.UsageQuery) ([]store.M
 
 // UsageByModelDay implements store.UsageStore.
 func (s *Store) UsageByModelDay(ctx context.Context, q store.UsageQuery) ([]store.ModelDayUsage, error) {
-	where, args := usageFilter(q)
+	from, args := modelRows(q)
 	out, err := collect(ctx, s.read, func(row scanner) (store.ModelDayUsage, error) {
 		var (
 			m   store.ModelDayUsage
@@ -203,7 +206,7 @@ func (s *Store) UsageByModelDay(ctx context.Context, q store.UsageQuery) ([]stor
 			m.Day, err = time.Parse(dayLayout, day)
 		}
 		return m, err
-	}, `SELECT day, model, `+tokenSums+`, SUM(errors), SUM(spend) FROM usage_model_daily WHERE `+where+`
+	}, `SELECT day, model, `+tokenSums+`, SUM(errors), SUM(spend) `+from+`
 		GROUP BY day, model`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("usage by model and day: %w", err)
