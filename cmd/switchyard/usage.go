@@ -90,6 +90,11 @@ func usageRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("usage rebuild: %w", err)
 	}
+	if m, ok := st.(store.UsageMaintainer); ok {
+		if err := m.MaintainUsage(ctx); err != nil {
+			return fmt.Errorf("usage rebuild: %w", err)
+		}
+	}
 	fmt.Fprintf(stdout, "rebuilt the rollups of %s to %s from %d generations\n",
 		from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly), n)
 	return nil

@@ -193,3 +193,10 @@ func Day(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
+
+// UsageMaintainer is implemented by stores whose rollups need upkeep
+// after a bulk load (usage generate, usage rebuild) to be read at full
+// speed at once rather than after the database's own background upkeep.
+type UsageMaintainer interface {
+	MaintainUsage(ctx context.Context) error
+}

@@ -179,6 +179,14 @@ func Generate(ctx context.Context, st store.Store, o GenerateOptions) (GenerateS
 	if err := writeRollups(); err != nil {
 		return stats, err
 	}
+	if m, ok := st.(store.UsageMaintainer); ok {
+		t0 := time.Now()
+		err := m.MaintainUsage(ctx)
+		stats.Rollup += time.Since(t0)
+		if err != nil {
+			return stats, err
+		}
+	}
 	stats.ImportPerSec = float64(stats.Records) / stats.Import.Seconds()
 	stats.TotalPerSec = float64(stats.Records) / (stats.Import + stats.Rollup).Seconds()
 	return stats, nil

@@ -122,6 +122,31 @@ func TestVerifyLedgerDetectsMismatch(t *testing.T) {
 	}
 }
 
+// TestMaintainUsage vacuums the rollups after a load, so the rankings'
+// index-only scans need not read the tables.
+func TestMaintainUsage(t *testing.T) {
+	t.Parallel()
+	connURL := pgtest.Schema(t)
+	s := open(t, connURL)
+	ctx := t.Context()
+	row := store.UsageRow{UsageKey: store.UsageKey{Hour: time.Now(), KeyHash: "k", Model: "a/x", Category: "other"},
+		Tokens: store.Tokens{Requests: 1, Prompt: 10}}
+	if err := s.AddUsage(ctx, []store.UsageRow{row}); err != nil {
+		t.Fatal(err)
+	}
+	var m store.UsageMaintainer = s
+	if err := m.MaintainUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn := pgtest.Connect(t, ctx, connURL)
+	defer conn.Close(context.Background())
+	var frozen int64
+	err := conn.QueryRow(ctx, `SELECT relallvisible FROM pg_class WHERE oid = 'usage_model_daily'::regclass`).Scan(&frozen)
+	if err != nil || frozen == 0 {
+		t.Errorf("usage_model_daily pages in the visibility map: %d, %v; want all", frozen, err)
+	}
+}
+
 // TestUpgradeFromVersion2 migrates a schema written before billing: its
 // keys, generations and ledger gain billing's columns with their defaults.
 func TestUpgradeFromVersion2(t *testing.T) {

@@ -315,3 +315,16 @@ func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// MaintainUsage implements store.UsageMaintainer: VACUUM (ANALYZE) of the
+// rollup tables. A bulk load leaves their pages out of the visibility map
+// until autovacuum comes by, and until then every index-only scan of the
+// rankings also reads the table: ten times slower at 10 M records.
+func (s *Store) MaintainUsage(ctx context.Context) error {
+	for _, table := range []string{"usage_hourly", "usage_model_daily", "usage_app_daily", "apps"} {
+		if _, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) `+table); err != nil {
+			return fmt.Errorf("maintain usage: %s: %w", table, err)
+		}
+	}
+	return nil
+}
