@@ -110,3 +110,16 @@ func BenchmarkStats(b *testing.B) {
 		e.Stats()
 	}
 }
+
+func BenchmarkHistory(b *testing.B) {
+	e := NewRegistry(Options{}).Endpoint("acme", "a/m")
+	for i := range 1000 {
+		o := benchOutcome
+		o.TTFT = time.Duration(50+i) * time.Millisecond
+		e.Record(o)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.History()
+	}
+}

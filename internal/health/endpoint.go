@@ -68,7 +68,7 @@ func (t *tally) outage() bool {
 type counters = series[tally, tally, *tally]
 type distributions = series[perf, sample, *perf]
 
-// windows are the rolling statistics of an endpoint (about 48 KiB,
+// windows are the rolling statistics of an endpoint (about 52 KiB,
 // whatever the traffic).
 type windows struct {
 	recent  counters      // 30 s
@@ -76,7 +76,12 @@ type windows struct {
 	day     counters      // 1 day
 	perf5m  distributions // 5 min
 	perf30m distributions // 30 min
+	hist    history       // the last hour, minute by minute
 }
+
+// sync closes the history's minute when the clock has left it; it runs
+// under the endpoint's lock before anything reads or advances perf5m.
+func (w *windows) sync(now int64) { w.hist.roll(now, &w.perf5m) }
 
 func newWindows(now int64) *windows {
 	return &windows{
@@ -85,6 +90,7 @@ func newWindows(now int64) *windows {
 		day:     newSeries[tally, tally](dayBucket, now, dayBuckets),
 		perf5m:  newSeries[perf, sample](perf5mBucket, now, perf5mBuckets),
 		perf30m: newSeries[perf, sample](perf30mBucket, now, perf30mBuckets),
+		hist:    newHistory(now),
 	}
 }
 
@@ -143,6 +149,8 @@ func (e *endpointImpl) record(o Outcome) {
 	if e.w == nil {
 		e.w = newWindows(now)
 	}
+	e.w.sync(now)
+	e.w.hist.observe(now, t)
 	e.w.recent.observe(now, t)
 	e.w.counts.observe(now, t)
 	e.w.day.observe(now, t)
@@ -163,6 +171,7 @@ func (e *endpointImpl) stats() Stats {
 	if w == nil {
 		return st
 	}
+	w.sync(now)
 	st.RecentOutage = w.recent.sum(now, 0).outage()
 	st.Uptime5m, st.Requests5m = w.counts.sum(now, 0).uptime()
 	t30 := w.counts.sum(now, 1)
@@ -223,6 +232,7 @@ func (e *endpointImpl) lockPerf5m() *perf {
 	if e.w == nil {
 		return &noPerf
 	}
+	e.w.sync(now)
 	return e.w.perf5m.sum(now, 0)
 }
 

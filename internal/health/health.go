@@ -5,9 +5,12 @@
 // choose endpoints; the API and Prometheus expose it.
 //
 // Memory per endpoint is constant whatever the traffic (time-bucketed
-// counters and fixed histograms, never lists of samples: about 48 KiB once
+// counters and fixed histograms, never lists of samples: about 52 KiB once
 // an endpoint has seen traffic, a few hundred bytes before), and recording
 // an outcome is O(1) without a global lock.
+//
+// Each endpoint also keeps its last hour minute by minute (History:
+// uptime, median latency and throughput per minute) for sparklines.
 //
 // Windows are rings of time buckets, so their edges are as coarse as their
 // buckets: an event counts in a window of length W for at least W minus

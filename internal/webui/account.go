@@ -80,9 +80,9 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) er
 	for _, g := range recent.Data {
 		d.Recent = append(d.Recent, g.row())
 	}
-	u.render(w, r, s, http.StatusOK, "activity", view{Title: "Activity", Active: "activity", Data: d,
-		Scripts: []string{"vendor/uplot/uPlot.iife.min.js", "js/app.js", "js/charts.js"},
-		Styles:  []string{"vendor/uplot/uPlot.min.css"}})
+	v := view{Title: "Activity", Active: "activity", Data: d, Scripts: []string{"js/app.js"}}
+	v.withCharts()
+	u.render(w, r, s, http.StatusOK, "activity", v)
 	return nil
 }
 

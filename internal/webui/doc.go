@@ -30,4 +30,39 @@
 // area (cumulative series drawn over each other), bar (uPlot.paths.bars)
 // and scatter (points only) charts are all drawn with it; every page
 // stays under 100 KB of gzipped JavaScript and CSS (asserted by a test).
+//
+// The sparklines of a model's endpoints (uptime, median latency and
+// throughput over the last hour, minute by minute, from
+// health.Endpoint.History) are not charts: they are small inline SVG paths
+// drawn on the server, with no script and no style attribute (the CSP
+// allows none inline); app.css styles them by class.
+//
+// # First paint
+//
+// Pages aim to paint within 200 ms on localhost. Nothing but app.css
+// blocks rendering (scripts are deferred); pages with charts preload
+// uPlot and charts.js loads and runs it only once the page has painted,
+// so a chart never delays a page's text and tables. The catalog is
+// paginated on the server (modelsPerPage models a page, page links that
+// keep the filters and sort, no JavaScript needed): the whole catalog in
+// one table took Chromium hundreds of milliseconds to lay out. Its own
+// sorts (most used, throughput, name) read every matching model, and
+// keep that list and the usage and throughput figures for figureTTL.
+//
+// TestBrowser logs each page's first contentful paint. For figures worth
+// comparing, run
+//
+//	SWITCHYARD_FIRST_PAINT=10 go test ./internal/webui -run TestFirstPaint -v
+//
+// which visits every page that many times and logs the minimum and median
+// paint, serving time, size, element count, render-blocking assets and
+// renderer CPU: on a shared machine single paints vary by hundreds of
+// milliseconds with the load.
+//
+// # Screenshots
+//
+// TestBrowser takes a screenshot of every page into a temporary directory.
+// The README shows those in testdata/screenshots; refresh them with
+//
+//	SWITCHYARD_SCREENSHOTS=1 go test ./internal/webui -run TestBrowser
 package webui

@@ -31,7 +31,7 @@ import (
 // env is the web interface mounted beside a real API over the bundled
 // catalog, fast demo providers and a SQLite store, served by httptest.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	ui    *UI
 	api   *api.Server
@@ -58,7 +58,7 @@ func fastProfiles() []demo.Profile {
 	return ps
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	file, err := catalog.Bundled()

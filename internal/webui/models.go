@@ -54,101 +54,8 @@ func (m apiModel) CreatedDate() string {
 	return time.Unix(m.Created, 0).UTC().Format(time.DateOnly)
 }
 
-// modelFilter is the catalog page's query: search, filters and sort.
-type modelFilter struct {
-	Q          string
-	Modality   string
-	MinContext string
-	MaxPrice   string
-	Param      string
-	Provider   string
-	Sort       string
-}
-
-// modelSorts maps the page's sorts to the API's (name sorts here).
-var modelSorts = map[string]string{
-	"":        "",
-	"price":   "pricing-low-to-high",
-	"context": "context-high-to-low",
-	"newest":  "newest",
-	"name":    "",
-}
-
-// apiQuery is the /api/v1/models query of the filter.
-func (f modelFilter) apiQuery() url.Values {
-	q := url.Values{}
-	set := func(k, v string) {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	set("q", f.Q)
-	set("context", f.MinContext)
-	set("max_price", f.MaxPrice)
-	set("supported_parameters", f.Param)
-	set("providers", f.Provider)
-	switch f.Modality {
-	case "":
-	case "image-output":
-		q.Set("output_modalities", "image")
-	default:
-		q.Set("input_modalities", f.Modality)
-		q.Set("output_modalities", "all")
-	}
-	set("sort", modelSorts[f.Sort])
-	return q
-}
-
 // option is a choice of a select.
 type option struct{ Value, Label string }
-
-// modelsData is the catalog page.
-type modelsData struct {
-	Filter     modelFilter
-	Models     []apiModel
-	Total      int
-	Modalities []option
-	Params     []string
-	Providers  []option
-	Sorts      []option
-	Error      string
-}
-
-// GET / and /models: the catalog, filtered and sorted on the server.
-func (u *UI) modelsPage(w http.ResponseWriter, r *http.Request, s *session) error {
-	q := r.URL.Query()
-	f := modelFilter{Q: strings.TrimSpace(q.Get("q")), Modality: q.Get("modality"), MinContext: q.Get("min_context"),
-		MaxPrice: q.Get("max_price"), Param: q.Get("param"), Provider: q.Get("provider"), Sort: q.Get("sort")}
-	if _, ok := modelSorts[f.Sort]; !ok {
-		f.Sort = ""
-	}
-	d := modelsData{Filter: f, Params: u.parameters(), Providers: u.providerOptions(),
-		Modalities: []option{{"", "Any"}, {"text", "Text input"}, {"image", "Image input"}, {"file", "File input"},
-			{"audio", "Audio input"}, {"image-output", "Image output"}},
-		Sorts: []option{{"", "Catalog order"}, {"price", "Price (low to high)"}, {"context", "Context (high to low)"},
-			{"newest", "Newest"}, {"name", "Name"}}}
-	var out struct {
-		Data  []apiModel `json:"data"`
-		Total int        `json:"total_count"`
-	}
-	err := u.get(r, s, "/api/v1/models?"+f.apiQuery().Encode(), &out)
-	var ae *apiError
-	switch {
-	case asAPIError(err, &ae) && ae.Status == http.StatusBadRequest:
-		d.Error = ae.Message // a filter the API refuses: say why
-	case err != nil:
-		return err
-	}
-	if f.Sort == "name" {
-		slices.SortStableFunc(out.Data, func(a, b apiModel) int {
-			return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-		})
-	}
-	d.Models, d.Total = out.Data, out.Total
-	u.render(w, r, s, http.StatusOK, "models", view{Title: "Models", Active: "models",
-		Scripts: []string{"js/app.js"}, Data: d})
-	return nil
-}
 
 // parameters are the request parameters some model supports, sorted.
 func (u *UI) parameters() []string {
@@ -248,7 +155,7 @@ type apiActivity struct {
 // modelData is a model's page.
 type modelData struct {
 	Model       apiModel
-	Endpoints   []apiEndpoint
+	Endpoints   []endpointRow
 	Activity    *apiActivity
 	Chart       chartSpec
 	BaseURL     string
@@ -279,7 +186,7 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request, s *session) error
 	if err := u.get(r, s, path+"/endpoints", &eps); err != nil {
 		return err
 	}
-	d.Endpoints = eps.Data.Endpoints
+	d.Endpoints = u.endpointRows(d.Model.ID, eps.Data.Endpoints)
 	var act struct {
 		Data apiActivity `json:"data"`
 	}
@@ -294,15 +201,36 @@ func (u *UI) modelPage(w http.ResponseWriter, r *http.Request, s *session) error
 	}
 	d.BaseURL = baseURL(r)
 	d.Samples = codeSamples(d.BaseURL, d.Model.ID)
-	scripts := []string{"js/app.js"}
-	styles := []string(nil)
-	if d.HasActivity {
-		scripts = []string{"vendor/uplot/uPlot.iife.min.js", "js/app.js", "js/charts.js"}
-		styles = []string{"vendor/uplot/uPlot.min.css"}
+	v := view{Title: d.Model.Name, Active: "models", Scripts: []string{"js/app.js"}, Data: d}
+	if d.HasActivity && !d.Chart.Empty() {
+		v.withCharts()
 	}
-	u.render(w, r, s, http.StatusOK, "model", view{Title: d.Model.Name, Active: "models",
-		Scripts: scripts, Styles: styles, Data: d})
+	u.render(w, r, s, http.StatusOK, "model", v)
 	return nil
+}
+
+// endpointRow is a row of a model's endpoints: the API's figures and the
+// sparklines of the endpoint's last hour.
+type endpointRow struct {
+	apiEndpoint
+	Spark endpointSparks
+}
+
+// endpointRows adds to each endpoint of model its sparklines, from the
+// live health. A stealth model's endpoints (named "stealth" by the API)
+// have none: their health is their real provider's.
+func (u *UI) endpointRows(model string, eps []apiEndpoint) []endpointRow {
+	rows := make([]endpointRow, len(eps))
+	for i, e := range eps {
+		rows[i].apiEndpoint = e
+		if u.health == nil {
+			continue
+		}
+		if h, ok := u.health.Lookup(e.ProviderSlug, model); ok {
+			rows[i].Spark = sparksOf(h.History())
+		}
+	}
+	return rows
 }
 
 // escapeID escapes each segment of a model id for a path.

@@ -54,9 +54,28 @@ type view struct {
 	NewKey  *createdKey
 	Scripts []string // asset names
 	Styles  []string
-	Path    string // the page's path and query, for sign-in's next
-	Refresh string // an address the page refreshes to at once
-	Data    any
+	// Preloads are assets the page fetches at once but a script applies
+	// later (see withCharts).
+	Preloads []preload
+	Path     string // the page's path and query, for sign-in's next
+	Refresh  string // an address the page refreshes to at once
+	Data     any
+}
+
+// preload is an asset the page fetches without applying it.
+type preload struct {
+	ID, Asset, As string // As: "script" or "style"
+}
+
+// withCharts makes the page draw its charts: charts.js, which loads
+// uPlot once the page has painted (the preloads fetch it meanwhile), so
+// that neither uPlot's stylesheet nor its script delays the first paint.
+// Only a page that shows a chart calls it: Chromium warns of preloads a
+// page does not use.
+func (v *view) withCharts() {
+	v.Scripts = append(v.Scripts, "js/charts.js")
+	v.Preloads = append(v.Preloads, preload{"uplot-css", "vendor/uplot/uPlot.min.css", "style"},
+		preload{"uplot-js", "vendor/uplot/uPlot.iife.min.js", "script"})
 }
 
 // userView is the signed-in session as pages show it (never its key).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -24,10 +25,8 @@ type playgroundData struct {
 
 // GET /playground: the form; playground.js streams the answers.
 func (u *UI) playgroundPage(w http.ResponseWriter, r *http.Request, s *session) error {
-	var out struct {
-		Data []apiModel `json:"data"`
-	}
-	if err := u.get(r, s, "/api/v1/models", &out); err != nil {
+	out, err := u.matchingModels(r, s, url.Values{})
+	if err != nil {
 		return err
 	}
 	d := playgroundData{Model: r.URL.Query().Get("model")}

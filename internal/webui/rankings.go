@@ -173,9 +173,11 @@ func (u *UI) rankingsPage(w http.ResponseWriter, r *http.Request, s *session) er
 	d.CategoryChart = barChart("Share of tokens by task category", "Token share", d.Categories,
 		func(c rankCategory) (string, float64) { return c.DisplayName, c.TokenShare })
 	d.ValueChart = valueChart(d.Value)
-	u.render(w, r, s, http.StatusOK, "rankings", view{Title: "Rankings", Active: "rankings", Data: d,
-		Scripts: []string{"vendor/uplot/uPlot.iife.min.js", "js/app.js", "js/charts.js"},
-		Styles:  []string{"vendor/uplot/uPlot.min.css"}})
+	v := view{Title: "Rankings", Active: "rankings", Data: d, Scripts: []string{"js/app.js"}}
+	if !d.OverTime.Empty() || !d.AuthorChart.Empty() || !d.CategoryChart.Empty() || len(d.ValueChart.X) > 0 {
+		v.withCharts() // the template draws those that have data
+	}
+	u.render(w, r, s, http.StatusOK, "rankings", v)
 	return nil
 }
 

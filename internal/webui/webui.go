@@ -50,6 +50,8 @@ type UI struct {
 	pages    *pages
 	mux      *http.ServeMux
 	now      func() time.Time
+	figures  ttlCache[figures]   // the catalog's usage and throughput figures
+	lists    ttlCache[modelList] // the models matching a query, for the catalog's own sorts
 }
 
 // New returns the web interface: pages at "/" and assets under

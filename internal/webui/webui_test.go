@@ -35,8 +35,9 @@ func TestPages(t *testing.T) {
 		path string
 		want []string
 	}{
-		{anon, "/", []string{"<h1>Models</h1>", "openai/gpt-4o-mini", `name="q"`, `name="modality"`,
+		{anon, "/", []string{"<h1>Models</h1>", `aria-label="Pages of models"`, `name="q"`, `name="modality"`,
 			`name="min_context"`, `name="max_price"`, `name="param"`, `name="provider"`, `name="sort"`}},
+		{anon, "/models?q=gpt-4o-mini", []string{"openai/gpt-4o-mini"}},
 		{anon, "/models/openai/gpt-4o-mini", []string{"GPT-4o Mini", "Simulated Alpha (demo)", "Quantization",
 			"p50 latency", "/api/v1/chat/completions", "from openai import OpenAI", `import OpenAI from "openai"`}},
 		{anon, "/playground", []string{"<h1>Playground</h1>", "Sign in with an API key to chat", "<noscript>"}},
@@ -377,18 +378,7 @@ func TestModelFilters(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
 	c := e.client()
-	rowRe := regexp.MustCompile(`<code class="id">([^<]+)</code>`)
-	ids := func(path string) []string {
-		r := c.get(path)
-		if r.StatusCode != http.StatusOK {
-			t.Fatalf("%s: status %d", path, r.StatusCode)
-		}
-		var out []string
-		for _, m := range rowRe.FindAllStringSubmatch(r.body, -1) {
-			out = append(out, m[1])
-		}
-		return out
-	}
+	ids := func(path string) []string { return catalogIDs(t, c, path) }
 	apiIDs := func(query string) []string {
 		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/models?"+query, nil)
 		var out struct {

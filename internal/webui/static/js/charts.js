@@ -125,7 +125,36 @@
     });
   }
 
+  // afterPaint runs f once the page has painted.
+  function afterPaint(f) {
+    requestAnimationFrame(function () { setTimeout(f, 0); });
+  }
+
+  // loadUPlot applies uPlot's stylesheet and runs its script, both
+  // preloaded by the page (link#uplot-css, link#uplot-js), then calls done.
+  function loadUPlot(done) {
+    var css = document.getElementById("uplot-css"), js = document.getElementById("uplot-js");
+    if (typeof uPlot !== "undefined" || !css || !js) { done(); return; }
+    var pending = 2;
+    function one() { if (--pending === 0) done(); }
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = css.href;
+    link.addEventListener("load", one);
+    link.addEventListener("error", one);
+    document.head.appendChild(link);
+    var script = document.createElement("script");
+    script.src = js.href;
+    script.addEventListener("load", one);
+    script.addEventListener("error", one);
+    document.head.appendChild(script);
+  }
+
+  // Charts are drawn once the page has painted, uPlot loaded meanwhile:
+  // the page's text and tables must not wait for the charts.
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("figure.chart[data-chart]").forEach(draw);
+    var figs = document.querySelectorAll("figure.chart[data-chart]");
+    if (figs.length === 0) return;
+    afterPaint(function () { loadUPlot(function () { figs.forEach(draw); }); });
   });
 })();
