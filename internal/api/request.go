@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -21,7 +22,7 @@ import (
 // parsed as JSON whatever its Content-Type: `curl -d` sends a form type, and
 // rejecting it would only annoy.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	body, err := readSized(http.MaxBytesReader(w, r.Body, s.maxBody), min(r.ContentLength, s.maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -36,10 +37,25 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return body, nil
 }
 
+// readSized reads r to its end into a buffer sized for the size bytes
+// announced (Content-Length; ≤ 0 when unknown), instead of growing one by
+// doubling from 512 bytes, which copies and clears a large body several
+// times over.
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
 // decodeJSON decodes body into v with a client-readable error. Unknown
-// fields are ignored, as OpenAI-compatible clients send vendor extras.
+// fields are ignored, as OpenAI-compatible clients send vendor extras. A
+// chat request, the hot path, is read by openai.DecodeChatRequest: the
+// same result and errors as json.Unmarshal's in a fraction of the time.
 func decodeJSON(body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
 		switch {
@@ -56,6 +72,15 @@ func decodeJSON(body []byte, v any) error {
 		return apierr.New(apierr.InvalidRequest, "invalid JSON: %v", err).With("error_type", "invalid_request")
 	}
 	return nil
+}
+
+// unmarshal is json.Unmarshal, by openai.DecodeChatRequest for a chat
+// request.
+func unmarshal(body []byte, v any) error {
+	if req, ok := v.(*openai.ChatRequest); ok {
+		return openai.DecodeChatRequest(body, req)
+	}
+	return json.Unmarshal(body, v)
 }
 
 var validRoles = map[string]bool{

@@ -115,6 +115,11 @@ type Content struct {
 	Parts  []ContentPart
 	isSet  bool
 	isList bool
+	// raw is the JSON string literal Text was decoded from, when it
+	// encodes Text exactly (it has neither invalid UTF-8 nor lone
+	// surrogates); decoded is Text as decoded. While Text is unchanged,
+	// encoding writes raw instead of escaping Text again (see rawJSON).
+	raw, decoded string
 }
 
 // TextContent returns string content.
@@ -160,6 +165,10 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		*c = Content{}
 		return nil
 	case b[0] == '"':
+		if end, info, ok := scanString(b, 0); ok && end == len(b) {
+			c.setString(string(b), info) // a copy: encoding/json reuses b
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -177,7 +186,30 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 	return errContent
 }
 
-// MarshalJSON writes the content back in the form it was given.
+// setString sets c to the text of lit, a string literal that scanString
+// accepted, keeping lit when it encodes the text exactly. Text without
+// escapes is a substring of lit.
+func (c *Content) setString(lit string, info strInfo) {
+	text, exact := unquote(lit, info)
+	*c = Content{Text: text, isSet: true}
+	if exact {
+		c.raw, c.decoded = lit, text
+	}
+}
+
+// rawJSON returns the JSON string literal c's text was decoded from, if
+// it still holds that text; "" otherwise. The comparison is of two
+// strings that share their bytes while Text is unchanged, which costs no
+// more than comparing their addresses.
+func (c *Content) rawJSON() string {
+	if c.raw == "" || c.isList || c.Text != c.decoded {
+		return ""
+	}
+	return c.raw
+}
+
+// MarshalJSON writes the content back in the form it was given; text
+// decoded from JSON as the literal it was decoded from.
 func (c Content) MarshalJSON() ([]byte, error) {
 	switch {
 	case !c.isSet:
@@ -187,6 +219,9 @@ func (c Content) MarshalJSON() ([]byte, error) {
 			return []byte("[]"), nil
 		}
 		return json.Marshal(c.Parts)
+	}
+	if raw := c.rawJSON(); raw != "" {
+		return []byte(raw), nil
 	}
 	return json.Marshal(c.Text)
 }

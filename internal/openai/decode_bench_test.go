@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -19,7 +18,7 @@ func chatRequestJSON(promptBytes int) []byte {
 }
 
 // BenchmarkDecodeChatRequest is the decoding of a client's request body,
-// as the API does it for every request (api.decodeJSON).
+// as the API does it for every request (api.decodeJSON, DecodeChatRequest).
 func BenchmarkDecodeChatRequest(b *testing.B) {
 	for _, size := range []struct {
 		name  string
@@ -31,7 +30,7 @@ func BenchmarkDecodeChatRequest(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
 				var req ChatRequest
-				if err := json.Unmarshal(body, &req); err != nil {
+				if err := DecodeChatRequest(body, &req); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -118,18 +118,47 @@ func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, translatio
 		body.ToolChoice = json.RawMessage(`"any"`)
 	}
 
-	var ids toolIDs
-	body.Messages, ids = a.messages(body.Messages)
-
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(up); err != nil {
+	msgs, ids := a.messages(body.Messages)
+	body.Messages = nil
+	out, err := marshal(&up, msgs)
+	if err != nil {
 		return nil, translation{}, fmt.Errorf("openaicompat: encode request: %w", err)
 	}
 	// OpenRouter honours exclude itself; other upstreams that return
 	// reasoning have it removed here.
-	return buf.Bytes(), translation{ids: ids, exclude: reasoning.Exclude && !q.OpenRouter}, nil
+	return out, translation{ids: ids, exclude: reasoning.Exclude && !q.OpenRouter}, nil
+}
+
+// messagesNull is how the encoder writes up's messages, left nil for
+// marshal to fill in. Its first match is the messages field, which comes
+// second, after the model: a string, in which the encoder escapes every
+// quote.
+var messagesNull = []byte(`"messages":null`)
+
+// marshal encodes up, whose messages are nil, with msgs for messages. The
+// request's few small fields go through encoding/json; the messages, which
+// hold the prompt, are written by openai.AppendMessagesJSON, which copies a
+// client's text content as it came instead of escaping it again and having
+// encoding/json check the result byte by byte.
+func marshal(up *upstreamRequest, msgs []openai.Message) ([]byte, error) {
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(up); err != nil {
+		return nil, err
+	}
+	fields := head.Bytes()
+	at := bytes.Index(fields, messagesNull)
+	if at < 0 {
+		return nil, fmt.Errorf("no messages in %.40q", fields)
+	}
+	out := make([]byte, 0, len(fields)+openai.MessagesJSONSize(msgs))
+	out = append(out, fields[:at+len(`"messages":`)]...)
+	out, err := openai.AppendMessagesJSON(out, msgs)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, fields[at+len(messagesNull):]...), nil
 }
 
 // messages returns msgs as the upstream should see them: without earlier
