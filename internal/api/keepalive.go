@@ -16,60 +16,59 @@ const keepAliveComment = "SWITCHYARD PROCESSING"
 // answers, so that clients and proxies with idle timeouts keep the
 // connection. The first comment commits the response: status 200 and the
 // event-stream headers. After stop returns, the caller owns the writer.
+//
+// A waiting stream holds a runtime timer, not a goroutine: each comment is
+// written by the timer's function, which arms the timer again. Thousands of
+// streams waiting on slow upstreams thus cost no goroutine stacks.
 type keepAlive struct {
 	mu        sync.Mutex
 	w         http.ResponseWriter
+	interval  time.Duration
+	timer     *time.Timer // nil when comments are disabled
 	committed bool
-	stopped   chan struct{}
-	done      chan struct{}
+	stopped   bool // no comment may be written any more
 }
 
 // startKeepAlive starts sending comments every interval; interval <= 0
 // disables them.
 func startKeepAlive(w http.ResponseWriter, interval time.Duration) *keepAlive {
-	k := &keepAlive{w: w, stopped: make(chan struct{}), done: make(chan struct{})}
-	if interval <= 0 {
-		close(k.done)
-		return k
+	k := &keepAlive{w: w, interval: interval}
+	if interval > 0 {
+		k.mu.Lock() // the timer's function must see k.timer set
+		k.timer = time.AfterFunc(interval, k.tick)
+		k.mu.Unlock()
 	}
-	go k.run(interval)
 	return k
 }
 
-func (k *keepAlive) run(interval time.Duration) {
-	defer close(k.done)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	sw := sse.NewWriter(k.w)
-	for {
-		select {
-		case <-k.stopped:
-			return
-		case <-t.C:
-			k.mu.Lock()
-			if !k.committed {
-				writeStreamHeaders(k.w)
-				k.committed = true
-			}
-			err := sw.Comment(keepAliveComment)
-			k.mu.Unlock()
-			if err != nil {
-				return // the client is gone; the request context says so too
-			}
-		}
+// tick writes one comment and arms the next, unless stop came first or the
+// client is gone.
+func (k *keepAlive) tick() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
 	}
+	if !k.committed {
+		writeStreamHeaders(k.w)
+		k.committed = true
+	}
+	if err := sse.NewWriter(k.w).Comment(keepAliveComment); err != nil {
+		return // the client is gone; the request context says so too
+	}
+	k.timer.Reset(k.interval)
 }
 
 // stop ends the comments and reports whether the response was committed.
+// A comment being written when stop is called is finished first; none is
+// written after stop returns.
 func (k *keepAlive) stop() (committed bool) {
-	select {
-	case <-k.stopped:
-	default:
-		close(k.stopped)
-	}
-	<-k.done
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.stopped = true
+	if k.timer != nil {
+		k.timer.Stop()
+	}
 	return k.committed
 }
 

@@ -88,6 +88,17 @@ func clientConfig(p *catalog.Provider, dp config.Provider, key string, httpClien
 	}
 }
 
+// Buffer sizes of each upstream connection, held for as long as it is
+// open: a stream waiting on a slow upstream keeps both. Neither bounds
+// what one read or write may carry (bufio reads and writes large slices
+// directly), so they need only fit the request's headers and the lines
+// (status, headers, chunk sizes) read through them; the transport's
+// default is 4 KiB each.
+const (
+	upstreamReadBuffer  = 1 << 10
+	upstreamWriteBuffer = 1 << 10
+)
+
 // newHTTPClient is the transport shared by every upstream: generous
 // connection reuse, dial and TLS handshakes bounded by connect, and no
 // overall timeout (streams are long; the router bounds the first byte and
@@ -102,6 +113,8 @@ func newHTTPClient(connect time.Duration) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   connect,
 		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        upstreamReadBuffer,
+		WriteBufferSize:       upstreamWriteBuffer,
 	}
 	return &http.Client{Transport: t}
 }

@@ -60,10 +60,42 @@ type Options struct {
 	// IdleStreams is how many idle streams the memory scenario holds open
 	// at once (0: skip it).
 	IdleStreams int
-	// Scenarios selects scenarios by name; empty means all.
+	// Scenarios selects scenarios by name (see ScenarioNames; IdleScenario
+	// is the idle streams'); empty means all.
 	Scenarios []string
 	// Log receives progress lines.
 	Log io.Writer
+}
+
+// IdleScenario names the idle-stream memory scenario in
+// Options.Scenarios: "--scenarios idle" runs it alone.
+const IdleScenario = "idle"
+
+// ScenarioNames lists what Options.Scenarios may name, in the order the
+// scenarios run.
+func ScenarioNames() []string {
+	names := make([]string, 0, len(Scenarios)+1)
+	for _, sc := range Scenarios {
+		names = append(names, sc.Name)
+	}
+	return append(names, IdleScenario)
+}
+
+// selects reports whether the run includes the named scenario.
+func (o Options) selects(name string) bool {
+	return len(o.Scenarios) == 0 || slices.Contains(o.Scenarios, name)
+}
+
+// checkScenarios refuses names that select nothing, so that a typo does
+// not quietly run less than was asked.
+func (o Options) checkScenarios() error {
+	known := ScenarioNames()
+	for _, name := range o.Scenarios {
+		if !slices.Contains(known, name) {
+			return fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // DefaultOptions are the full run's.
@@ -140,6 +172,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if err := o.checkScenarios(); err != nil {
+		return nil, err
+	}
 	h := &harness{o: o, hc: NewClient(maxInFlight)}
 	rep = &Report{Machine: ThisMachine(), Options: o, Peak: map[string]int64{}}
 	// Children inherit the limit: the gateway holds two sockets per
@@ -165,7 +200,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return rep, err
 	}
 	for _, sc := range Scenarios {
-		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, sc.Name) {
+		if !o.selects(sc.Name) {
 			continue
 		}
 		row, err := h.scenario(ctx, sc)
@@ -174,7 +209,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
-	if o.IdleStreams > 0 {
+	if o.IdleStreams > 0 && o.selects(IdleScenario) {
 		// A fresh gateway, so that the heap left by the load scenarios
 		// does not absorb the streams' memory.
 		if m, err := ReadMemory(h.gateway.Pid()); err == nil {

@@ -75,6 +75,46 @@ func (r *Report) Markdown(w io.Writer) {
 		"streams of %d chunks; RLIMIT_NOFILE %d.\n\n", o.Duration, o.Warmup, o.Rate, o.MaxRate, o.LatencyBound,
 		o.Chunks, r.FileLimit)
 
+	if len(r.Rows) > 0 {
+		r.loadTables(w)
+	}
+	if len(r.Peak) > 0 {
+		fmt.Fprintf(w, "\nPeak RSS over the whole run (VmHWM): ")
+		var parts []string
+		for _, name := range []string{"gateway", "floor proxy", "upstream"} {
+			if v, ok := r.Peak[name]; ok {
+				parts = append(parts, name+" "+mib(v))
+			}
+		}
+		fmt.Fprintf(w, "%s.\n", strings.Join(parts, ", "))
+	}
+
+	if i := r.Idle; i != nil {
+		fmt.Fprintf(w, "\n### Idle streams\n\n")
+		fmt.Fprintln(w, "| streams | opened | stalled | failed | time to open | gateway RSS before → after | per stream | a request meanwhile |")
+		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|")
+		fmt.Fprintf(w, "| %d | %d | %d | %d | %s | %s → %s | %.1f KiB | %s |\n", i.Wanted, i.Opened, i.Stalled, i.Failed,
+			i.OpenTime.Round(time.Millisecond), mib(i.RSSBefore), mib(i.RSSAfter), float64(i.PerStream())/1024, us(i.Probe))
+		if i.Requested > i.Wanted {
+			fmt.Fprintf(w, "\n%d streams, not %d: RLIMIT_NOFILE (%d) must cover the gateway's two descriptors per stream, "+
+				"and could not be raised here.\n", i.Wanted, i.Requested, r.FileLimit)
+		}
+		if i.FirstError != "" {
+			fmt.Fprintf(w, "\nFirst error: `%s`\n", i.FirstError)
+		}
+	}
+
+	fmt.Fprintf(w, "\n### Targets\n\n")
+	fmt.Fprintln(w, "| Target | Measured | |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, t := range r.Targets() {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.Name, t.Measured, check(t.Met))
+	}
+}
+
+// loadTables writes the tables of the load scenarios.
+func (r *Report) loadTables(w io.Writer) {
+	o := r.Options
 	fmt.Fprintf(w, "### CPU per request\n\n")
 	fmt.Fprintf(w, "Each process's CPU time (user + system, /proc) over the open-loop phase at %g/s, divided by the "+
 		"requests answered; at c=1, over the closed-loop phase at concurrency 1 (idle wake-ups included). "+
@@ -125,38 +165,6 @@ func (r *Report) Markdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n", row.Scenario.Name, f.MaxRPS, g.MaxRPS,
 			ttfbF, ttfbG, ttfbAdded, mib(f.PeakRSS), mib(g.PeakRSS))
-	}
-	if len(r.Peak) > 0 {
-		fmt.Fprintf(w, "\nPeak RSS over the whole run (VmHWM): ")
-		var parts []string
-		for _, name := range []string{"gateway", "floor proxy", "upstream"} {
-			if v, ok := r.Peak[name]; ok {
-				parts = append(parts, name+" "+mib(v))
-			}
-		}
-		fmt.Fprintf(w, "%s.\n", strings.Join(parts, ", "))
-	}
-
-	if i := r.Idle; i != nil {
-		fmt.Fprintf(w, "\n### Idle streams\n\n")
-		fmt.Fprintln(w, "| streams | opened | stalled | failed | time to open | gateway RSS before → after | per stream | a request meanwhile |")
-		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|")
-		fmt.Fprintf(w, "| %d | %d | %d | %d | %s | %s → %s | %.1f KiB | %s |\n", i.Wanted, i.Opened, i.Stalled, i.Failed,
-			i.OpenTime.Round(time.Millisecond), mib(i.RSSBefore), mib(i.RSSAfter), float64(i.PerStream())/1024, us(i.Probe))
-		if i.Requested > i.Wanted {
-			fmt.Fprintf(w, "\n%d streams, not %d: RLIMIT_NOFILE (%d) must cover the gateway's two descriptors per stream, "+
-				"and could not be raised here.\n", i.Wanted, i.Requested, r.FileLimit)
-		}
-		if i.FirstError != "" {
-			fmt.Fprintf(w, "\nFirst error: `%s`\n", i.FirstError)
-		}
-	}
-
-	fmt.Fprintf(w, "\n### Targets\n\n")
-	fmt.Fprintln(w, "| Target | Measured | |")
-	fmt.Fprintln(w, "|---|---|---|")
-	for _, t := range r.Targets() {
-		fmt.Fprintf(w, "| %s | %s | %s |\n", t.Name, t.Measured, check(t.Met))
 	}
 }
 

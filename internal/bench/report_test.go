@@ -111,3 +111,21 @@ func TestUpdateFile(t *testing.T) {
 		t.Errorf("the generated section was not replaced once:\n%s", got)
 	}
 }
+
+// TestMarkdownIdleOnly: a run of the idle streams alone has no empty load
+// tables.
+func TestMarkdownIdleOnly(t *testing.T) {
+	r := testReport()
+	r.Rows = nil
+	var b bytes.Buffer
+	r.Markdown(&b)
+	md := b.String()
+	if strings.Contains(md, "### CPU per request") || strings.Contains(md, "### Capacity") {
+		t.Errorf("load tables without load scenarios:\n%s", md)
+	}
+	for _, want := range []string{"### Idle streams", "| 100 | 100 | 0 | 0 |", "100 idle streams: ≤ 40 KiB each"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

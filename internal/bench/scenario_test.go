@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/internal/catalog"
@@ -77,5 +79,36 @@ func TestRequests(t *testing.T) {
 		if up.URL != wantPath || (body["stream"] == true) != sc.Stream || up.Stream != sc.Stream {
 			t.Errorf("%s: upstream request to %s, stream %v", sc.Name, up.URL, body["stream"])
 		}
+	}
+}
+
+// TestScenarioSelection: --scenarios picks load scenarios and the idle
+// streams independently, and refuses names that select nothing.
+func TestScenarioSelection(t *testing.T) {
+	all := Options{}
+	if !all.selects(Scenarios[0].Name) || !all.selects(IdleScenario) {
+		t.Error("no selection must select everything")
+	}
+	idle := Options{Scenarios: []string{IdleScenario}}
+	if err := idle.checkScenarios(); err != nil {
+		t.Fatal(err)
+	}
+	if !idle.selects(IdleScenario) || idle.selects(Scenarios[0].Name) {
+		t.Error(`"idle" must select the idle streams alone`)
+	}
+	load := Options{Scenarios: []string{Scenarios[1].Name}}
+	if load.selects(IdleScenario) || !load.selects(Scenarios[1].Name) || load.selects(Scenarios[0].Name) {
+		t.Errorf("%q must select that scenario alone", Scenarios[1].Name)
+	}
+	names := ScenarioNames()
+	if len(names) != len(Scenarios)+1 || names[len(names)-1] != IdleScenario {
+		t.Errorf("ScenarioNames() = %q", names)
+	}
+	if err := (Options{Scenarios: []string{"json-1k", "jsn-100k"}}).checkScenarios(); err == nil ||
+		!strings.Contains(err.Error(), `"jsn-100k"`) {
+		t.Errorf("a misspelt scenario: %v", err)
+	}
+	if _, err := Run(context.Background(), Options{Scenarios: []string{"nope"}}); err == nil {
+		t.Error("Run accepted an unknown scenario")
 	}
 }

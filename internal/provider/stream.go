@@ -56,10 +56,16 @@ func (s sseEvents) Next() (Event, error) {
 	return Event{Type: ev.Name, Data: ev.Data}, nil
 }
 
+// streamBufferSize is the read buffer of an NDJSON or AWS event-stream
+// body. A stream holds it for as long as it is open, idle or not, so it is
+// small: it bounds neither a line nor a frame (longer ones are assembled
+// outside it), only how much one read from the body may take.
+const streamBufferSize = 1 << 10
+
 // NDJSONEvents reads newline-delimited JSON: one event per non-blank line,
 // no line longer than max bytes. A last line without its newline counts.
 func NDJSONEvents(r io.Reader, max int) EventReader {
-	return &ndjsonEvents{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &ndjsonEvents{r: bufio.NewReaderSize(r, streamBufferSize), max: max}
 }
 
 type ndjsonEvents struct {
@@ -106,7 +112,7 @@ func (n *ndjsonEvents) readLine() ([]byte, error) {
 // AWSEvents reads the binary AWS event-stream framing (prelude, headers,
 // payload, prelude and message CRC32s checked by aws-sdk-go-v2's decoder).
 func AWSEvents(r io.Reader) EventReader {
-	return &awsEvents{r: bufio.NewReader(r), dec: eventstream.NewDecoder()}
+	return &awsEvents{r: bufio.NewReaderSize(r, streamBufferSize), dec: eventstream.NewDecoder()}
 }
 
 type awsEvents struct {

@@ -1,11 +1,15 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
+
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/switchyard-dev/switchyard/internal/openai"
 )
@@ -127,4 +131,95 @@ func TestSSEAndAWSEventReaders(t *testing.T) {
 	if err == nil || !errors.As(err, new(formatError)) {
 		t.Fatalf("corrupt frame: %v", err)
 	}
+}
+
+// TestEventsLargerThanTheBuffer reads NDJSON lines and AWS frames several
+// times the readers' buffer, arriving a few bytes at a time: the buffer
+// bounds how much one read takes, never an event.
+func TestEventsLargerThanTheBuffer(t *testing.T) {
+	long := strings.Repeat("0123456789", 5*streamBufferSize/10) // 5 buffers
+	edge := strings.Repeat("e", streamBufferSize-1)             // the newline fills the buffer
+
+	t.Run("ndjson", func(t *testing.T) {
+		body := "a\n" + long + "\n" + edge + "\n\n" + long + "x\nb"
+		want := []string{"a", long, edge, long + "x", "b"}
+		for _, r := range map[string]io.Reader{
+			"whole":        strings.NewReader(body),
+			"7-byte reads": chunkedReader(body, 7),
+			"one byte":     iotest.OneByteReader(strings.NewReader(body)),
+		} {
+			events := NDJSONEvents(r, 1<<20)
+			var got []string
+			for {
+				ev, err := events.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, string(ev.Data))
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d lines, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("line %d: %d bytes %.20q…, want %d bytes %.20q…", i, len(got[i]), got[i], len(want[i]), want[i])
+				}
+			}
+		}
+		// The bound on a line still holds past the buffer's size.
+		events := NDJSONEvents(strings.NewReader(long+"\n"), 3*streamBufferSize)
+		if _, err := events.Next(); err == nil || !strings.Contains(err.Error(), "NDJSON line over") {
+			t.Errorf("a line over the maximum: %v", err)
+		}
+	})
+
+	t.Run("aws", func(t *testing.T) {
+		var buf bytes.Buffer
+		enc := eventstream.NewEncoder()
+		payloads := []string{long, "small", long + "y"}
+		for _, p := range payloads {
+			var m eventstream.Message
+			m.Headers.Set(":message-type", eventstream.StringValue("event"))
+			m.Headers.Set(":event-type", eventstream.StringValue("chunk"))
+			m.Payload = []byte(p)
+			if err := enc.Encode(&buf, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		events := AWSEvents(chunkedReader(buf.String(), 7))
+		for i, want := range payloads {
+			ev, err := events.Next()
+			if err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+			if ev.Type != "chunk" || string(ev.Data) != want {
+				t.Errorf("frame %d: type %q, %d bytes, want %d", i, ev.Type, len(ev.Data), len(want))
+			}
+		}
+		if _, err := events.Next(); err != io.EOF {
+			t.Errorf("after the last frame: %v, want io.EOF", err)
+		}
+	})
+}
+
+// chunkedReader returns s in reads of at most n bytes.
+func chunkedReader(s string, n int) io.Reader {
+	return &pieces{s: s, n: n}
+}
+
+type pieces struct {
+	s string
+	n int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if p.s == "" {
+		return 0, io.EOF
+	}
+	k := copy(b[:min(len(b), p.n)], p.s)
+	p.s = p.s[k:]
+	return k, nil
 }
