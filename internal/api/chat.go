@@ -157,6 +157,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		writeStreamHeaders(w)
 	}
 	sw := sse.NewWriter(w)
+	buf := make([]byte, 0, 1024) // each chunk's JSON, reused
 	for {
 		// Chunks are written without flushing and flushed when the next
 		// is not at hand yet: chunks the upstream sent together leave in
@@ -186,11 +187,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		if len(chunk.Choices) == 0 {
 			continue // a usage-only chunk: we send our own, with the cost
 		}
-		b, err := json.Marshal(f.chunk(g, chunk))
-		if err != nil {
+		if buf, err = appendChunk(buf[:0], f.chunk(g, chunk)); err != nil {
 			return s.endStream(w, r, g, f, err)
 		}
-		if err := sw.DataNoFlush(b); err != nil {
+		if err := sw.DataNoFlush(buf); err != nil {
 			g.cancelled = true
 			s.record(ctx, g, s.settle(g))
 			return nil
@@ -198,7 +198,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 	}
 	u := s.settle(g)
 	s.record(ctx, g, u)
-	if b, err := json.Marshal(f.final(g, u, nil)); err == nil {
+	if b, err := appendChunk(buf[:0], f.final(g, u, nil)); err == nil {
 		sw.Data(b)
 	}
 	sw.Data([]byte("[DONE]"))
@@ -232,12 +232,29 @@ func (s *Server) endStream(w http.ResponseWriter, r *http.Request, g *generation
 }
 
 func (s *Server) writeFinal(w http.ResponseWriter, r *http.Request, v any) {
-	b, err := json.Marshal(v)
+	b, err := appendChunk(nil, v)
 	if err != nil {
 		s.logger.LogAttrs(r.Context(), slog.LevelError, "encoding final chunk", slog.Any("error", err))
 		return
 	}
 	sse.NewWriter(w).Data(b)
+}
+
+// chunkAppender is a chunk type with a hand-written JSON encoding
+// (openai.Chunk, openai.CompletionResponse): encoding/json's reflection,
+// paid for every chunk of a stream, was a large share of relaying one.
+type chunkAppender interface {
+	AppendJSON(dst []byte) ([]byte, error)
+}
+
+// appendChunk appends v, a chunk of a wireFormat, as JSON: through its
+// AppendJSON if it has one, else with encoding/json.
+func appendChunk(dst []byte, v any) ([]byte, error) {
+	if a, ok := v.(chunkAppender); ok {
+		return a.AppendJSON(dst)
+	}
+	b, err := json.Marshal(v)
+	return append(dst, b...), err
 }
 
 // chatFormat is the chat completions dialect.

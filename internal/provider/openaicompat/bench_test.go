@@ -44,7 +44,8 @@ func BenchmarkStreamNext(b *testing.B) {
 }
 
 // TestStreamAllocs pins the allocations of reading a stream: about two per
-// chunk (the decoded chunk and its text) plus the reader's set-up.
+// chunk (the decoded chunk and its text) plus the reader's set-up
+// (measured: 55, 71 before decodeFast).
 func TestStreamAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
@@ -59,7 +60,7 @@ func TestStreamAllocs(t *testing.T) {
 			}
 		}
 	})
-	const limit = 80
+	const limit = 60
 	if allocs > limit {
 		t.Errorf("%v allocations for a 20-chunk stream, want at most %d", allocs, limit)
 	}

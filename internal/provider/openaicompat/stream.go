@@ -17,22 +17,27 @@ type decoder struct {
 	name string
 	tr   translation
 
-	// One JSON decoder per stream, fed event by event, keeps its buffers
-	// and scanner state from chunk to chunk; json.Unmarshal would
-	// allocate them again for every chunk.
+	// Chunks decodeFast declines go to one JSON decoder per stream, made
+	// when a chunk first needs it and fed event by event: it keeps its
+	// buffers and scanner state from chunk to chunk, which json.Unmarshal
+	// would allocate again for every chunk.
 	src bytes.Reader
 	dec *json.Decoder
 	fed int64 // bytes given to dec so far
 	rep repeated
+	// spare is the allocation of a chunk decodeFast declined, for the next.
+	spare *fastChunk
 	// finished records that a choice reported a finish_reason, after
 	// which the end of the body is a normal end even without [DONE].
 	finished bool
 }
 
 func newStream(ctx context.Context, name string, body io.ReadCloser, tr translation) provider.Stream {
-	d := &decoder{name: name, tr: tr}
-	d.dec = json.NewDecoder(&d.src)
-	return provider.NewStream(ctx, name, body, provider.SSEEvents(body), d)
+	return provider.NewStream(ctx, name, body, provider.SSEEvents(body), newDecoder(name, tr))
+}
+
+func newDecoder(name string, tr translation) *decoder {
+	return &decoder{name: name, tr: tr}
 }
 
 // Decode handles one event: a chunk, nothing for empty events, the end at
@@ -47,14 +52,17 @@ func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chun
 	case string(data) == "[DONE]":
 		return out, true, nil
 	}
-	c, err := d.decode(data)
-	if err != nil {
-		return out, false, provider.Malformed(d.name, "chunk", data, err)
+	chunk, finished, ok := d.decodeFast(data)
+	if !ok {
+		c, err := d.decode(data)
+		if err != nil {
+			return out, false, provider.Malformed(d.name, "chunk", data, err)
+		}
+		if c.failed() {
+			return out, false, inBandError(d.name, data)
+		}
+		chunk, finished = c.chunk(d.tr.ids)
 	}
-	if c.failed() {
-		return out, false, inBandError(d.name, data)
-	}
-	chunk, finished := c.chunk(d.tr.ids)
 	d.finished = d.finished || finished
 	for i := range chunk.Choices {
 		dl := &chunk.Choices[i].Delta
@@ -72,9 +80,13 @@ func (d *decoder) End(out []*openai.Chunk) ([]*openai.Chunk, error) {
 	return out, provider.Truncated(d.name, "finishing")
 }
 
-// decode decodes one chunk. Anything after the JSON value is an error.
+// decode decodes one chunk with the json.Decoder, for the chunks
+// decodeFast leaves to it. Anything after the JSON value is an error.
 func (d *decoder) decode(data []byte) (*completion, error) {
 	c := newChunk(&d.rep)
+	if d.dec == nil { // a stream of usual chunks never needs it
+		d.dec = json.NewDecoder(&d.src)
+	}
 	d.src.Reset(data)
 	d.fed += int64(len(data))
 	if err := d.dec.Decode(c); err != nil {
