@@ -50,9 +50,14 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scenarios := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+scenarioNames())
 	out := fs.String("out", "", "also write the tables into `FILE` (e.g. BENCHMARKS.md), between its markers")
 	dir := fs.String("dir", "", "keep the config, database and logs in `DIR` (default: a temporary directory, removed)")
+	profile := fs.Bool("profile", false, "write the gateway's CPU profiles into the --dir directory (gateway-N.pprof, for go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *profile && *dir == "" {
+		return errors.New("bench: --profile needs --dir, where the profiles are kept")
+	}
+	o.Profile = *profile
 	if *quick {
 		q := bench.QuickOptions()
 		o.Duration, o.Warmup, o.Steps = q.Duration, q.Warmup, q.Steps
@@ -96,11 +101,7 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func scenarioNames() string {
-	var names []string
-	for _, sc := range bench.Scenarios {
-		names = append(names, sc.Name)
-	}
-	return strings.Join(names, ", ")
+	return strings.Join(bench.ScenarioNames(), ", ")
 }
 
 // benchUpstream serves the fake upstream until interrupted.

@@ -15,6 +15,8 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"bench", "--duration", "0s"}, "--duration and --rate must be positive"},
 		{[]string{"bench", "--rate", "2000", "--max-rate", "1000"}, "--max-rate at least --rate"},
 		{[]string{"bench", "extra"}, "unexpected argument"},
+		{[]string{"bench", "--profile"}, "--profile needs --dir"},
+		{[]string{"serve", "--cpuprofile", "/nonexistent/dir/cpu.pprof"}, "--cpuprofile"},
 		{[]string{"bench-proxy", "--target", "not a url"}, "want an http:// URL"},
 		{[]string{"bench-upstream", "--addr", "256.0.0.1:1"}, "listen on 256.0.0.1:1"},
 	} {

@@ -25,6 +25,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -147,8 +148,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db := dbFlag(fs)
 	demo := fs.Bool("demo", false, "start simulated providers so it works with no provider keys")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to `file` until shutdown")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	cfg, err := config.Load(*configPath, os.Getenv)
 	if err != nil {
@@ -169,6 +178,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	return app.Run(ctx, cfg, app.Env{Stdout: stdout, Logger: logger, Getenv: os.Getenv})
+}
+
+// startCPUProfile profiles the process into path; stop ends the profile
+// and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // newFlagSet returns a command's flag set, whose -h prints its synopsis

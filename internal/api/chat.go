@@ -157,7 +157,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 		writeStreamHeaders(w)
 	}
 	sw := sse.NewWriter(w)
-	buf := make([]byte, 0, 1024) // each chunk's JSON, reused
+	// Each chunk's JSON, reused from chunk to chunk. It starts empty: a
+	// stream that waits for its first chunk holds no buffer.
+	var buf []byte
 	for {
 		// Chunks are written without flushing and flushed when the next
 		// is not at hand yet: chunks the upstream sent together leave in

@@ -63,6 +63,10 @@ type Options struct {
 	// Scenarios selects scenarios by name (see ScenarioNames; IdleScenario
 	// is the idle streams'); empty means all.
 	Scenarios []string
+	// Profile has the gateway write a CPU profile of each of its runs
+	// (it is restarted before the idle streams) into Dir, as
+	// gateway-1.pprof, gateway-2.pprof, ...
+	Profile bool
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -162,9 +166,11 @@ type harness struct {
 	upstream *process
 	proxy    *process
 	gateway  *process
-	key      string
-	cfgPath  string
-	hc       *http.Client
+	// gatewayRuns counts the gateway's starts, to number its profiles.
+	gatewayRuns int
+	key         string
+	cfgPath     string
+	hc          *http.Client
 }
 
 // Run starts the processes, runs the scenarios and stops everything.
@@ -278,9 +284,13 @@ func (h *harness) start(ctx context.Context) error {
 }
 
 func (h *harness) startGateway(ctx context.Context, addr string) error {
+	args := []string{"serve", "--config", h.cfgPath, "--log-level", "info"}
+	if h.o.Profile {
+		h.gatewayRuns++
+		args = append(args, "--cpuprofile", filepath.Join(h.o.Dir, fmt.Sprintf("gateway-%d.pprof", h.gatewayRuns)))
+	}
 	var err error
-	h.gateway, err = startProcess(ctx, "gateway", h.o.Exe,
-		[]string{"serve", "--config", h.cfgPath, "--log-level", "info"},
+	h.gateway, err = startProcess(ctx, "gateway", h.o.Exe, args,
 		addr, "http://"+addr+"/healthz", filepath.Join(h.o.Dir, "gateway.log"))
 	if err != nil {
 		return err

@@ -41,6 +41,7 @@ type Reader struct {
 	scanned    int   // buf[start:start+scanned] holds no line end
 	err        error // sticky read error, returned once the buffer drains
 	skipLF     bool  // the last line ended in CR: a following LF belongs to it
+	burst      bool  // the last read filled the buffer, so it may grow
 	started    bool  // a line has been read, so a byte order mark is data
 	data       []byte
 	name       string
@@ -53,9 +54,21 @@ type Reader struct {
 	Comments func(text []byte)
 }
 
+// initialBufferSize is the Reader's buffer to start with: a usual event
+// line (a chunk of a few tokens) fits, and the buffer doubles when a line
+// does not, or when reads keep filling it (see burstBufferSize). It is held for as long as the stream lasts, so idle streams
+// (a model thinking, a client holding a connection open) cost less with a
+// small one; the bytes it would save in reads come from the HTTP client's
+// own buffer, not the network.
+const initialBufferSize = 512
+
+// burstBufferSize is how far the buffer grows, doubling, when reads keep
+// filling it: an upstream that sends many events together.
+const burstBufferSize = 4096
+
 // NewReader returns a Reader on r with DefaultMaxEventSize.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{r: r, buf: make([]byte, 4096), maxSize: DefaultMaxEventSize}
+	return &Reader{r: r, buf: make([]byte, initialBufferSize), maxSize: DefaultMaxEventSize}
 }
 
 // SetMaxEventSize changes the maximum event size.
@@ -191,7 +204,15 @@ func (r *Reader) readRawLine() ([]byte, error) {
 			}
 			return nil, r.err
 		}
-		if r.start > 0 {
+		if r.burst {
+			// The last read filled the buffer: the upstream sends faster
+			// than one small read a time. A bigger buffer drains what it
+			// sent together in fewer reads and lets EventBuffered see it.
+			r.burst = false
+			grown := make([]byte, 2*len(r.buf))
+			r.end = copy(grown, r.buf[r.start:r.end])
+			r.start, r.buf = 0, grown
+		} else if r.start > 0 {
 			r.end = copy(r.buf, r.buf[r.start:r.end])
 			r.start = 0
 		}
@@ -212,6 +233,7 @@ func (r *Reader) readRawLine() ([]byte, error) {
 		}
 		n, err := r.r.Read(r.buf[r.end:])
 		r.end += n
+		r.burst = r.end == len(r.buf) && len(r.buf) < burstBufferSize
 		if err != nil {
 			r.err = err
 		}

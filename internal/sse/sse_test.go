@@ -135,7 +135,7 @@ func TestReader(t *testing.T) {
 }
 
 func TestReaderLongLines(t *testing.T) {
-	for _, n := range []int{4095, 4096, 4097, 64<<10 - 1, 64 << 10, 64<<10 + 1, 1 << 20, 1<<20 + 7} {
+	for _, n := range []int{505, 506, 511, 512, 513, 1023, 1024, 1025, 4095, 4096, 4097, 64<<10 - 1, 64 << 10, 64<<10 + 1, 1 << 20, 1<<20 + 7} {
 		data := strings.Repeat("x", n)
 		in := ": " + data + "\n\ndata: " + data + "\r\ndata: " + data + "\n\ndata: end\n\n"
 		want := []ev{{Data: data + "\n" + data}, {Data: "end"}}
@@ -214,7 +214,7 @@ func TestReaderMaxEventSizeBoundary(t *testing.T) {
 			return "data: " + a + "\ndata: " + b + "\n\n", a + "\n" + b
 		},
 	}
-	for _, limit := range []int{1, 2, 10, 4089, 4090, 4091, 4095, 4096, 4097, 8190, 100000} {
+	for _, limit := range []int{1, 2, 10, 505, 506, 507, 512, 1017, 1018, 1024, 4089, 4090, 4091, 4095, 4096, 4097, 8190, 100000} {
 		for name, framing := range framings {
 			in, data := framing(limit)
 			for how, r := range map[string]io.Reader{
@@ -260,13 +260,15 @@ func (e endless) Read(p []byte) (int, error) {
 }
 
 type countingReader struct {
-	r io.Reader
-	n int
+	r     io.Reader
+	n     int // bytes read
+	reads int // calls to Read
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += n
+	c.reads++
 	return n, err
 }
 
@@ -638,5 +640,31 @@ func TestReaderAllocs(t *testing.T) {
 				t.Errorf("%v allocations per event, want at most %v", n, tt.allocs)
 			}
 		})
+	}
+}
+
+// TestReaderBurst: events sent together are drained in few reads, and
+// EventBuffered sees them, though the buffer starts small for idle
+// streams: it grows while reads keep filling it.
+func TestReaderBurst(t *testing.T) {
+	var in strings.Builder
+	const events = 40
+	for i := range events {
+		fmt.Fprintf(&in, "data: {\"id\":\"chatcmpl-%d\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"}}]}\n\n", i, strings.Repeat("w", 100))
+	}
+	cr := &countingReader{r: strings.NewReader(in.String())}
+	r := sse.NewReader(cr)
+	waits := 0
+	for i := range events {
+		if !r.EventBuffered() {
+			waits++
+		}
+		if _, err := r.Next(); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	// 6.4 KB arrive as 512 + 1 KiB + 2 KiB + 4 KiB reads, not 13 of 512.
+	if cr.reads > 5 || waits > 5 {
+		t.Errorf("%d reads and %d waits for %d events sent together, want at most 5 each", cr.reads, waits, events)
 	}
 }
