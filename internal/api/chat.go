@@ -200,10 +200,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f
 	}
 	u := s.settle(g)
 	s.record(ctx, g, u)
+	// Not flushed: net/http flushes them with the end of the response,
+	// all in one write.
 	if b, err := appendChunk(buf[:0], f.final(g, u, nil)); err == nil {
-		sw.Data(b)
+		sw.DataNoFlush(b)
 	}
-	sw.Data([]byte("[DONE]"))
+	sw.DataNoFlush([]byte("[DONE]"))
 	return nil
 }
 

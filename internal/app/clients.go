@@ -89,14 +89,15 @@ func clientConfig(p *catalog.Provider, dp config.Provider, key string, httpClien
 }
 
 // Buffer sizes of each upstream connection, held for as long as it is
-// open: a stream waiting on a slow upstream keeps both. Neither bounds
-// what one read or write may carry (bufio reads and writes large slices
-// directly), so they need only fit the request's headers and the lines
-// (status, headers, chunk sizes) read through them; the transport's
-// default is 4 KiB each.
+// open: a stream waiting on a slow upstream keeps both. They are the
+// transport's defaults. At 1 KiB each (tried to save 6 KiB per idle
+// stream) a request with a 1-4 KB body left in two writes instead of one,
+// and a response's headers (real providers send 1-2 KB of them) or a
+// burst of stream events took several reads: a syscall or more on every
+// request, to save memory only on streams that wait.
 const (
-	upstreamReadBuffer  = 1 << 10
-	upstreamWriteBuffer = 1 << 10
+	upstreamReadBuffer  = 4 << 10
+	upstreamWriteBuffer = 4 << 10
 )
 
 // newHTTPClient is the transport shared by every upstream: generous
