@@ -29,10 +29,12 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/app"
 	"github.com/switchyard-dev/switchyard/internal/bench"
 	"github.com/switchyard-dev/switchyard/internal/config"
+	"github.com/switchyard-dev/switchyard/internal/logbuf"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
@@ -176,9 +178,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// A line per request: batched into a write every logFlushInterval
+	// instead of a write(2) each.
+	logOut := logbuf.New(stderr, logFlushInterval, 64<<10)
+	defer logOut.Close()
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
 	return app.Run(ctx, cfg, app.Env{Stdout: stdout, Logger: logger, Getenv: os.Getenv})
 }
+
+// logFlushInterval bounds how long a log line waits before it is written
+// (and what a crash can lose of the log).
+const logFlushInterval = 100 * time.Millisecond
 
 // startCPUProfile profiles the process into path; stop ends the profile
 // and closes the file.
