@@ -60,7 +60,7 @@ func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error 
 		return fmt.Errorf("record generation: %w", err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		recorded, _, err := record(ctx, tx, gens)
+		recorded, _, err := recordWith(ctx, tx, s.stmts, gens)
 		if err == nil && len(recorded) == 0 {
 			err = store.ErrAlreadyExists
 		}
@@ -84,7 +84,7 @@ func (s *Store) RecordGenerations(ctx context.Context, gens []store.Generation) 
 	var balances map[int64]money.Amount
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		_, balances, err = record(ctx, tx, gens)
+		_, balances, err = recordWith(ctx, tx, s.stmts, gens)
 		return err
 	})
 	if err != nil {
@@ -93,17 +93,26 @@ func (s *Store) RecordGenerations(ctx context.Context, gens []store.Generation) 
 	return balances, nil
 }
 
-// record writes gens (from batch.Prepare) in tx: each generation whose id is
-// not yet stored, its ledger charge, and the charges to keys and accounts.
-// It returns the generations it inserted and the balance of every account
-// of gens. Writes are serial here, so the lock order batch describes
-// matters only to PostgreSQL; this follows it all the same.
+// record is recordWith for a transaction without the store's prepared
+// statements (recovery at start-up): it prepares in tx those it uses.
 func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.Generation, map[int64]money.Amount, error) {
+	return recordWith(ctx, tx, unpreparedRecordStmts(), gens)
+}
+
+// recordWith writes gens (from batch.Prepare) in tx with the statements
+// of st: each generation whose id is not yet stored, its ledger charge,
+// and the charges to keys and accounts. It returns the generations it
+// inserted and the balance of every account of gens. Writes are serial
+// here, so the lock order batch describes matters only to PostgreSQL;
+// this follows it all the same.
+func recordWith(ctx context.Context, tx *sql.Tx, st *recordStmts, gens []store.Generation) ([]store.Generation, map[int64]money.Amount, error) {
+	keyOfAccount, err := st.keyOfAccount.in(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, o := range batch.Owners(gens) {
 		var ok bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE hash = ? AND account_id = ?)`,
-			o.KeyHash, o.AccountID).Scan(&ok)
-		if err != nil {
+		if err := keyOfAccount.QueryRowContext(ctx, o.KeyHash, o.AccountID).Scan(&ok); err != nil {
 			return nil, nil, err
 		}
 		if !ok {
@@ -111,58 +120,57 @@ func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.G
 		}
 	}
 
-	// Multi-row statements: one INSERT per importRows generations
-	// returns the ids it inserted (those not already stored), and one per
-	// importRows charges writes their ledger entries.
+	// Multi-row statements of recordChunks rows: each INSERT of
+	// generations returns the ids it inserted (those not already stored),
+	// and each of charges writes their ledger entries.
 	inserted := make(map[string]bool, len(gens))
-	args := make([]any, 0, min(len(gens), importRows)*generationColumnCount)
-	for i := 0; i < len(gens); i += importRows {
-		chunk := gens[i:min(i+importRows, len(gens))]
+	var args []any
+	for i := 0; i < len(gens); {
+		c := chunkFor(len(gens) - i)
+		chunk := gens[i:min(i+recordChunks[c], len(gens))]
+		i += len(chunk)
+		if args == nil {
+			args = make([]any, 0, recordChunks[c]*generationColumnCount)
+		}
 		args = args[:0]
 		for _, g := range chunk {
-			var err error
 			if args, err = appendGenerationArgs(args, g); err != nil {
 				return nil, nil, err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, insertGenerationsSQL(len(chunk))+` ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
+		args = appendNulls(args, (recordChunks[c]-len(chunk))*generationColumnCount)
+		insert, err := st.insertGenerations[c].in(ctx, tx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("insert generations: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			inserted[id] = true
-		}
-		if err := rows.Close(); err != nil {
-			return nil, nil, fmt.Errorf("insert generations: %w", err)
-		}
-		if err := rows.Err(); err != nil {
+		if err := collectIDs(ctx, insert, args, inserted); err != nil {
 			return nil, nil, fmt.Errorf("insert generations: %w", err)
 		}
 	}
-	var recorded []store.Generation
-	var charges []any
+	var recorded, charged []store.Generation
 	for _, g := range gens {
 		if !inserted[g.ID] {
 			continue // already recorded
 		}
 		recorded = append(recorded, g)
 		if g.Cost > 0 {
-			r := ledgerRow{accountID: g.AccountID, kind: store.LedgerGeneration, amount: -g.Cost,
-				generationID: &g.ID, keyHash: &g.KeyHash, at: formatTime(g.CreatedAt)}
-			charges = append(charges, r.args()...)
+			charged = append(charged, g)
 		}
 	}
-	const ledgerColumns = 8
-	for i := 0; i < len(charges); i += importRows * ledgerColumns {
-		chunk := charges[i:min(i+importRows*ledgerColumns, len(charges))]
-		query := `INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, ref, note, created_at) VALUES ` +
-			placeholders(ledgerColumns, len(chunk)/ledgerColumns)
-		if _, err := tx.ExecContext(ctx, query, chunk...); err != nil {
+	for i := 0; i < len(charged); {
+		c := chunkFor(len(charged) - i)
+		chunk := charged[i:min(i+recordChunks[c], len(charged))]
+		i += len(chunk)
+		args = args[:0]
+		for _, g := range chunk {
+			args = appendChargeArgs(args, g)
+		}
+		args = appendNulls(args, (recordChunks[c]-len(chunk))*ledgerColumnCount)
+		insert, err := st.insertCharges[c].in(ctx, tx)
+		if err == nil {
+			_, err = insert.ExecContext(ctx, args...)
+		}
+		if err != nil {
 			return nil, nil, fmt.Errorf("insert ledger entries: %w", err)
 		}
 	}
@@ -171,24 +179,57 @@ func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.G
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, c := range sums.Keys {
-		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET total_usage = total_usage + ? WHERE hash = ?`, c.Amount, c.Hash)
+	if len(sums.Keys) > 0 {
+		chargeKey, err := st.chargeKey.in(ctx, tx)
 		if err != nil {
 			return nil, nil, err
 		}
+		for _, c := range sums.Keys {
+			if _, err := chargeKey.ExecContext(ctx, c.Amount, c.Hash); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	chargeAccount, err := st.chargeAccount.in(ctx, tx)
+	if err != nil {
+		return nil, nil, err
 	}
 	balances := make(map[int64]money.Amount, len(sums.Accounts))
 	for _, c := range sums.Accounts {
 		var balance money.Amount
-		err := tx.QueryRowContext(ctx,
-			`UPDATE accounts SET balance = balance - ?, total_usage = total_usage + ? WHERE id = ? RETURNING balance`,
-			c.Amount, c.Amount, c.ID).Scan(&balance)
-		if err != nil {
+		if err := chargeAccount.QueryRowContext(ctx, c.Amount, c.Amount, c.ID).Scan(&balance); err != nil {
 			return nil, nil, fmt.Errorf("charge account %d: %w", c.ID, err)
 		}
 		balances[c.ID] = balance
 	}
 	return recorded, balances, nil
+}
+
+// collectIDs runs insert, an INSERT … RETURNING id, with args and adds the
+// ids it returns to ids.
+func collectIDs(ctx context.Context, insert *sql.Stmt, args []any, ids map[string]bool) error {
+	rows, err := insert.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// appendChargeArgs appends the values of g's ledger charge in the order of
+// ledgerColumns.
+func appendChargeArgs(args []any, g store.Generation) []any {
+	return append(args, g.AccountID, store.LedgerGeneration, -g.Cost, g.ID, g.KeyHash, "", "", formatTime(g.CreatedAt))
 }
 
 // mustAffect returns err, or else errNone if the statement changed no row.

@@ -42,8 +42,9 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 // Store is a store.Store on a SQLite database. It is safe for concurrent
 // use.
 type Store struct {
-	write *sql.DB // one connection; BEGIN IMMEDIATE
-	read  *sql.DB // read-only; the same pool as write for in-memory databases
+	write *sql.DB      // one connection; BEGIN IMMEDIATE
+	read  *sql.DB      // read-only; the same pool as write for in-memory databases
+	stmts *recordStmts // prepared on write, for RecordGenerations
 }
 
 var _ store.Store = (*Store)(nil)
@@ -73,9 +74,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if s.stmts, err = prepareRecordStmts(ctx, write); err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	if !inMemory(path) {
 		read, err := sql.Open("sqlite", dsn(path, false))
 		if err != nil {
+			_ = s.stmts.Close()
 			_ = write.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
@@ -87,9 +93,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both connection pools.
+// Close closes the prepared statements and both connection pools.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	err := errors.Join(s.stmts.Close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -115,6 +121,11 @@ func dsn(path string, writer bool) string {
 		q.Add("_pragma", "journal_mode(WAL)")
 		// FULL: a committed charge survives power loss, not just a crash.
 		q.Add("_pragma", "synchronous(FULL)")
+		// Statement journals (the pages a statement changed, to roll it
+		// back alone) kept in memory: on disk they spill to a temporary
+		// file after four pages, on every multi-row INSERT of a flush.
+		// They play no part in crash recovery; the WAL does.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
