@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/openai"
@@ -124,7 +126,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 	// Charged (in memory; written in the next batch) before the client
 	// has the response, so what it reads next includes this generation.
 	s.record(r.Context(), g, u)
-	writeJSON(w, http.StatusOK, f.response(g, resp))
+	writeResponse(w, f.response(g, resp))
 	s.overhead.done(g.start, s.now(), res.Attempts)
 	return nil
 }
@@ -260,6 +262,40 @@ func appendChunk(dst []byte, v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	return append(dst, b...), err
 }
+
+// writeResponse writes v, the non-streamed response of a wireFormat,
+// with status 200 and json.Marshal's bytes, as writeJSON would: through
+// its AppendJSON, if it has one, into a pooled buffer, with the HTML
+// escapes json.Marshal adds (openai.EscapeHTML). If AppendJSON fails,
+// writeJSON writes v, or the error it writes when json.Marshal fails too.
+func writeResponse(w http.ResponseWriter, v any) {
+	a, ok := v.(chunkAppender)
+	if !ok {
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	buf := responseBufs.Get().(*[]byte)
+	b, err := a.AppendJSON((*buf)[:0])
+	if err != nil {
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	b = openai.EscapeHTML(b, 0)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	if cap(b) <= maxPooledResponse {
+		*buf = b[:0]
+		responseBufs.Put(buf)
+	}
+}
+
+// responseBufs holds the buffers writeResponse encodes into; those that
+// grew beyond maxPooledResponse are left to the collector.
+var responseBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledResponse = 64 << 10
 
 // chatFormat is the chat completions dialect.
 type chatFormat struct{}

@@ -7,7 +7,8 @@ import (
 )
 
 // Streamed chunks are written by hand: encoding/json's reflection was a
-// large share of relaying a stream, paid again for every chunk. The
+// large share of relaying a stream, paid again for every chunk (and the
+// non-streamed response, responsejson.go, is written so too). The
 // appenders below write the bytes a json.Encoder with SetEscapeHTML(false)
 // writes (fields in declaration order, the same omissions, strings as
 // appendString writes them, raw JSON compacted), without allocating
@@ -258,14 +259,10 @@ func (u *Usage) appendJSON(dst []byte) ([]byte, error) {
 		dst = append(dst, '}')
 	}
 	if u.Cost != nil {
+		// Amount.MarshalJSON writes the String, a compact JSON number:
+		// appended as it is, without the copies of appendRaw.
 		dst = append(dst, `,"cost":`...)
-		b, err := u.Cost.MarshalJSON()
-		if err != nil {
-			return dst, err
-		}
-		if dst, err = appendRaw(dst, b); err != nil {
-			return dst, err
-		}
+		dst = append(dst, u.Cost.String()...)
 	}
 	dst = append(dst, `,"is_byok":`...)
 	dst = strconv.AppendBool(dst, u.IsBYOK)

@@ -190,15 +190,19 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 
 // decodeResponse reads and converts a non-streamed body. Leading blank
 // lines (DeepSeek's keep-alives) are skipped; an error in the body becomes
-// a *provider.Error.
+// a *provider.Error. The usual body is read by unmarshalFast, the rest
+// by json.Unmarshal.
 func (a *Adapter) decodeResponse(ctx context.Context, r io.Reader, tr translation) (*openai.ChatResponse, error) {
 	data, err := provider.ReadResponseBody(ctx, a.name, r, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
 	var c completion
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, provider.Malformed(a.name, "response", data, err)
+	if !c.unmarshalFast(data) {
+		c = completion{} // what unmarshalFast read before it declined
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, provider.Malformed(a.name, "response", data, err)
+		}
 	}
 	if c.failed() {
 		return nil, inBandError(a.name, data)

@@ -216,7 +216,8 @@ func TestDecodeFastKnowsEveryField(t *testing.T) {
 	}{
 		{reflect.TypeFor[completion](), completionFields},
 		{reflect.TypeFor[choice](), choiceFields},
-		{reflect.TypeFor[message](), deltaFields},
+		{reflect.TypeFor[message](), messageFields},
+		{reflect.TypeFor[xGroq](), xGroqFields},
 		{reflect.TypeFor[usage](), usageFields},
 		{reflect.TypeFor[openai.PromptTokensDetails](), promptFields},
 		{reflect.TypeFor[openai.CompletionTokensDetails](), completionTokenFields},

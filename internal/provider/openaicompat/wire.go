@@ -382,11 +382,17 @@ func (f *shared) UnmarshalJSON(b []byte) error {
 }
 
 // unquote decodes the JSON string literal b, already validated by the
-// decoder that handed it over, copying it directly when it has no escapes.
+// decoder that handed it over, copying it directly when it has no escapes
+// and otherwise decoding it as json.Unmarshal would (openai.Unquote).
 func unquote(b []byte, s *string) error {
 	if bytes.IndexByte(b, '\\') < 0 {
 		*s = string(b[1 : len(b)-1])
 		return nil
 	}
-	return json.Unmarshal(b, s)
+	v, ok := openai.Unquote(b)
+	if !ok { // not a literal after all: json.Unmarshal's error
+		return json.Unmarshal(b, s)
+	}
+	*s = v
+	return nil
 }
