@@ -62,18 +62,7 @@ func (p *parser) usage(out **usage) bool {
 // stream's usage is converted at once (chunkUsage) and needs no
 // allocation of its own.
 func (p *parser) usageObject(u *usage) bool {
-	if !p.open('{') {
-		return false
-	}
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(usageFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "prompt_tokens":
 			ok = p.intField(&u.PromptTokens)
@@ -94,10 +83,8 @@ func (p *parser) usageObject(u *usage) bool {
 		default:
 			ok = p.unknown(key, usageFields)
 		}
-		if !ok || !once(&seen, key, usageFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // promptDetails reads null or prompt token details into *out.
@@ -106,20 +93,9 @@ func (p *parser) promptDetails(out **openai.PromptTokensDetails) bool {
 		*out = nil
 		return true
 	}
-	if !p.open('{') {
-		return false
-	}
 	d := new(openai.PromptTokensDetails)
 	*out = d
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(promptFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "cached_tokens":
 			ok = p.intField(&d.CachedTokens)
@@ -130,10 +106,8 @@ func (p *parser) promptDetails(out **openai.PromptTokensDetails) bool {
 		default:
 			ok = p.unknown(key, promptFields)
 		}
-		if !ok || !once(&seen, key, promptFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // completionDetails reads null or completion token details into *out.
@@ -142,20 +116,9 @@ func (p *parser) completionDetails(out **openai.CompletionTokensDetails) bool {
 		*out = nil
 		return true
 	}
-	if !p.open('{') {
-		return false
-	}
 	d := new(openai.CompletionTokensDetails)
 	*out = d
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(completionTokenFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "reasoning_tokens":
 			ok = p.intField(&d.ReasoningTokens)
@@ -166,7 +129,28 @@ func (p *parser) completionDetails(out **openai.CompletionTokensDetails) bool {
 		default:
 			ok = p.unknown(key, completionTokenFields)
 		}
-		if !ok || !once(&seen, key, completionTokenFields) {
+		return ok
+	})
+}
+
+// object reads an object whose members are fields: member reads the value
+// of each, and reports false for what the fast path does not handle. A
+// repeated key is declined (the json.Decoder handles it), as is a key
+// member leaves to unknown that equals one of fields but for case.
+func (p *parser) object(fields []string, member func(key []byte) bool) bool {
+	if !p.open('{') {
+		return false
+	}
+	var seen uint16
+	for first := true; ; first = false {
+		key, more, ok := p.key(first)
+		if !ok {
+			return false
+		}
+		if !more {
+			return true
+		}
+		if !member(key) || !once(&seen, key, fields) {
 			return false
 		}
 	}

@@ -30,18 +30,7 @@ func (c *completion) unmarshalFast(data []byte) bool {
 
 // completion reads a chat.completion object into c.
 func (p *parser) completion(c *completion) bool {
-	if !p.open('{') {
-		return false
-	}
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(completionFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "id":
 			ok = p.stringField(c.ID.UnmarshalJSON)
@@ -66,10 +55,8 @@ func (p *parser) completion(c *completion) bool {
 		default:
 			ok = p.unknown(key, completionFields)
 		}
-		if !ok || !once(&seen, key, completionFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // choices reads null or an array of at most one choice into c.Choices,
@@ -97,18 +84,7 @@ func (p *parser) choices(c *completion) bool {
 
 // choice reads one choice into ch.
 func (p *parser) choice(ch *choice) bool {
-	if !p.open('{') {
-		return false
-	}
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(choiceFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "index":
 			ok = p.intField(&ch.Index)
@@ -123,28 +99,15 @@ func (p *parser) choice(ch *choice) bool {
 		default:
 			ok = p.unknown(key, choiceFields)
 		}
-		if !ok || !once(&seen, key, choiceFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // message reads a choice's message into m. Besides nulls, it takes a
 // refusal, and the empty tool_calls (vLLM) and annotations (OpenAI)
 // arrays that come with plain text.
 func (p *parser) message(m *message) bool {
-	if !p.open('{') {
-		return false
-	}
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(messageFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "role":
 			ok = p.plainString(&m.Role)
@@ -168,29 +131,16 @@ func (p *parser) message(m *message) bool {
 		default:
 			ok = p.unknown(key, messageFields)
 		}
-		if !ok || !once(&seen, key, messageFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // xGroq reads Groq's x_groq object (its request id, skipped, and usage)
 // into a new *out. Errors are json.Unmarshal's.
 func (p *parser) xGroq(out **xGroq) bool {
-	if !p.open('{') {
-		return false
-	}
 	x := new(xGroq)
 	*out = x
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(xGroqFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "usage":
 			ok = p.usage(&x.Usage)
@@ -199,10 +149,8 @@ func (p *parser) xGroq(out **xGroq) bool {
 		default:
 			ok = p.unknown(key, xGroqFields)
 		}
-		if !ok || !once(&seen, key, xGroqFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // emptyArray reads an empty array.

@@ -65,18 +65,7 @@ func (d *decoder) decodeFast(data []byte) (c *openai.Chunk, finished, ok bool) {
 
 // chunk reads a chunk object into fc.
 func (p *parser) chunk(fc *fastChunk) bool {
-	if !p.open('{') {
-		return false
-	}
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(completionFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "id":
 			ok = p.stringField(fc.id.UnmarshalJSON)
@@ -99,10 +88,8 @@ func (p *parser) chunk(fc *fastChunk) bool {
 		default:
 			ok = p.unknown(key, completionFields)
 		}
-		if !ok || !once(&seen, key, completionFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // chunkChoices reads null or an array of at most one choice.
@@ -128,19 +115,8 @@ func (p *parser) chunkChoices(fc *fastChunk) bool {
 
 // chunkChoice reads one choice into fc.choice[0].
 func (p *parser) chunkChoice(fc *fastChunk) bool {
-	if !p.open('{') {
-		return false
-	}
 	ch := &fc.choice[0]
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(choiceFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "index":
 			ok = p.intField(&ch.Index)
@@ -157,27 +133,14 @@ func (p *parser) chunkChoice(fc *fastChunk) bool {
 		default:
 			ok = p.unknown(key, choiceFields)
 		}
-		if !ok || !once(&seen, key, choiceFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // delta reads a choice's delta into fc.
 func (p *parser) delta(fc *fastChunk) bool {
-	if !p.open('{') {
-		return false
-	}
 	d := &fc.choice[0].Delta
-	var seen uint16
-	for first := true; ; first = false {
-		key, more, ok := p.key(first)
-		if !ok {
-			return false
-		}
-		if !more {
-			return true
-		}
+	return p.object(messageFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "role":
 			ok = p.plainString(&d.Role)
@@ -192,10 +155,8 @@ func (p *parser) delta(fc *fastChunk) bool {
 		default:
 			ok = p.unknown(key, messageFields)
 		}
-		if !ok || !once(&seen, key, messageFields) {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // chunkUsage reads null or the usage into *out, folded into OpenAI's
