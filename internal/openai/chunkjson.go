@@ -24,37 +24,16 @@ import (
 func (c *Chunk) AppendJSON(dst []byte) ([]byte, error) {
 	var err error
 	dst = appendHead(dst, c.ID, c.Object, c.Created, c.Model, c.Provider)
-	if c.SystemFingerprint != "" {
-		dst = append(dst, `,"system_fingerprint":`...)
-		dst = appendString(dst, c.SystemFingerprint)
-	}
-	if c.ServiceTier != "" {
-		dst = append(dst, `,"service_tier":`...)
-		dst = appendString(dst, c.ServiceTier)
-	}
+	dst = appendOptionalStrings(dst, c.SystemFingerprint, c.ServiceTier)
 	dst = append(dst, `,"choices":`...)
-	if c.Choices == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, '[')
-		for i := range c.Choices {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, err = c.Choices[i].appendJSON(dst); err != nil {
-				return dst, err
-			}
-		}
-		dst = append(dst, ']')
+	if dst, err = appendArray(dst, c.Choices, (*ChunkChoice).appendJSON); err != nil {
+		return dst, err
 	}
 	if dst, err = appendTail(dst, c.Usage, c.Error); err != nil {
 		return dst, err
 	}
-	if c.SwitchyardRouting != nil {
-		dst = append(dst, `,"switchyard_routing":`...)
-		if dst, err = appendValue(dst, c.SwitchyardRouting); err != nil {
-			return dst, err
-		}
+	if dst, err = appendRouting(dst, c.SwitchyardRouting); err != nil {
+		return dst, err
 	}
 	return append(dst, '}'), nil
 }
@@ -93,6 +72,48 @@ func (r *CompletionResponse) AppendJSON(dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	return append(dst, '}'), nil
+}
+
+// appendOptionalStrings appends the system_fingerprint and service_tier
+// fields every response and chunk may have, each left out when empty.
+func appendOptionalStrings(dst []byte, fingerprint, tier string) []byte {
+	if fingerprint != "" {
+		dst = append(dst, `,"system_fingerprint":`...)
+		dst = appendString(dst, fingerprint)
+	}
+	if tier != "" {
+		dst = append(dst, `,"service_tier":`...)
+		dst = appendString(dst, tier)
+	}
+	return dst
+}
+
+// appendArray appends items as a JSON array of what appendItem writes
+// for each, or null for a nil slice, as encoding/json does.
+func appendArray[T any](dst []byte, items []T, appendItem func(*T, []byte) ([]byte, error)) ([]byte, error) {
+	if items == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '[')
+	for i := range items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = appendItem(&items[i], dst); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
+}
+
+// appendRouting appends the routing explanation, when there is one.
+func appendRouting(dst []byte, routing any) ([]byte, error) {
+	if routing == nil {
+		return dst, nil
+	}
+	dst = append(dst, `,"switchyard_routing":`...)
+	return appendValue(dst, routing)
 }
 
 // appendHead opens an object with the fields every chunk starts with.

@@ -20,37 +20,16 @@ import (
 func (r *ChatResponse) AppendJSON(dst []byte) ([]byte, error) {
 	var err error
 	dst = appendHead(dst, r.ID, r.Object, r.Created, r.Model, r.Provider)
-	if r.SystemFingerprint != "" {
-		dst = append(dst, `,"system_fingerprint":`...)
-		dst = appendString(dst, r.SystemFingerprint)
-	}
-	if r.ServiceTier != "" {
-		dst = append(dst, `,"service_tier":`...)
-		dst = appendString(dst, r.ServiceTier)
-	}
+	dst = appendOptionalStrings(dst, r.SystemFingerprint, r.ServiceTier)
 	dst = append(dst, `,"choices":`...)
-	if r.Choices == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, '[')
-		for i := range r.Choices {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, err = r.Choices[i].appendJSON(dst); err != nil {
-				return dst, err
-			}
-		}
-		dst = append(dst, ']')
+	if dst, err = appendArray(dst, r.Choices, (*Choice).appendJSON); err != nil {
+		return dst, err
 	}
 	if dst, err = appendTail(dst, r.Usage, nil); err != nil {
 		return dst, err
 	}
-	if r.SwitchyardRouting != nil {
-		dst = append(dst, `,"switchyard_routing":`...)
-		if dst, err = appendValue(dst, r.SwitchyardRouting); err != nil {
-			return dst, err
-		}
+	if dst, err = appendRouting(dst, r.SwitchyardRouting); err != nil {
+		return dst, err
 	}
 	return append(dst, '}'), nil
 }
