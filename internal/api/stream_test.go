@@ -247,7 +247,7 @@ func TestStreamFlushes(t *testing.T) {
 		pieces[i] = fmt.Sprintf("w%d ", i)
 	}
 	t.Run("coalesced", func(t *testing.T) {
-		fake := providertest.NewOpenAI(t, providertest.WithReplyChunks(pieces...))
+		fake := providertest.NewOpenAI(t, providertest.WithReplyChunks(pieces...), providertest.WithBurst())
 		e := newEnv(t, envOptions{upstreams: []upstream{{slug: "p", fake: fake, prompt: "0.000001"}}})
 		w := &flushCounter{ResponseWriter: httptest.NewRecorder()}
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/chat/completions", strings.NewReader(streamBody(modelA)))
@@ -258,6 +258,7 @@ func TestStreamFlushes(t *testing.T) {
 		if !strings.Contains(body, "w19 ") || !strings.Contains(body, "[DONE]") {
 			t.Fatalf("stream %q", body)
 		}
+		t.Logf("%d flushes for %d chunks", n, len(pieces))
 		if n >= len(pieces) {
 			t.Errorf("%d flushes for %d chunks sent together, want fewer", n, len(pieces))
 		}

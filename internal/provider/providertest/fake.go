@@ -201,7 +201,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.stream(w, r, rec, &s, rd)
 }
 
-// stream writes the SSE answer event by event, flushing each.
+// stream writes the SSE answer event by event, flushing each (but with
+// WithBurst).
 func (f *Fake) stream(w http.ResponseWriter, r *http.Request, rec *Request, s *script, rd *render) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -211,7 +212,7 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, rec *Request, s *s
 		if _, err := w.Write(b); err != nil {
 			return false
 		}
-		return rc.Flush() == nil
+		return s.burst || rc.Flush() == nil
 	}
 
 	switch s.dialect {

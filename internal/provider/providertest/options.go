@@ -70,6 +70,7 @@ type script struct {
 	header     http.Header
 	hang       time.Duration
 	delay      time.Duration
+	burst      bool // stream events written without a flush each
 	stallAfter int
 	stall      time.Duration
 	errAfter   int
@@ -154,6 +155,11 @@ func WithHang(d time.Duration) Option { return func(s *script) { s.hang = d } }
 
 // WithChunkDelay waits d before each stream event.
 func WithChunkDelay(d time.Duration) Option { return func(s *script) { s.delay = d } }
+
+// WithBurst writes a stream's events without flushing each: they leave
+// together, in as few writes as the server's buffers allow, as from an
+// upstream that generates faster than the network carries.
+func WithBurst() Option { return func(s *script) { s.burst = true } }
 
 // WithStallAfter pauses the stream for d after n events, or until the
 // request is cancelled: an upstream that stops sending mid-stream.
