@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"net/http"
 	"net/url"
@@ -177,7 +178,9 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
 			models = append(models, m)
 		}
 	}
-	sortModels(models, q.Get("sort"))
+	if err := s.sortModels(r.Context(), models, q.Get("sort")); err != nil {
+		return err
+	}
 	total := len(models)
 	var next *string
 	if f.paged {
@@ -333,15 +336,21 @@ func anyIn(want, have []string) bool {
 	return false
 }
 
-// modelSorts are the accepted sort values. Sorts that need live traffic
-// data (throughput, latency, popularity) keep the catalog order until the
-// routing and rankings work provides that data.
+// modelSorts are the accepted sort values. Those of live traffic
+// (throughput, latency, popularity) read the health registry and the
+// usage rollups (see sortByTraffic); models without data for them keep
+// the catalog order after the others.
 var modelSorts = []string{
 	"pricing-low-to-high", "pricing-high-to-low", "context-high-to-low", "newest",
 	"throughput-high-to-low", "latency-low-to-high", "most-popular", "top-weekly",
 }
 
-func sortModels(models []*catalog.Model, by string) {
+// sortModels orders models, given in catalog order, by the sort named
+// by; "" keeps the catalog order.
+func (s *Server) sortModels(ctx context.Context, models []*catalog.Model, by string) error {
+	if ok, err := s.sortByTraffic(ctx, models, by); ok {
+		return err
+	}
 	minPrice := func(m *catalog.Model) money.Rate {
 		best := money.Rate(-1)
 		for i := range m.Endpoints {
@@ -361,6 +370,7 @@ func sortModels(models []*catalog.Model, by string) {
 	case "newest":
 		slices.SortStableFunc(models, func(a, b *catalog.Model) int { return cmp.Compare(b.Created, a.Created) })
 	}
+	return nil
 }
 
 // GET /models/{author}/{slug}/endpoints (and /models/{author}/{slug})

@@ -122,8 +122,10 @@ type Server struct {
 	usage    *usage.Recorder
 	keys     *keyCache
 	rankings Rankings
-	classify func(*openai.ChatRequest) string
-	overhead *overhead // switchyard_overhead_seconds (overhead.go)
+	// sortFigures caches what GET /models' traffic sorts read.
+	sortFigures figureCache
+	classify    func(*openai.ChatRequest) string
+	overhead    *overhead // switchyard_overhead_seconds (overhead.go)
 }
 
 // New returns a Server.
