@@ -60,7 +60,7 @@ func (s *Store) RecordGeneration(ctx context.Context, g store.Generation) error 
 		return fmt.Errorf("record generation: %w", err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		recorded, _, err := recordWith(ctx, tx, s.stmts, gens)
+		recorded, _, err := record(ctx, tx, s.stmts, gens)
 		if err == nil && len(recorded) == 0 {
 			err = store.ErrAlreadyExists
 		}
@@ -84,7 +84,7 @@ func (s *Store) RecordGenerations(ctx context.Context, gens []store.Generation) 
 	var balances map[int64]money.Amount
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		_, balances, err = recordWith(ctx, tx, s.stmts, gens)
+		_, balances, err = record(ctx, tx, s.stmts, gens)
 		return err
 	})
 	if err != nil {
@@ -93,23 +93,14 @@ func (s *Store) RecordGenerations(ctx context.Context, gens []store.Generation) 
 	return balances, nil
 }
 
-// record is recordWith for a transaction without the store's prepared
-// statements (recovery at start-up): it prepares in tx those it uses.
-func record(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store.Generation, map[int64]money.Amount, error) {
-	return recordWith(ctx, tx, unpreparedRecordStmts(), gens)
-}
-
-// recordWith writes gens (from batch.Prepare) in tx with the statements
+// record writes gens (from batch.Prepare) in tx with the statements
 // of st: each generation whose id is not yet stored, its ledger charge,
 // and the charges to keys and accounts. It returns the generations it
 // inserted and the balance of every account of gens. Writes are serial
 // here, so the lock order batch describes matters only to PostgreSQL;
 // this follows it all the same.
-func recordWith(ctx context.Context, tx *sql.Tx, st *recordStmts, gens []store.Generation) ([]store.Generation, map[int64]money.Amount, error) {
-	keyOfAccount, err := st.keyOfAccount.in(ctx, tx)
-	if err != nil {
-		return nil, nil, err
-	}
+func record(ctx context.Context, tx *sql.Tx, st *recordStmts, gens []store.Generation) ([]store.Generation, map[int64]money.Amount, error) {
+	keyOfAccount := st.keyOfAccount.in(ctx, tx)
 	for _, o := range batch.Owners(gens) {
 		var ok bool
 		if err := keyOfAccount.QueryRowContext(ctx, o.KeyHash, o.AccountID).Scan(&ok); err != nil {
@@ -124,7 +115,10 @@ func recordWith(ctx context.Context, tx *sql.Tx, st *recordStmts, gens []store.G
 	// generations returns the ids it inserted (those not already stored),
 	// and each of charges writes their ledger entries.
 	inserted := make(map[string]bool, len(gens))
-	var args []any
+	var (
+		args []any
+		err  error
+	)
 	for i := 0; i < len(gens); {
 		c := chunkFor(len(gens) - i)
 		chunk := gens[i:min(i+recordChunks[c], len(gens))]
@@ -139,11 +133,7 @@ func recordWith(ctx context.Context, tx *sql.Tx, st *recordStmts, gens []store.G
 			}
 		}
 		args = appendNulls(args, (recordChunks[c]-len(chunk))*generationColumnCount)
-		insert, err := st.insertGenerations[c].in(ctx, tx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("insert generations: %w", err)
-		}
-		if err := collectIDs(ctx, insert, args, inserted); err != nil {
+		if err := collectIDs(ctx, st.insertGenerations[c].in(ctx, tx), args, inserted); err != nil {
 			return nil, nil, fmt.Errorf("insert generations: %w", err)
 		}
 	}
@@ -166,11 +156,7 @@ func recordWith(ctx context.Context, tx *sql.Tx, st *recordStmts, gens []store.G
 			args = appendChargeArgs(args, g)
 		}
 		args = appendNulls(args, (recordChunks[c]-len(chunk))*ledgerColumnCount)
-		insert, err := st.insertCharges[c].in(ctx, tx)
-		if err == nil {
-			_, err = insert.ExecContext(ctx, args...)
-		}
-		if err != nil {
+		if _, err := st.insertCharges[c].in(ctx, tx).ExecContext(ctx, args...); err != nil {
 			return nil, nil, fmt.Errorf("insert ledger entries: %w", err)
 		}
 	}
@@ -180,20 +166,14 @@ func recordWith(ctx context.Context, tx *sql.Tx, st *recordStmts, gens []store.G
 		return nil, nil, err
 	}
 	if len(sums.Keys) > 0 {
-		chargeKey, err := st.chargeKey.in(ctx, tx)
-		if err != nil {
-			return nil, nil, err
-		}
+		chargeKey := st.chargeKey.in(ctx, tx)
 		for _, c := range sums.Keys {
 			if _, err := chargeKey.ExecContext(ctx, c.Amount, c.Hash); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
-	chargeAccount, err := st.chargeAccount.in(ctx, tx)
-	if err != nil {
-		return nil, nil, err
-	}
+	chargeAccount := st.chargeAccount.in(ctx, tx)
 	balances := make(map[int64]money.Amount, len(sums.Accounts))
 	for _, c := range sums.Accounts {
 		var balance money.Amount

@@ -71,7 +71,7 @@ func (s *Store) RecoverInflight(ctx context.Context, instance string, staleBefor
 		if gens, err = batch.Prepare(gens, time.Now()); err != nil {
 			return err
 		}
-		if recorded, _, err = record(ctx, tx, gens); err != nil {
+		if recorded, _, err = record(ctx, tx, s.stmts, gens); err != nil {
 			return err
 		}
 		for _, g := range gens {

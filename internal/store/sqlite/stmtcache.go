@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // recordChunks are the row counts of the multi-row INSERTs that record
@@ -72,22 +71,18 @@ type cachedStmt struct {
 	stmt  *sql.Stmt // nil until prepared
 }
 
-// in returns a statement running the query in tx: the prepared one, or
-// else one prepared in tx alone (and closed with it).
+// in returns the prepared statement, running in tx.
 //
 // The writer pool has one connection, so a statement prepared on the pool
 // is prepared on that connection, and Tx.StmtContext hands tx that same
 // SQLite statement rather than preparing it again; the driver resets it
 // after each use and keeps it until it is closed. Should the connection
 // ever be replaced, database/sql prepares it again on the new one.
-func (c *cachedStmt) in(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
-	if c.stmt != nil {
-		return tx.StmtContext(ctx, c.stmt), nil // an error shows when it is used
-	}
-	return tx.PrepareContext(ctx, c.query)
+func (c *cachedStmt) in(ctx context.Context, tx *sql.Tx) *sql.Stmt {
+	return tx.StmtContext(ctx, c.stmt) // an error shows when it is used
 }
 
-// recordStmts are the statements of recordWith. Open prepares the
+// recordStmts are the statements of record. Open prepares the
 // store's once, and Close closes them.
 type recordStmts struct {
 	// insertGenerations[i] inserts up to recordChunks[i] generations,
@@ -100,7 +95,7 @@ type recordStmts struct {
 	chargeAccount cachedStmt // charges ? (given twice) to account ?, returning its balance
 }
 
-// newRecordStmts returns recordWith's queries, not yet prepared.
+// newRecordStmts returns record's queries, not yet prepared.
 func newRecordStmts() *recordStmts {
 	rs := &recordStmts{
 		keyOfAccount: cachedStmt{query: `SELECT EXISTS (SELECT 1 FROM api_keys WHERE hash = ? AND account_id = ?)`},
@@ -116,10 +111,6 @@ func newRecordStmts() *recordStmts {
 	return rs
 }
 
-// unpreparedRecordStmts are recordWith's queries for a transaction
-// without the store's statements, which prepares those it uses.
-var unpreparedRecordStmts = sync.OnceValue(newRecordStmts)
-
 // all returns every statement of rs.
 func (rs *recordStmts) all() []*cachedStmt {
 	var out []*cachedStmt
@@ -129,7 +120,7 @@ func (rs *recordStmts) all() []*cachedStmt {
 	return append(out, &rs.keyOfAccount, &rs.chargeKey, &rs.chargeAccount)
 }
 
-// prepareRecordStmts prepares recordWith's statements on db, the writer
+// prepareRecordStmts prepares record's statements on db, the writer
 // pool.
 func prepareRecordStmts(ctx context.Context, db *sql.DB) (*recordStmts, error) {
 	rs := newRecordStmts()
