@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -281,10 +280,7 @@ func writeResponse(w http.ResponseWriter, v any) {
 		return
 	}
 	b = openai.EscapeHTML(b, 0)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	writeJSONBytes(w, http.StatusOK, b)
 	if cap(b) <= maxPooledResponse {
 		*buf = b[:0]
 		responseBufs.Put(buf)

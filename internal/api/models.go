@@ -342,7 +342,7 @@ func anyIn(want, have []string) bool {
 // the catalog order after the others.
 var modelSorts = []string{
 	"pricing-low-to-high", "pricing-high-to-low", "context-high-to-low", "newest",
-	"throughput-high-to-low", "latency-low-to-high", "most-popular", "top-weekly",
+	sortThroughput, sortLatency, sortPopular, sortWeekly,
 }
 
 // sortModels orders models, given in catalog order, by the sort named
