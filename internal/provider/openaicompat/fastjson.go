@@ -156,6 +156,23 @@ func (p *parser) object(fields []string, member func(key []byte) bool) bool {
 	}
 }
 
+// atMostOne reads an array of no element or one, which elem reads; n is
+// how many it holds. An array of more is declined.
+func (p *parser) atMostOne(elem func() bool) (n int, ok bool) {
+	if !p.open('[') {
+		return 0, false
+	}
+	p.ws()
+	if p.open(']') {
+		return 0, true
+	}
+	if !elem() {
+		return 1, false
+	}
+	p.ws()
+	return 1, p.open(']')
+}
+
 // once records that the field key (one of fields, or an unknown key) has
 // been read, and reports false if it had been already: encoding/json
 // handles repeated keys.

@@ -66,20 +66,9 @@ func (p *parser) choices(c *completion) bool {
 		c.Choices = nil
 		return true
 	}
-	if !p.open('[') {
-		return false
-	}
-	p.ws()
-	c.Choices = c.one[:0]
-	if p.open(']') {
-		return true
-	}
-	c.Choices = c.one[:1]
-	if !p.choice(&c.one[0]) {
-		return false
-	}
-	p.ws()
-	return p.open(']')
+	n, ok := p.atMostOne(func() bool { return p.choice(&c.one[0]) })
+	c.Choices = c.one[:n]
+	return ok
 }
 
 // choice reads one choice into ch.

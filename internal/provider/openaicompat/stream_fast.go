@@ -98,19 +98,9 @@ func (p *parser) chunkChoices(fc *fastChunk) bool {
 	if p.null() {
 		return true
 	}
-	if !p.open('[') {
-		return false
-	}
-	p.ws()
-	if p.open(']') {
-		return true
-	}
-	fc.out.Choices = fc.choice[:1]
-	if !p.chunkChoice(fc) {
-		return false
-	}
-	p.ws()
-	return p.open(']')
+	n, ok := p.atMostOne(func() bool { return p.chunkChoice(fc) })
+	fc.out.Choices = fc.choice[:n]
+	return ok
 }
 
 // chunkChoice reads one choice into fc.choice[0].
