@@ -34,6 +34,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/app"
 	"github.com/switchyard-dev/switchyard/internal/bench"
 	"github.com/switchyard-dev/switchyard/internal/config"
+	"github.com/switchyard-dev/switchyard/internal/gctune"
 	"github.com/switchyard-dev/switchyard/internal/logbuf"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
@@ -177,6 +178,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
+	}
+	if cfg.GCHeadroom > 0 && os.Getenv("GOGC") == "" {
+		defer gctune.Start(uint64(cfg.GCHeadroom), 100)()
 	}
 	// A line per request: batched into a write every logFlushInterval
 	// instead of a write(2) each.

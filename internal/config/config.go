@@ -31,6 +31,11 @@ type Config struct {
 
 	// MaxBodyBytes bounds request bodies (413 past it).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// GCHeadroom is the least allocation, in bytes, the garbage collector
+	// lets pass between two cycles while the live heap is smaller (0:
+	// Go's default, a cycle each time the heap doubles). GOGC in the
+	// environment overrides it. See internal/gctune.
+	GCHeadroom int64 `yaml:"gc_headroom"`
 	// ConnectTimeout bounds connecting to an upstream (TCP and TLS).
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// FirstByteTimeout is how long a streamed upstream may take to send its
@@ -128,6 +133,7 @@ func Default() Config {
 		Addr:              "127.0.0.1:8080",
 		DB:                "./switchyard.db",
 		MaxBodyBytes:      16 << 20,
+		GCHeadroom:        64 << 20,
 		ConnectTimeout:    10 * time.Second,
 		FirstByteTimeout:  120 * time.Second,
 		RequestTimeout:    10 * time.Minute,
@@ -213,6 +219,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d: must be at least 1024", c.MaxBodyBytes))
+	}
+	if c.GCHeadroom < 0 {
+		errs = append(errs, fmt.Errorf("gc_headroom %d: must not be negative", c.GCHeadroom))
 	}
 	for name, d := range map[string]time.Duration{
 		"first_byte_timeout": c.FirstByteTimeout, "request_timeout": c.RequestTimeout,
