@@ -8,6 +8,12 @@ import (
 // AppendMessagesJSON appends msgs as a JSON array, each message as
 // Message.AppendJSON writes it; nil is null, as encoding/json writes it.
 func AppendMessagesJSON(dst []byte, msgs []Message) ([]byte, error) {
+	return appendMessages(dst, msgs, nil)
+}
+
+// appendMessages is AppendMessagesJSON, splicing long content literals
+// into s unless it is nil.
+func appendMessages(dst []byte, msgs []Message, s *Spliced) ([]byte, error) {
 	if msgs == nil {
 		return append(dst, "null"...), nil
 	}
@@ -17,7 +23,7 @@ func AppendMessagesJSON(dst []byte, msgs []Message) ([]byte, error) {
 			dst = append(dst, ',')
 		}
 		var err error
-		if dst, err = msgs[i].AppendJSON(dst); err != nil {
+		if dst, err = msgs[i].appendJSON(dst, s); err != nil {
 			return dst, err
 		}
 	}
@@ -25,14 +31,17 @@ func AppendMessagesJSON(dst []byte, msgs []Message) ([]byte, error) {
 }
 
 // MessagesJSONSize estimates the length of AppendMessagesJSON's output,
-// for allocating a buffer once.
-func MessagesJSONSize(msgs []Message) int {
+// for allocating a buffer once; if spliced, of what SpliceMessagesJSON
+// writes.
+func MessagesJSONSize(msgs []Message, spliced bool) int {
 	n := 2
 	for i := range msgs {
 		m := &msgs[i]
 		n += 64 + len(m.Name) + len(m.ToolCallID) + len(m.Reasoning) + len(m.ReasoningDetails)
 		if raw := m.Content.rawJSON(); raw != "" {
-			n += len(raw)
+			if !spliced || len(raw) < SpliceMin {
+				n += len(raw)
+			}
 		} else {
 			n += len(m.Content.Text) * 11 / 10
 		}
@@ -59,11 +68,17 @@ func MessagesJSONSize(msgs []Message) int {
 // as the client wrote it, a literal of the same string that may escape
 // differently. That copies the prompt instead of escaping it again.
 func (m *Message) AppendJSON(dst []byte) ([]byte, error) {
+	return m.appendJSON(dst, nil)
+}
+
+// appendJSON is AppendJSON, splicing a long content literal into s unless
+// it is nil.
+func (m *Message) appendJSON(dst []byte, s *Spliced) ([]byte, error) {
 	var err error
 	dst = append(dst, `{"role":`...)
 	dst = appendString(dst, m.Role)
 	dst = append(dst, `,"content":`...)
-	if dst, err = m.Content.appendJSON(dst); err != nil {
+	if dst, err = m.Content.appendJSON(dst, s); err != nil {
 		return dst, err
 	}
 	if m.Name != "" {
@@ -97,8 +112,9 @@ func (m *Message) AppendJSON(dst []byte) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// appendJSON appends c as MarshalJSON writes it, with HTML escaping off.
-func (c *Content) appendJSON(dst []byte) ([]byte, error) {
+// appendJSON appends c as MarshalJSON writes it, with HTML escaping off;
+// a literal of SpliceMin bytes or more goes into s unless it is nil.
+func (c *Content) appendJSON(dst []byte, s *Spliced) ([]byte, error) {
 	switch {
 	case !c.isSet:
 		return append(dst, "null"...), nil
@@ -109,6 +125,9 @@ func (c *Content) appendJSON(dst []byte) ([]byte, error) {
 		return appendValue(dst, c.Parts)
 	}
 	if raw := c.rawJSON(); raw != "" {
+		if s != nil && len(raw) >= SpliceMin {
+			return s.splice(dst, raw), nil
+		}
 		return append(dst, raw...), nil
 	}
 	return appendString(dst, c.Text), nil

@@ -78,7 +78,7 @@ func TestAppendJSONCopiesDecodedText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := MessagesJSONSize([]Message{m}); n < len(got)+2 {
+		if n := MessagesJSONSize([]Message{m}, false); n < len(got)+2 {
 			t.Errorf("%s: MessagesJSONSize = %d, under the %d bytes written", tc.literal, n, len(got)+2)
 		}
 		reencoded := encoded(t, Message{Role: "user", Content: TextContent(m.Content.Text)})

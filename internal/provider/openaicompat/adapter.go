@@ -17,7 +17,6 @@
 package openaicompat
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -156,15 +155,19 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 
 // send posts body upstream with ctx, so that a client disconnect cancels
 // the upstream request. A non-2xx answer becomes a *provider.Error.
-func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, stream bool) (*http.Response, error) {
+func (a *Adapter) send(ctx context.Context, req *provider.Request, body openai.Spliced, stream bool) (*http.Response, error) {
 	u, err := a.endpoint(req.UpstreamModel)
 	if err != nil {
 		return nil, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, body.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("openaicompat: %w", err)
 	}
+	// As for a bytes.Reader: a known length, and a body the transport can
+	// send again when a kept-alive connection turns out to be closed.
+	hr.ContentLength = int64(body.Len())
+	hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.Reader()), nil }
 	hr.Header = a.header.Clone()
 	for k, vs := range req.Headers {
 		if ck := http.CanonicalHeaderKey(k); ck == "Authorization" || ck == a.credHeader {

@@ -56,7 +56,7 @@ func (t translation) strip(reasoning **string, details *json.RawMessage) {
 
 // encode builds the upstream body for req and what its response's
 // translation needs.
-func (a *Adapter) encode(req *provider.Request, stream bool) ([]byte, translation, error) {
+func (a *Adapter) encode(req *provider.Request, stream bool) (openai.Spliced, translation, error) {
 	q := &a.quirks
 	reasoning, err := req.Chat.ReasoningRequest()
 	if err == nil && req.Chat.Provider != nil && req.Chat.Provider.RequireParameters {
@@ -137,10 +137,11 @@ var messagesNull = []byte(`"messages":null`)
 
 // marshal encodes up, whose messages are nil, with msgs for messages. The
 // request's few small fields go through encoding/json; the messages, which
-// hold the prompt, are written by openai.AppendMessagesJSON, which copies a
-// client's text content as it came instead of escaping it again and having
-// encoding/json check the result byte by byte.
-func marshal(up *upstreamRequest, msgs []openai.Message) ([]byte, error) {
+// hold the prompt, are written by openai.SpliceMessagesJSON, which repeats
+// a client's text content as it came instead of escaping it again and
+// having encoding/json check the result byte by byte, and refers to a long
+// one where it is rather than copying it.
+func marshal(up *upstreamRequest, msgs []openai.Message) (openai.Spliced, error) {
 	var head bytes.Buffer
 	enc := json.NewEncoder(&head)
 	enc.SetEscapeHTML(false)
@@ -152,13 +153,14 @@ func marshal(up *upstreamRequest, msgs []openai.Message) ([]byte, error) {
 	if at < 0 {
 		return nil, fmt.Errorf("no messages in %.40q", fields)
 	}
-	out := make([]byte, 0, len(fields)+openai.MessagesJSONSize(msgs))
-	out = append(out, fields[:at+len(`"messages":`)]...)
-	out, err := openai.AppendMessagesJSON(out, msgs)
+	var out openai.Spliced
+	buf := make([]byte, 0, len(fields)+openai.MessagesJSONSize(msgs, true))
+	buf = append(buf, fields[:at+len(`"messages":`)]...)
+	buf, err := openai.SpliceMessagesJSON(&out, buf, msgs)
 	if err != nil {
 		return nil, err
 	}
-	return append(out, fields[at+len(messagesNull):]...), nil
+	return append(out, append(buf, fields[at+len(messagesNull):]...)), nil
 }
 
 // messages returns msgs as the upstream should see them: without earlier

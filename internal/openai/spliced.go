@@ -1,0 +1,64 @@
+package openai
+
+import (
+	"io"
+	"net"
+	"slices"
+	"unsafe"
+)
+
+// SpliceMin is the length from which SpliceMessagesJSON refers to a
+// client's content literal instead of copying it.
+const SpliceMin = 8 << 10
+
+// Spliced is JSON text in pieces, in order: what an encoder wrote, and
+// long content literals of a client's request, referred to where the
+// decoder found them. An upstream request repeats a 100 KB prompt as the
+// client wrote it; splicing it in saves allocating, clearing and copying
+// it once more. The pieces are never written through.
+type Spliced [][]byte
+
+// Len is the length of the text.
+func (s Spliced) Len() int {
+	n := 0
+	for _, p := range s {
+		n += len(p)
+	}
+	return n
+}
+
+// Reader returns a new reader of the text from its start.
+func (s Spliced) Reader() io.Reader {
+	b := net.Buffers(slices.Clone(s))
+	return &b
+}
+
+// Bytes returns the text in one slice: the only piece as it is, or a
+// copy of them all.
+func (s Spliced) Bytes() []byte {
+	if len(s) == 1 {
+		return s[0]
+	}
+	out := make([]byte, 0, s.Len())
+	for _, p := range s {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// SpliceMessagesJSON is AppendMessagesJSON for spliced text: dst is the
+// piece being written, to follow those of s. A message's content literal
+// of SpliceMin bytes or more, which AppendMessagesJSON would copy, is
+// added to s as a piece of its own after what dst holds so far. It returns
+// the piece being written after the messages, which the caller adds to s
+// when done.
+func SpliceMessagesJSON(s *Spliced, dst []byte, msgs []Message) ([]byte, error) {
+	return appendMessages(dst, msgs, s)
+}
+
+// splice ends the piece dst, adds it and raw to s, and returns the empty
+// piece that follows, in what is left of dst's array.
+func (s *Spliced) splice(dst []byte, raw string) []byte {
+	*s = append(*s, dst[:len(dst):len(dst)], unsafe.Slice(unsafe.StringData(raw), len(raw)))
+	return dst[len(dst):]
+}
