@@ -8,7 +8,7 @@ import (
 )
 
 // maxClassifiedBytes bounds the prompt text handed to the classifier,
-// which itself reads at most its first 4 KiB and last 1 KiB.
+// which itself reads at most its first 2 KiB and last 512 bytes.
 const maxClassifiedBytes = 5 << 10
 
 // classifyRequest labels a request with its task category from its system

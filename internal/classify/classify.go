@@ -31,8 +31,8 @@ var defaultModel = sync.OnceValue(func() *model {
 })
 
 // Classify returns the task category of a prompt: the concatenated text of
-// its system and user messages. It reads at most the first 4 KiB and the
-// last 1 KiB of text, allocates nothing, and is safe for concurrent use.
+// its system and user messages. It reads at most the first 2 KiB and the
+// last 512 bytes of text, allocates nothing, and is safe for concurrent use.
 // A prompt with no evidence for any category is Other.
 func Classify(text string) Category {
 	return defaultModel().classify(text)

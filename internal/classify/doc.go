@@ -7,7 +7,7 @@
 //	cat := classify.Classify(systemAndUserText) // e.g. classify.Programming
 //
 // Classify is deterministic, safe for concurrent use and allocates
-// nothing. It reads at most the first 4 KiB and the last 1 KiB of the text
+// nothing. It reads at most the first 2 KiB and the last 512 bytes of the text
 // (the instruction or system prompt, and the latest user turn), so its cost
 // is bounded however long the conversation. [Valid] and [Parse] check a
 // category given as a query parameter; [Category.DisplayName] gives
@@ -77,8 +77,9 @@
 //     trivia), marketing 85%; lowest precision: other 81%, trivia 86%;
 //   - 5-fold cross-validated accuracy on the training corpus: 88.2%;
 //   - speed: 1.8–3.4 µs per prompt on average over the evaluation set,
-//     0 allocations; 25–65 µs for a prompt longer than the 5 KiB read
-//     (the worst case), depending on machine load.
+//     0 allocations; about 15 µs for a prompt longer than the 2.5 KiB
+//     read (the worst case; BenchmarkClassifyLong on a shared Intel Xeon),
+//     where reading 5 KiB cost 25–65 µs.
 //
 // Read these figures with care. One author wrote the training corpus, the
 // lexicon and the evaluation set, so they share a style and a vocabulary
