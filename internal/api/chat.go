@@ -37,10 +37,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) (err er
 		s.recordFailure(g, err)
 		g.release() // unless settled
 	}()
-	body, err := s.readBody(w, r)
+	body, held, err := s.readBody(w, r)
 	if err != nil {
 		return err
 	}
+	defer s.bodies.give(held)
 	if body, err = s.applyPreset(r.Context(), g.caller.account.ID, body); err != nil {
 		return err
 	}

@@ -21,10 +21,11 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) (err error)
 		s.recordFailure(g, err)
 		g.release() // unless settled
 	}()
-	body, err := s.readBody(w, r)
+	body, held, err := s.readBody(w, r)
 	if err != nil {
 		return err
 	}
+	defer s.bodies.give(held)
 	// The sampling and routing fields are shared with chat, so the legacy
 	// body decodes as a ChatRequest plus the fields of its own (the outer
 	// Logprobs, an integer here, shadows chat's boolean).

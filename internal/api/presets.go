@@ -228,10 +228,11 @@ func (s *Server) managePresets(r *http.Request) (caller, store.PresetStore, erro
 // decodeStrict reads a management request body into v, refusing unknown
 // fields: unlike inference requests, these come from our own clients.
 func (s *Server) decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := s.readBody(w, r)
+	body, held, err := s.readBody(w, r)
 	if err != nil {
 		return err
 	}
+	defer s.bodies.give(held)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -20,21 +20,45 @@ import (
 
 // readBody reads the request body up to the configured limit. The body is
 // parsed as JSON whatever its Content-Type: `curl -d` sends a form type, and
-// rejecting it would only annoy.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := readSized(http.MaxBytesReader(w, r.Body, s.maxBody), min(r.ContentLength, s.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, apierr.New(apierr.TooLarge, "request body exceeds the limit of %d bytes", s.maxBody).
-				With("error_type", "payload_too_large")
+// rejecting it would only annoy. The body's bytes are taken from the
+// server's budget of bodies in flight (see bodyBudget) — before reading
+// when its length is announced, read by read otherwise — and the caller
+// gives back held when the request is done with the body.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, held int64, err error) {
+	src := io.Reader(http.MaxBytesReader(w, r.Body, s.maxBody))
+	size := min(r.ContentLength, s.maxBody)
+	var br *budgetReader
+	if size > 0 {
+		if !s.bodies.take(size) {
+			return nil, 0, errOverloaded()
 		}
-		return nil, apierr.Wrap(apierr.InvalidRequest, err, "could not read the request body")
+		held = size
+	} else {
+		br = &budgetReader{r: src, b: &s.bodies}
+		src = br
+	}
+	body, err = readSized(src, size)
+	if br != nil {
+		held = br.taken
+	}
+	if err != nil {
+		s.bodies.give(held)
+		var tooLarge *http.MaxBytesError
+		var refused *apierr.Error
+		switch {
+		case errors.As(err, &tooLarge):
+			return nil, 0, apierr.New(apierr.TooLarge, "request body exceeds the limit of %d bytes", s.maxBody).
+				With("error_type", "payload_too_large")
+		case errors.As(err, &refused):
+			return nil, 0, refused
+		}
+		return nil, 0, apierr.Wrap(apierr.InvalidRequest, err, "could not read the request body")
 	}
 	if len(body) == 0 {
-		return nil, apierr.New(apierr.InvalidRequest, "request body is empty; expected a JSON object")
+		s.bodies.give(held)
+		return nil, 0, apierr.New(apierr.InvalidRequest, "request body is empty; expected a JSON object")
 	}
-	return body, nil
+	return body, held, nil
 }
 
 // readSized reads r to its end into a buffer sized for the size bytes

@@ -52,6 +52,10 @@ type Options struct {
 	Logger  *slog.Logger
 	// MaxBodyBytes bounds request bodies; larger ones get 413.
 	MaxBodyBytes int64
+	// MaxInflightBodyBytes bounds the bytes of the bodies of all the
+	// requests in flight; a request past it gets 503 with Retry-After
+	// (≤ 0: unbounded).
+	MaxInflightBodyBytes int64
 	// KeepAliveInterval is how long a stream waits for its upstream before
 	// sending ": SWITCHYARD PROCESSING" comments, and their period.
 	KeepAliveInterval time.Duration
@@ -107,6 +111,7 @@ type Server struct {
 	store     Store
 	logger    *slog.Logger
 	maxBody   int64
+	bodies    bodyBudget
 	keepAlive time.Duration
 	now       func() time.Time
 
@@ -149,6 +154,7 @@ func New(o Options) *Server {
 		store:     o.Store,
 		logger:    o.Logger,
 		maxBody:   o.MaxBodyBytes,
+		bodies:    bodyBudget{limit: o.MaxInflightBodyBytes},
 		keepAlive: o.KeepAliveInterval,
 		now:       time.Now,
 		metrics:   o.Metrics,

@@ -31,6 +31,11 @@ type Config struct {
 
 	// MaxBodyBytes bounds request bodies (413 past it).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxInflightBodyBytes bounds the bytes of all the request bodies held
+	// at once: past it a request is refused with 503 and Retry-After
+	// rather than read, so that a load beyond capacity cannot grow the
+	// process without bound. 0: unbounded.
+	MaxInflightBodyBytes int64 `yaml:"max_inflight_body_bytes"`
 	// GCHeadroom is the least allocation, in bytes, the garbage collector
 	// lets pass between two cycles while the live heap is smaller (0:
 	// Go's default, a cycle each time the heap doubles). GOGC in the
@@ -130,21 +135,22 @@ type Stripe struct {
 // Default returns the built-in configuration.
 func Default() Config {
 	return Config{
-		Addr:              "127.0.0.1:8080",
-		DB:                "./switchyard.db",
-		MaxBodyBytes:      16 << 20,
-		GCHeadroom:        64 << 20,
-		ConnectTimeout:    10 * time.Second,
-		FirstByteTimeout:  120 * time.Second,
-		RequestTimeout:    10 * time.Minute,
-		StreamIdleTimeout: 5 * time.Minute,
-		KeepAliveInterval: 3 * time.Second,
-		ShutdownTimeout:   30 * time.Second,
-		Retries:           1,
-		RetryBackoff:      250 * time.Millisecond,
-		MaxRetryWait:      5 * time.Second,
-		BreakerFailures:   3,
-		BreakerCooldown:   30 * time.Second,
+		Addr:                 "127.0.0.1:8080",
+		DB:                   "./switchyard.db",
+		MaxBodyBytes:         16 << 20,
+		MaxInflightBodyBytes: 256 << 20,
+		GCHeadroom:           64 << 20,
+		ConnectTimeout:       10 * time.Second,
+		FirstByteTimeout:     120 * time.Second,
+		RequestTimeout:       10 * time.Minute,
+		StreamIdleTimeout:    5 * time.Minute,
+		KeepAliveInterval:    3 * time.Second,
+		ShutdownTimeout:      30 * time.Second,
+		Retries:              1,
+		RetryBackoff:         250 * time.Millisecond,
+		MaxRetryWait:         5 * time.Second,
+		BreakerFailures:      3,
+		BreakerCooldown:      30 * time.Second,
 		Billing: Billing{
 			PlatformFeePermille: 50,
 			PlatformFeeMinimum:  "0",
@@ -219,6 +225,10 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d: must be at least 1024", c.MaxBodyBytes))
+	}
+	if c.MaxInflightBodyBytes != 0 && c.MaxInflightBodyBytes < c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("max_inflight_body_bytes %d: must be 0 (unbounded) or at least max_body_bytes (%d)",
+			c.MaxInflightBodyBytes, c.MaxBodyBytes))
 	}
 	if c.GCHeadroom < 0 {
 		errs = append(errs, fmt.Errorf("gc_headroom %d: must not be negative", c.GCHeadroom))

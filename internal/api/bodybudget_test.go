@@ -1,0 +1,111 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
+)
+
+// TestInflightBodyBudget holds one request's body in flight (its upstream
+// hangs) and sends more: those past the budget get 503 with Retry-After
+// before their bodies are read, whether or not they announce their
+// length, and reach no upstream; once the first request is done, its
+// bytes are given back and the next request is served.
+func TestInflightBodyBudget(t *testing.T) {
+	fake := providertest.NewOpenAI(t, providertest.WithHang(300*time.Millisecond))
+	e := newEnv(t, envOptions{maxBody: 2048, upstreams: []upstream{{slug: "alpha", fake: fake, prompt: "0.000001"}},
+		options: func(o *Options) { o.MaxInflightBodyBytes = 3000 }})
+	body := `{"model":"` + modelA + `","messages":[{"role":"user","content":"` + strings.Repeat("x", 1800) + `"}]}`
+
+	var wg sync.WaitGroup
+	var first *http.Response
+	wg.Go(func() {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		first = resp
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for len(fake.Requests()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if len(fake.Requests()) == 0 {
+		t.Fatal("the first request never reached the upstream")
+	}
+
+	for _, chunked := range []bool{false, true} {
+		var r io.Reader = strings.NewReader(body)
+		if chunked {
+			r = io.MultiReader(r) // no length: sent chunked
+		}
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/chat/completions", r)
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := errorEnvelope(t, resp, http.StatusServiceUnavailable)
+		resp.Body.Close()
+		if md, _ := got["metadata"].(map[string]any); md["error_type"] != "overloaded" {
+			t.Errorf("chunked=%v: metadata %v, want error_type overloaded", chunked, got["metadata"])
+		}
+		if ra := resp.Header.Get("Retry-After"); ra != "1" {
+			t.Errorf("chunked=%v: Retry-After %q, want 1", chunked, ra)
+		}
+	}
+	wg.Wait()
+	if first == nil || first.StatusCode != http.StatusOK {
+		t.Fatalf("the request admitted first: %v", first)
+	}
+	if n := len(fake.Requests()); n != 1 {
+		t.Fatalf("%d requests reached the upstream, want only the first", n)
+	}
+
+	resp := e.post("/api/v1/chat/completions", body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the first finished: status %d, want 200", resp.StatusCode)
+	}
+	// Refused, too large and broken bodies give back what they took too.
+	errorEnvelope(t, e.post("/api/v1/chat/completions", strings.Repeat("x", 4096)), http.StatusRequestEntityTooLarge)
+	errorEnvelope(t, e.post("/api/v1/chat/completions", `{"model":`), http.StatusBadRequest)
+	if used := e.api.bodies.used.Load(); used != 0 {
+		t.Fatalf("%d body bytes still taken with no request in flight", used)
+	}
+}
+
+func TestBudgetReader(t *testing.T) {
+	b := &bodyBudget{limit: 100}
+	br := &budgetReader{r: strings.NewReader(strings.Repeat("x", 60)), b: b}
+	got, err := io.ReadAll(io.LimitReader(br, 60))
+	if err != nil || len(got) != 60 {
+		t.Fatalf("read %d bytes, %v; want 60", len(got), err)
+	}
+	if used := b.used.Load(); used != 60 || br.taken != 60 {
+		t.Fatalf("taken %d, budget used %d; want the 60 bytes read", br.taken, used)
+	}
+	// 60 of 100 used: a read into 50 free bytes is refused, and stays so.
+	if n, err := br.Read(make([]byte, 50)); n != 0 || err == nil {
+		t.Fatalf("Read past the budget = %d, %v; want an error", n, err)
+	}
+	if _, err := br.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a reader refused once read again")
+	}
+	b.give(br.taken)
+	if used := b.used.Load(); used != 0 {
+		t.Fatalf("budget used %d after giving back, want 0", used)
+	}
+	if !(&bodyBudget{}).take(1 << 40) {
+		t.Fatal("an unbounded budget refused")
+	}
+}
