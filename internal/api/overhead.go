@@ -85,12 +85,24 @@ type timedStream struct {
 	attempts []router.Attempt
 	start    time.Time
 	hist     prometheus.Observer
+	// atHand is what Buffered last reported, until the next Next: the
+	// relay asks before every read, and a chunk at hand is read without
+	// waiting for the upstream, so without the two clock reads of timing
+	// it (most chunks of a burst).
+	atHand bool
 }
 
 // Buffered reports whether the next chunk is at hand (provider.Buffering).
-func (t *timedStream) Buffered() bool { return provider.Buffered(t.Stream) }
+func (t *timedStream) Buffered() bool {
+	t.atHand = provider.Buffered(t.Stream)
+	return t.atHand
+}
 
 func (t *timedStream) Next() (*openai.Chunk, error) {
+	if t.atHand {
+		t.atHand = false
+		return t.Stream.Next()
+	}
 	begin := t.now()
 	c, err := t.Stream.Next()
 	t.waited += t.now().Sub(begin)
