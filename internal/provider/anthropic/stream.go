@@ -17,15 +17,18 @@ type event struct {
 	Message      *message      `json:"message"`
 	Index        int           `json:"index"`
 	ContentBlock *contentBlock `json:"content_block"`
-	Delta        *struct {
-		Type        string  `json:"type"`
-		Text        string  `json:"text"`
-		PartialJSON string  `json:"partial_json"`
-		Thinking    string  `json:"thinking"`
-		Signature   string  `json:"signature"`
-		StopReason  *string `json:"stop_reason"`
-	} `json:"delta"`
-	Usage *usage `json:"usage"`
+	Delta        *eventDelta   `json:"delta"`
+	Usage        *usage        `json:"usage"`
+}
+
+// eventDelta is the delta of a content_block_delta or message_delta event.
+type eventDelta struct {
+	Type        string  `json:"type"`
+	Text        string  `json:"text"`
+	PartialJSON string  `json:"partial_json"`
+	Thinking    string  `json:"thinking"`
+	Signature   string  `json:"signature"`
+	StopReason  *string `json:"stop_reason"`
 }
 
 // blockKind is what an open content block yields.
@@ -60,6 +63,9 @@ type decoder struct {
 	// to what it yields; OpenAI's tool call index counts tool calls only.
 	blocks              map[int]openBlock
 	calls, reasoningOrd int
+	// delta is the delta fastDelta reads into, reused from event to
+	// event: handle keeps none of it but its strings.
+	delta eventDelta
 }
 
 var _ provider.Decoder = (*decoder)(nil)
@@ -78,6 +84,9 @@ func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chun
 		return out, false, nil
 	}
 	var e event
+	if d.fastDelta(data, &e) {
+		return d.handle(&e, data, out)
+	}
 	if err := json.Unmarshal(data, &e); err != nil {
 		return out, false, provider.Malformed(d.name, "event", data, err)
 	}
