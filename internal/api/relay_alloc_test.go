@@ -124,8 +124,9 @@ func TestStreamRelayAllocsPerChunk(t *testing.T) {
 }
 
 // TestChatAllocs pins what a non-streamed request costs the gateway in
-// allocations, everything included but the network (measured: 128 for a
-// 1 KB prompt; 142 before the hand-written response decoder and encoder,
+// allocations, everything included but the network (measured: 126 for a
+// 1 KB prompt; 132 when authentication built its invalid-key error on
+// every request; 142 before the hand-written response decoder and encoder,
 // 241 before the one-pass request decoder): authentication, decoding, routing, the adapter's request
 // and the decoded answer, billing, the generation record and its task
 // category, the log line.
@@ -137,7 +138,7 @@ func TestChatAllocs(t *testing.T) {
 	body := bench.ChatBody(benchModelOpenAI, false, 1<<10)
 	w := &discardWriter{h: http.Header{}}
 	allocs := testing.AllocsPerRun(50, func() { gw.serve(t, w, body, false) })
-	const limit = 140
+	const limit = 135
 	t.Logf("%v allocations per non-streamed request", allocs)
 	if allocs > limit {
 		t.Errorf("%v allocations per non-streamed request, want at most %d", allocs, limit)

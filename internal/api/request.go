@@ -160,6 +160,12 @@ type caller struct {
 	seq     uint64
 }
 
+// errInvalidKey is the error of a key that is malformed or unknown, built
+// when needed: not on every request.
+func errInvalidKey() *apierr.Error {
+	return apierr.New(apierr.Unauthorized, "invalid API key").With("error_type", "authentication")
+}
+
 // authenticate resolves the bearer key. The plaintext is hashed at once and
 // never logged; lookups are by hash, compared in constant time.
 func (s *Server) authenticate(r *http.Request) (caller, error) {
@@ -170,9 +176,8 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 		return caller{}, apierr.New(apierr.Unauthorized, "missing API key: send Authorization: Bearer <key>").
 			With("error_type", "authentication")
 	}
-	invalid := apierr.New(apierr.Unauthorized, "invalid API key").With("error_type", "authentication")
 	if !apikey.LooksValid(token) {
-		return caller{}, invalid
+		return caller{}, errInvalidKey()
 	}
 	hash := apikey.Hash(token)
 	now := s.now()
@@ -182,11 +187,11 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 		k, a, err := s.store.KeyByHash(r.Context(), hash)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return caller{}, invalid
+			return caller{}, errInvalidKey()
 		case err != nil:
 			return caller{}, apierr.Wrap(apierr.Internal, err, "internal error while checking the API key")
 		case !apikey.Equal(k.Hash, hash):
-			return caller{}, invalid
+			return caller{}, errInvalidKey()
 		}
 		c = caller{key: k, account: a, seq: seq}
 		s.keys.put(hash, c, now)
