@@ -11,10 +11,10 @@ import (
 // which itself reads at most its first 2 KiB and last 512 bytes.
 const maxClassifiedBytes = 5 << 10
 
-// classifyRequest labels a request with its task category from its system
-// messages and its last user message — the instructions and the task at
-// hand — without storing either.
-func classifyRequest(req *openai.ChatRequest) string {
+// classifiedText is the text a request's task category is read from: its
+// system messages and its last user message — the instructions and the
+// task at hand — joined by line breaks, at most maxClassifiedBytes.
+func classifiedText(req *openai.ChatRequest) string {
 	var system []string
 	user := ""
 	for i := range req.Messages {
@@ -27,7 +27,7 @@ func classifyRequest(req *openai.ChatRequest) string {
 		}
 	}
 	if len(system) == 0 { // the common case: no copy
-		return string(classify.Classify(user))
+		return user
 	}
 	var b strings.Builder
 	for _, s := range append(system, user) {
@@ -37,7 +37,7 @@ func classifyRequest(req *openai.ChatRequest) string {
 		b.WriteString(s)
 		b.WriteByte('\n')
 	}
-	return string(classify.Classify(b.String()))
+	return b.String()
 }
 
 // messageText is a message's text: its string content, or its first text

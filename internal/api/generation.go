@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/apierr"
 	"github.com/switchyard-dev/switchyard/internal/billing"
 	"github.com/switchyard-dev/switchyard/internal/catalog"
+	"github.com/switchyard-dev/switchyard/internal/classify"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider"
@@ -162,7 +163,6 @@ func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
 	rec.Cost = g.cost
 	g.recorded = true
 	g.hold.Settle(rec)
-	s.usage.Record(rec)
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "generation",
 		slog.String("id", g.id), slog.String("model", rec.Model), slog.String("provider", rec.ProviderSlug),
 		slog.Int("attempts", rec.Attempts), slog.Bool("stream", rec.Streamed), slog.Bool("cancelled", rec.Cancelled),
@@ -195,10 +195,11 @@ func (s *Server) recordFailure(g *generation, err error) {
 	} else {
 		s.accountant.Record(rec)
 	}
-	s.usage.Record(rec)
 }
 
-// generationRecord is g's record without its usage and cost.
+// generationRecord is g's record without its usage and cost. Its task
+// category is left to classify when the record is written, and so are the
+// usage rollups (see New): both off the request's path.
 func (s *Server) generationRecord(g *generation) store.Generation {
 	rec := store.Generation{
 		ID:                 g.id,
@@ -227,14 +228,24 @@ func (s *Server) generationRecord(g *generation) store.Generation {
 		rec.Model = g.req.Model
 	}
 	if g.req != nil {
-		if s.classify != nil {
-			rec.Category = s.classify(g.req)
-		}
+		rec.Categorize = s.categorizer(classifiedText(g.req))
 		rec.Streamed = g.req.Stream
 		rec.User, rec.SessionID = bounded(g.req.User, 256), bounded(g.req.SessionID, 256)
 	}
 	s.maskRecord(&rec, g.stealth)
 	return rec
+}
+
+// categorizer returns what classifies text when its record is written,
+// holding a copy of what it reads of text rather than text, which is
+// part of the request's body.
+func (s *Server) categorizer(text string) func() string {
+	if s.classify != nil {
+		text = strings.Clone(bounded(text, maxClassifiedBytes))
+		return func() string { return s.classify(text) }
+	}
+	ex := classify.NewExcerpt(text)
+	return func() string { return string(ex.Category()) }
 }
 
 // providerResponses are the routing attempts as the generation records

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard-dev/switchyard/internal/openai"
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
@@ -59,8 +58,7 @@ func newRankingsEnv(t *testing.T, public bool) *rankingsEnv {
 		options: func(o *Options) {
 			o.Rankings = Rankings{Public: public, HiddenApps: []string{"https://hidden.example"}}
 			o.FlushInterval, o.UsageFlushInterval = time.Hour, time.Hour
-			o.Classify = func(req *openai.ChatRequest) string {
-				text := req.Messages[len(req.Messages)-1].Content.Text
+			o.Classify = func(text string) string {
 				_, c, _ := strings.Cut(text, "[cat:")
 				c, _, _ = strings.Cut(c, "]")
 				return c

@@ -97,10 +97,11 @@ type Options struct {
 	// UsageFlushInterval is how often usage rollups are written (default
 	// 1s; see package usage).
 	UsageFlushInterval time.Duration
-	// Classify labels a request with its task category for usage
-	// analytics; package classify's model over its system and last user
-	// messages when nil.
-	Classify func(*openai.ChatRequest) string
+	// Classify, when set, labels a prompt's text (its system messages and
+	// last user message) with its task category in place of package
+	// classify's model. Like it, it runs when the generation's record is
+	// written, off the request's path.
+	Classify func(text string) string
 }
 
 // Server serves the API.
@@ -129,8 +130,8 @@ type Server struct {
 	rankings Rankings
 	// sortFigures caches what GET /models' traffic sorts read.
 	sortFigures figureCache
-	classify    func(*openai.ChatRequest) string
-	overhead    *overhead // switchyard_overhead_seconds (overhead.go)
+	overhead    *overhead           // switchyard_overhead_seconds (overhead.go)
+	classify    func(string) string // Options.Classify
 }
 
 // New returns a Server.
@@ -145,9 +146,13 @@ func New(o Options) *Server {
 		o.Limiter = ratelimit.New(ratelimit.Options{})
 	}
 	if o.Classify == nil {
-		o.Classify = classifyRequest
 		classify.Classify("") // trains the model now, not on the first request
 	}
+	// The usage rollups are fed a batch of records at a time, as the
+	// accountant writes them: off the requests' path, with their task
+	// categories, which are classified then.
+	rollups := usage.New(o.Store, usage.Options{FlushInterval: o.UsageFlushInterval, Registerer: o.Registerer,
+		Logger: o.Logger.With("component", "usage")})
 	return &Server{
 		cat:       o.Catalog,
 		router:    o.Router,
@@ -160,6 +165,7 @@ func New(o Options) *Server {
 		metrics:   o.Metrics,
 		accountant: billing.NewAccountant(billing.StoreLedger(o.Store), billing.AccountantOptions{
 			FlushInterval: o.FlushInterval, Instance: o.Instance, Logger: o.Logger.With("component", "billing"),
+			Written: rollups.RecordAll,
 		}),
 		tokens:   o.Tokens,
 		limiter:  o.Limiter,
@@ -168,12 +174,11 @@ func New(o Options) *Server {
 		secrets:  o.Secrets,
 		byok:     o.BYOK,
 		byokFee:  o.BYOKFeePermille,
-		usage: usage.New(o.Store, usage.Options{FlushInterval: o.UsageFlushInterval, Registerer: o.Registerer,
-			Logger: o.Logger.With("component", "usage")}),
+		usage:    rollups,
 		rankings: o.Rankings,
-		classify: o.Classify,
 		keys:     newKeyCache(),
 		overhead: newOverhead(o.Registerer),
+		classify: o.Classify,
 	}
 }
 

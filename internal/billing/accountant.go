@@ -91,6 +91,9 @@ type Ledger interface {
 
 // AccountantOptions configure an Accountant.
 type AccountantOptions struct {
+	// Written, when set, is called with each batch of generations once
+	// it is written, in the flusher's goroutine (the usage rollups).
+	Written func([]store.Generation)
 	// FlushInterval bounds how long a settled generation waits before it
 	// is written (default 100ms); MaxBatch is the size that triggers an
 	// early flush (default 256).
@@ -114,6 +117,8 @@ type Accountant struct {
 	instance string
 	logger   *slog.Logger
 	now      func() time.Time
+	// onWritten is AccountantOptions.Written.
+	onWritten func([]store.Generation)
 
 	flushing sync.Mutex // one flush at a time, so journal writes stay in order
 
@@ -171,8 +176,9 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 	}
 	a := &Accountant{
 		ledger: ledger, interval: o.FlushInterval, maxBatch: o.MaxBatch, instance: o.Instance, logger: o.Logger,
-		now:      o.Now,
-		accounts: make(map[int64]*books), keys: make(map[string]*books), open: make(map[*Hold]struct{}),
+		onWritten: o.Written,
+		now:       o.Now,
+		accounts:  make(map[int64]*books), keys: make(map[string]*books), open: make(map[*Hold]struct{}),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go a.run()
@@ -532,8 +538,14 @@ func (a *Accountant) record(ctx context.Context, batch []queued) error {
 		return nil
 	}
 	gens := make([]store.Generation, len(batch))
-	for i, q := range batch {
-		gens[i] = q.g
+	for i := range batch {
+		// Classified here rather than on each request's path: a batch
+		// at a time, the classifier's model stays in cache. Once, as a
+		// batch that fails to be written is queued again.
+		if g := &batch[i].g; g.Categorize != nil {
+			g.Category, g.Categorize = g.Categorize(), nil
+		}
+		gens[i] = batch[i].g
 	}
 	balances, err := a.ledger.RecordGenerations(ctx, gens)
 	if rejected(err) && len(batch) > 1 {
@@ -564,9 +576,12 @@ func (a *Accountant) record(ctx context.Context, batch []queued) error {
 		return err
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	a.seq++
 	a.written(batch, balances, true)
+	a.mu.Unlock()
+	if a.onWritten != nil {
+		a.onWritten(gens)
+	}
 	return nil
 }
 

@@ -295,6 +295,49 @@ func TestFlushRetriesAndIdempotence(t *testing.T) {
 	}
 }
 
+// TestCategorizeAndWritten checks the flusher's two hooks: a record's
+// Categorize runs once, before the record is written (not again when a
+// failed write is retried), and Written gets each batch once it is
+// written, categorized, and never a batch that failed.
+func TestCategorizeAndWritten(t *testing.T) {
+	ledger := newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD})
+	var (
+		mu      sync.Mutex
+		written []store.Generation
+	)
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Hour, Written: func(gens []store.Generation) {
+		mu.Lock()
+		defer mu.Unlock()
+		written = append(written, gens...)
+	}})
+	calls := 0
+	a.Record(store.Generation{ID: "g1", AccountID: 1, Categorize: func() string { calls++; return "programming" }})
+	a.Record(store.Generation{ID: "g2", AccountID: 1, Category: "roleplay"})
+	ledger.fail.Store(true)
+	if err := a.flush(context.Background()); err == nil {
+		t.Fatal("flush did not fail")
+	}
+	if len(written) != 0 {
+		t.Fatalf("Written got %d records of a batch that failed", len(written))
+	}
+	ledger.fail.Store(false)
+	a.Close()
+	if calls != 1 {
+		t.Errorf("Categorize ran %d times, want once", calls)
+	}
+	for id, want := range map[string]string{"g1": "programming", "g2": "roleplay"} {
+		g, ok := ledger.charged[id]
+		if !ok || g.Category != want || g.Categorize != nil {
+			t.Errorf("%s written with category %q (Categorize set: %v), want %q", id, g.Category, g.Categorize != nil, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(written) != 2 || written[0].Category != "programming" || written[1].Category != "roleplay" {
+		t.Errorf("Written got %+v, want g1 and g2 once each, categorized", written)
+	}
+}
+
 // BenchmarkHoldSettle is the accountant's cost per request (the store
 // write is batched off the request path).
 func BenchmarkHoldSettle(b *testing.B) {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	_ "embed"
+	"strings"
 	"sync"
 )
 
@@ -36,4 +37,25 @@ var defaultModel = sync.OnceValue(func() *model {
 // A prompt with no evidence for any category is Other.
 func Classify(text string) Category {
 	return defaultModel().classify(text)
+}
+
+// Excerpt is what Classify reads of a prompt's text, copied: what a
+// record keeps to be classified later, away from the request that sent
+// it, without holding on to the request's body.
+type Excerpt struct{ head, tail string }
+
+// NewExcerpt returns text's excerpt: at most 2.5 KiB, in one allocation.
+func NewExcerpt(text string) Excerpt {
+	head, tail := cut(text)
+	if tail == "" {
+		return Excerpt{head: strings.Clone(head)}
+	}
+	both := head + tail // a new string: neither is empty
+	return Excerpt{head: both[:len(head)], tail: both[len(head):]}
+}
+
+// Category is the task category of the text e was taken from: what
+// Classify returns for that text.
+func (e Excerpt) Category() Category {
+	return defaultModel().classifyCut(e.head, e.tail)
 }

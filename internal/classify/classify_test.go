@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // loadEval reads the evaluation set.
@@ -122,5 +123,42 @@ func BenchmarkClassifyLong(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Classify(text)
+	}
+}
+
+// TestExcerpt checks that an excerpt classifies as its text does, short
+// or long (cut inside a word or a character too), and holds a copy of at
+// most what Classify reads.
+func TestExcerpt(t *testing.T) {
+	texts := []string{"", "Fix this Python function, it throws a KeyError."}
+	for _, ex := range loadEval(t) {
+		texts = append(texts, ex.Prompt)
+	}
+	long := strings.Repeat("Écris un poème sur la mer, s'il te plaît. ", 200)
+	for _, n := range []int{headBytes + tailBytes, headBytes + tailBytes + 1, headBytes + tailBytes + 7, len(long)} {
+		texts = append(texts, long[:n], "def f(x):\n    return x\n"+long[:n])
+	}
+	var sb strings.Builder
+	for _, s := range texts[2:] {
+		sb.WriteString(s + "\n\n")
+	}
+	texts = append(texts, sb.String())
+	for _, text := range texts {
+		e := NewExcerpt(text)
+		if got, want := e.Category(), Classify(text); got != want {
+			t.Errorf("excerpt of %.60q… (%d bytes): %s, Classify %s", text, len(text), got, want)
+		}
+		if n := len(e.head) + len(e.tail); n > headBytes+tailBytes || n > len(text) {
+			t.Errorf("excerpt of %d bytes holds %d", len(text), n)
+		}
+		if len(text) > 0 {
+			start := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+			if p := uintptr(unsafe.Pointer(unsafe.StringData(e.head))); p >= start && p < start+uintptr(len(text)) {
+				t.Errorf("the excerpt of %.40q shares its text's memory", text)
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() { NewExcerpt(long) }); allocs != 1 {
+		t.Errorf("NewExcerpt made %v allocations, want 1", allocs)
 	}
 }

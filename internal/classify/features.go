@@ -93,15 +93,28 @@ func bigram(a, b uint64) uint64 { return mix(a*31 + b) }
 //
 // It allocates nothing.
 func eachFeature(text string, emit func(uint64)) {
+	head, tail := cut(text)
+	eachFeatureOf(head, tail, emit)
+}
+
+// cut returns the parts of text the classifier reads: text itself when it
+// is short, else its head and its tail.
+func cut(text string) (head, tail string) {
 	if len(text) <= headBytes+tailBytes {
-		s := scanner{emit: emit}
-		s.scan(text)
-		return
+		return text, ""
 	}
+	return text[:headBytes], text[len(text)-tailBytes:]
+}
+
+// eachFeatureOf is eachFeature of what cut returned: each part is
+// scanned afresh.
+func eachFeatureOf(head, tail string, emit func(uint64)) {
 	s := scanner{emit: emit}
-	s.scan(text[:headBytes])
-	s = scanner{emit: emit}
-	s.scan(text[len(text)-tailBytes:])
+	s.scan(head)
+	if tail != "" {
+		s = scanner{emit: emit}
+		s.scan(tail)
+	}
 }
 
 // scanner holds the state of one pass over a text.

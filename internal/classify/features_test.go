@@ -82,12 +82,16 @@ func TestBounded(t *testing.T) {
 	tail := strings.Repeat("Translate the error into German please. ", 30)[:tailBytes]
 	a := head + strings.Repeat("The tenant sued the landlord for the deposit. ", 300) + tail
 	b := head + strings.Repeat("Quiz me on the capital of Peru! ", 20) + tail
-	if sa, _ := m.scores(a); sa != func() [numCategories]float32 { s, _ := m.scores(b); return s }() {
+	scores := func(text string) [numCategories]float32 { s, _ := m.scores(cut(text)); return s }
+	if scores(a) != scores(b) {
 		t.Errorf("scores depend on the middle of a long prompt")
 	}
 	// The head and tail themselves do count.
-	if sa, _ := m.scores(a); sa == func() [numCategories]float32 { s, _ := m.scores("x" + a[1:]); return s }() {
+	if scores(a) == scores("x"+a[1:]) {
 		t.Errorf("scores ignore the head")
+	}
+	if scores(a) == scores(a[:len(a)-tailBytes]+strings.Repeat("Write a poem about the sea at night. ", 30)[:tailBytes]) {
+		t.Errorf("scores ignore the tail")
 	}
 }
 

@@ -205,9 +205,9 @@ func (m *model) lookup(h uint64) int32 {
 
 // scores returns each category's log score for text and the number of
 // distinct known features it has.
-func (m *model) scores(text string) (s [numCategories]float32, known int) {
+func (m *model) scores(head, tail string) (s [numCategories]float32, known int) {
 	var seen [maxFeatures / 64]uint64
-	eachFeature(text, func(h uint64) {
+	eachFeatureOf(head, tail, func(h uint64) {
 		r := m.lookup(h)
 		if r < 0 || seen[r>>6]&(1<<(r&63)) != 0 {
 			return
@@ -228,7 +228,12 @@ func (m *model) scores(text string) (s [numCategories]float32, known int) {
 // classify returns text's most likely category; Other if no feature of
 // text is known.
 func (m *model) classify(text string) Category {
-	s, known := m.scores(text)
+	return m.classifyCut(cut(text))
+}
+
+// classifyCut is classify of the parts cut returned.
+func (m *model) classifyCut(head, tail string) Category {
+	s, known := m.scores(head, tail)
 	if known == 0 {
 		return Other
 	}

@@ -257,6 +257,10 @@ type Generation struct {
 	// Category is the prompt's task category (package classify), for
 	// usage analytics; empty when not classified.
 	Category string
+	// Categorize, when set, computes Category; the billing accountant
+	// calls it just before the record is written, off the request's path
+	// and a batch at a time (see billing.Accountant). It is not stored.
+	Categorize func() string
 	// AppPrivate keeps the generation's app out of public rankings.
 	AppPrivate bool
 }

@@ -113,6 +113,14 @@ func (r *Recorder) Record(g store.Generation) {
 	r.recorded.Inc()
 }
 
+// RecordAll records each of gens: the billing accountant's batches, as it
+// writes them (billing.AccountantOptions.Written).
+func (r *Recorder) RecordAll(gens []store.Generation) {
+	for _, g := range gens {
+		r.Record(g)
+	}
+}
+
 // Pending is the number of rows waiting to be written.
 func (r *Recorder) Pending() int {
 	r.mu.Lock()
