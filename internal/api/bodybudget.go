@@ -9,8 +9,8 @@ import (
 )
 
 // bodyBudget bounds the bytes of request bodies held at once. A request
-// keeps its body for as long as it runs (the prompt is sent upstream from
-// it, and classified when the request is recorded), so under a load past
+// keeps its body for as long as it runs (its prompt is sent upstream from
+// it, and relayed streams last), so under a load past
 // capacity, bodies pile up in memory with the requests queued behind the
 // CPU: 100 KB prompts drove a gateway past 1 GB of RSS. Past the budget a
 // request is refused at once with 503 and Retry-After, before its body is
@@ -56,8 +56,12 @@ func errOverloaded() *apierr.Error {
 	return e
 }
 
+// budgetReadSize bounds a budgetReader's reads: the budget a read takes
+// for a moment is its buffer's size, which grows with the body.
+const budgetReadSize = 32 << 10
+
 // budgetReader reads a body of unannounced length (chunked), taking
-// budget for each read before it is made.
+// budget for each read before it is made and keeping what was read.
 type budgetReader struct {
 	r     io.Reader
 	b     *bodyBudget
@@ -69,12 +73,13 @@ func (br *budgetReader) Read(p []byte) (int, error) {
 	if br.err != nil {
 		return 0, br.err
 	}
+	p = p[:min(len(p), budgetReadSize)]
 	if !br.b.take(int64(len(p))) {
 		br.err = errOverloaded()
 		return 0, br.err
 	}
 	n, err := br.r.Read(p)
-	br.b.give(int64(len(p) - n)) // keep what was read
+	br.b.give(int64(len(p) - n))
 	br.taken += int64(n)
 	return n, err
 }

@@ -105,6 +105,13 @@ func TestBudgetReader(t *testing.T) {
 	if used := b.used.Load(); used != 0 {
 		t.Fatalf("budget used %d after giving back, want 0", used)
 	}
+	// A read into a buffer larger than the budget left takes no more than
+	// budgetReadSize.
+	big := &bodyBudget{limit: budgetReadSize + 10}
+	br = &budgetReader{r: strings.NewReader("0123456789"), b: big}
+	if n, err := br.Read(make([]byte, 1<<20)); n != 10 || err != nil {
+		t.Fatalf("Read into a large buffer = %d, %v; want the 10 bytes", n, err)
+	}
 	if !(&bodyBudget{}).take(1 << 40) {
 		t.Fatal("an unbounded budget refused")
 	}
