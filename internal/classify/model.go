@@ -203,8 +203,9 @@ func (m *model) lookup(h uint64) int32 {
 	}
 }
 
-// scores returns each category's log score for text and the number of
-// distinct known features it has.
+// scores returns each category's log score for a text's head and tail
+// (as cut returns them) and the number of distinct known features they
+// have.
 func (m *model) scores(head, tail string) (s [numCategories]float32, known int) {
 	var seen [maxFeatures / 64]uint64
 	eachFeatureOf(head, tail, func(h uint64) {
