@@ -89,8 +89,8 @@ type Options struct {
 	BYOK            BYOKClients
 	BYOKFeePermille int64
 
-	// Registerer, when set, registers the server's own metrics (usage
-	// recording).
+	// Registerer, when set, registers the server's own metrics (billing's
+	// flushes, usage recording, overhead).
 	Registerer prometheus.Registerer
 	// Rankings configures the rankings and datasets endpoints.
 	Rankings Rankings
@@ -165,7 +165,7 @@ func New(o Options) *Server {
 		metrics:   o.Metrics,
 		accountant: billing.NewAccountant(billing.StoreLedger(o.Store), billing.AccountantOptions{
 			FlushInterval: o.FlushInterval, Instance: o.Instance, Logger: o.Logger.With("component", "billing"),
-			Written: rollups.RecordAll,
+			Written: rollups.RecordAll, Registerer: o.Registerer,
 		}),
 		tokens:   o.Tokens,
 		limiter:  o.Limiter,

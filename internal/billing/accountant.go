@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
@@ -106,7 +108,15 @@ type AccountantOptions struct {
 	Logger   *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Registerer, when set, registers the accountant's metrics: how long
+	// writing a batch takes, the records written, failed writes and the
+	// records waiting.
+	Registerer prometheus.Registerer
 }
+
+// flushBuckets are switchyard_billing_flush_seconds' buckets: a batch of
+// a few hundred records takes milliseconds on SQLite.
+var flushBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
 
 // Accountant holds, settles and records spending. It is safe for
 // concurrent use. Start it with NewAccountant, stop it with Close.
@@ -119,6 +129,10 @@ type Accountant struct {
 	now      func() time.Time
 	// onWritten is AccountantOptions.Written.
 	onWritten func([]store.Generation)
+
+	flushTime      prometheus.Histogram // a batch's record, classification included
+	recordsWritten prometheus.Counter   // records written
+	failures       prometheus.Counter   // failed writes of a batch
 
 	flushing sync.Mutex // one flush at a time, so journal writes stay in order
 
@@ -180,6 +194,22 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 		now:       o.Now,
 		accounts:  make(map[int64]*books), keys: make(map[string]*books), open: make(map[*Hold]struct{}),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	a.flushTime = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchyard_billing_flush_seconds",
+		Help:    "Time to write one batch of generation records and their charges (task classification included).",
+		Buckets: flushBuckets})
+	a.recordsWritten = prometheus.NewCounter(prometheus.CounterOpts{Name: "switchyard_billing_records_written_total",
+		Help: "Generation records written with their charges."})
+	a.failures = prometheus.NewCounter(prometheus.CounterOpts{Name: "switchyard_billing_flush_failures_total",
+		Help: "Failed writes of a batch of generation records (kept, and retried at the next flush)."})
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(a.flushTime, a.recordsWritten, a.failures,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_billing_pending_records",
+				Help: "Generation records settled and waiting to be written."}, func() float64 {
+				a.mu.Lock()
+				defer a.mu.Unlock()
+				return float64(len(a.queue))
+			}))
 	}
 	go a.run()
 	return a
@@ -487,8 +517,13 @@ func (a *Accountant) flush(ctx context.Context) error {
 	batch := a.queue
 	a.queue = nil
 	a.mu.Unlock()
-	if err := a.record(ctx, batch); err != nil {
-		return err
+	if len(batch) > 0 {
+		start := time.Now()
+		err := a.record(ctx, batch)
+		a.flushTime.Observe(time.Since(start).Seconds())
+		if err != nil {
+			return err
+		}
 	}
 	return a.journal(ctx)
 }
@@ -568,6 +603,7 @@ func (a *Accountant) record(ctx context.Context, batch []queued) error {
 		return err
 	}
 	if err != nil {
+		a.failures.Inc()
 		a.logger.LogAttrs(ctx, slog.LevelError, "recording generations failed; will retry",
 			slog.Int("generations", len(batch)), slog.Any("error", err))
 		a.mu.Lock()
@@ -579,6 +615,7 @@ func (a *Accountant) record(ctx context.Context, batch []queued) error {
 	a.seq++
 	a.written(batch, balances, true)
 	a.mu.Unlock()
+	a.recordsWritten.Add(float64(len(gens)))
 	if a.onWritten != nil {
 		a.onWritten(gens)
 	}

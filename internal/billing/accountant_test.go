@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
@@ -336,6 +339,58 @@ func TestCategorizeAndWritten(t *testing.T) {
 	if len(written) != 2 || written[0].Category != "programming" || written[1].Category != "roleplay" {
 		t.Errorf("Written got %+v, want g1 and g2 once each, categorized", written)
 	}
+}
+
+// TestFlushMetrics checks the accountant's metrics through a failed and a
+// successful write.
+func TestFlushMetrics(t *testing.T) {
+	ledger := newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD})
+	reg := prometheus.NewPedanticRegistry()
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Hour, Registerer: reg})
+	defer a.Close()
+	a.Record(store.Generation{ID: "g1", AccountID: 1})
+	a.Record(store.Generation{ID: "g2", AccountID: 1})
+	if got := gathered(t, reg, "switchyard_billing_pending_records").GetGauge().GetValue(); got != 2 {
+		t.Errorf("pending records %v, want 2", got)
+	}
+	ledger.fail.Store(true)
+	if err := a.flush(context.Background()); err == nil {
+		t.Fatal("flush did not fail")
+	}
+	ledger.fail.Store(false)
+	if err := a.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{
+		"switchyard_billing_flush_failures_total":  1,
+		"switchyard_billing_records_written_total": 2,
+		"switchyard_billing_pending_records":       0,
+	} {
+		m := gathered(t, reg, name)
+		if got := m.GetCounter().GetValue() + m.GetGauge().GetValue(); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	// Both writes are timed, the failed one too.
+	if got := gathered(t, reg, "switchyard_billing_flush_seconds").GetHistogram().GetSampleCount(); got != 2 {
+		t.Errorf("switchyard_billing_flush_seconds counts %d writes, want 2", got)
+	}
+}
+
+// gathered returns the one metric named name that reg gathers.
+func gathered(t *testing.T, reg *prometheus.Registry, name string) *dto.Metric {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0]
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return nil
 }
 
 // BenchmarkHoldSettle is the accountant's cost per request (the store
