@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -248,10 +247,13 @@ const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 
 // newGenerationID returns "gen-<unix>-<20 random alphanumerics>".
 func newGenerationID(unix int64) string {
-	var b [20]byte
-	rand.Read(b[:])
-	for i := range b {
-		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	var r [20]byte
+	rand.Read(r[:])
+	var buf [48]byte // "gen-" + up to 20 digits + "-" + 20
+	b := strconv.AppendInt(append(buf[:0], "gen-"...), unix, 10)
+	b = append(b, '-')
+	for _, c := range r {
+		b = append(b, idAlphabet[int(c)%len(idAlphabet)])
 	}
-	return fmt.Sprintf("gen-%d-%s", unix, b[:])
+	return string(b)
 }
