@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -114,5 +117,41 @@ func TestBudgetReader(t *testing.T) {
 	}
 	if !(&bodyBudget{}).take(1 << 40) {
 		t.Fatal("an unbounded budget refused")
+	}
+}
+
+// TestBodyReadTimeout trickles a body slower than body_read_timeout: the
+// client gets 408 and the budget its announced length took is given back.
+// A stream that lasts longer than the timeout, on a connection whose body
+// arrived in time, is not cut by it.
+func TestBodyReadTimeout(t *testing.T) {
+	fake := providertest.NewOpenAI(t, providertest.WithReplyChunks("a", "b", "c"), providertest.WithChunkDelay(150*time.Millisecond))
+	e := newEnv(t, envOptions{upstreams: []upstream{{slug: "alpha", fake: fake, prompt: "0.000001"}},
+		options: func(o *Options) { o.BodyReadTimeout, o.MaxInflightBodyBytes = 200*time.Millisecond, 1<<20 }})
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"model\":", e.key)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a trickled body: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("status %d for a trickled body, want 408", resp.StatusCode)
+	}
+	resp.Body.Close()
+	if used := e.api.bodies.used.Load(); used != 0 {
+		t.Fatalf("%d body bytes still taken after the timeout", used)
+	}
+
+	stream := e.post("/api/v1/chat/completions", `{"model":"`+modelA+`","stream":true,"messages":[{"role":"user","content":"Hi"}]}`)
+	body := string(readAll(t, stream.Body))
+	if stream.StatusCode != http.StatusOK || !strings.Contains(body, "[DONE]") {
+		t.Fatalf("a stream longer than the body timeout: status %d, body %s", stream.StatusCode, body)
 	}
 }

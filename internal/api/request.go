@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,22 @@ import (
 // when its length is announced, read by read otherwise — and the caller
 // gives back held when the request is done with the body.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, held int64, err error) {
+	if s.bodyRead > 0 {
+		// A deadline on the connection's reads while the body is read,
+		// lifted once it is: the stream that may follow must not inherit
+		// it. After a failed read it stays, so that net/http's attempt to
+		// drain the rest of the body fails at once too and the connection
+		// closes after the error. Writers that cannot (tests' recorders)
+		// read without one.
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(s.bodyRead)) == nil {
+			defer func() {
+				if err == nil {
+					rc.SetReadDeadline(time.Time{})
+				}
+			}()
+		}
+	}
 	src := io.Reader(http.MaxBytesReader(w, r.Body, s.maxBody))
 	size := min(r.ContentLength, s.maxBody)
 	var br *budgetReader
@@ -50,6 +67,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 				With("error_type", "payload_too_large")
 		case errors.As(err, &refused):
 			return nil, 0, refused
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, 0, apierr.New(apierr.Timeout, "the request body did not arrive within %s", s.bodyRead).
+				With("error_type", "timeout")
 		}
 		return nil, 0, apierr.Wrap(apierr.InvalidRequest, err, "could not read the request body")
 	}

@@ -56,6 +56,8 @@ type Options struct {
 	// requests in flight; a request past it gets 503 with Retry-After
 	// (≤ 0: unbounded).
 	MaxInflightBodyBytes int64
+	// BodyReadTimeout bounds reading a request's body (0: unbounded).
+	BodyReadTimeout time.Duration
 	// KeepAliveInterval is how long a stream waits for its upstream before
 	// sending ": SWITCHYARD PROCESSING" comments, and their period.
 	KeepAliveInterval time.Duration
@@ -113,6 +115,7 @@ type Server struct {
 	logger    *slog.Logger
 	maxBody   int64
 	bodies    bodyBudget
+	bodyRead  time.Duration // Options.BodyReadTimeout
 	keepAlive time.Duration
 	now       func() time.Time
 
@@ -160,6 +163,7 @@ func New(o Options) *Server {
 		logger:    o.Logger,
 		maxBody:   o.MaxBodyBytes,
 		bodies:    bodyBudget{limit: o.MaxInflightBodyBytes},
+		bodyRead:  o.BodyReadTimeout,
 		keepAlive: o.KeepAliveInterval,
 		now:       time.Now,
 		metrics:   o.Metrics,

@@ -166,6 +166,7 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		Logger:               logger.With("component", "api"),
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		MaxInflightBodyBytes: cfg.MaxInflightBodyBytes,
+		BodyReadTimeout:      cfg.BodyReadTimeout,
 		KeepAliveInterval:    cfg.KeepAliveInterval,
 		FlushInterval:        cfg.Billing.FlushInterval,
 		Instance:             instance,

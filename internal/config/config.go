@@ -36,6 +36,10 @@ type Config struct {
 	// rather than read, so that a load beyond capacity cannot grow the
 	// process without bound. 0: unbounded.
 	MaxInflightBodyBytes int64 `yaml:"max_inflight_body_bytes"`
+	// BodyReadTimeout bounds reading a request's body, so that a client
+	// trickling one cannot hold its share of MaxInflightBodyBytes (taken
+	// when its length is announced) for long.
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
 	// GCHeadroom is the least allocation, in bytes, the garbage collector
 	// lets pass between two cycles while the live heap is smaller (0:
 	// Go's default, a cycle each time the heap doubles). GOGC in the
@@ -139,6 +143,7 @@ func Default() Config {
 		DB:                   "./switchyard.db",
 		MaxBodyBytes:         16 << 20,
 		MaxInflightBodyBytes: 256 << 20,
+		BodyReadTimeout:      time.Minute,
 		GCHeadroom:           64 << 20,
 		ConnectTimeout:       10 * time.Second,
 		FirstByteTimeout:     120 * time.Second,
@@ -237,7 +242,7 @@ func (c *Config) Validate() error {
 		"first_byte_timeout": c.FirstByteTimeout, "request_timeout": c.RequestTimeout,
 		"stream_idle_timeout": c.StreamIdleTimeout, "shutdown_timeout": c.ShutdownTimeout,
 		"connect_timeout": c.ConnectTimeout, "retry_backoff": c.RetryBackoff, "max_retry_wait": c.MaxRetryWait,
-		"breaker_cooldown": c.BreakerCooldown,
+		"breaker_cooldown": c.BreakerCooldown, "body_read_timeout": c.BodyReadTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", name))
