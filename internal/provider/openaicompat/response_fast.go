@@ -1,6 +1,10 @@
 package openaicompat
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/switchyard-dev/switchyard/internal/provider/jsonscan"
+)
 
 // A non-streamed body nearly always has one shape too: {id, object,
 // created, model, system_fingerprint, service_tier, choices: [one choice
@@ -19,41 +23,41 @@ import "encoding/json"
 // it reports false, c holds part of the body: the caller zeroes it
 // before json.Unmarshal.
 func (c *completion) unmarshalFast(data []byte) bool {
-	p := parser{b: data}
-	p.ws()
+	p := parser{jsonscan.New(data)}
+	p.WS()
 	if !p.completion(c) {
 		return false
 	}
-	p.ws()
-	return p.i == len(p.b) && !c.failed()
+	p.WS()
+	return p.Done() && !c.failed()
 }
 
 // completion reads a chat.completion object into c.
 func (p *parser) completion(c *completion) bool {
-	return p.object(completionFields, func(key []byte) (ok bool) {
+	return p.Object(completionFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "id":
-			ok = p.stringField(c.ID.UnmarshalJSON)
+			ok = p.StringField(c.ID.UnmarshalJSON)
 		case "object": // as shared would read it, without a copy
 			ok = p.plainString(&c.Object.s)
 		case "model":
-			ok = p.stringField(c.Model.UnmarshalJSON)
+			ok = p.StringField(c.Model.UnmarshalJSON)
 		case "system_fingerprint":
-			ok = p.stringField(c.SystemFingerprint.UnmarshalJSON)
+			ok = p.StringField(c.SystemFingerprint.UnmarshalJSON)
 		case "service_tier":
-			ok = p.stringField(c.ServiceTier.UnmarshalJSON)
+			ok = p.StringField(c.ServiceTier.UnmarshalJSON)
 		case "created":
-			ok = p.int64(&c.Created)
+			ok = p.Int64(&c.Created)
 		case "choices":
 			ok = p.choices(c)
 		case "usage":
 			ok = p.usage(&c.Usage)
 		case "x_groq":
-			ok = p.null() || p.xGroq(&c.XGroq)
+			ok = p.Null() || p.xGroq(&c.XGroq)
 		case "error": // errors in band: json.Unmarshal's
-			ok = p.null()
+			ok = p.Null()
 		default:
-			ok = p.unknown(key, completionFields)
+			ok = p.Unknown(key, completionFields)
 		}
 		return ok
 	})
@@ -62,31 +66,31 @@ func (p *parser) completion(c *completion) bool {
 // choices reads null or an array of at most one choice into c.Choices,
 // kept in c.one.
 func (p *parser) choices(c *completion) bool {
-	if p.null() {
+	if p.Null() {
 		c.Choices = nil
 		return true
 	}
-	n, ok := p.atMostOne(func() bool { return p.choice(&c.one[0]) })
+	n, ok := p.AtMostOne(func() bool { return p.choice(&c.one[0]) })
 	c.Choices = c.one[:n]
 	return ok
 }
 
 // choice reads one choice into ch.
 func (p *parser) choice(ch *choice) bool {
-	return p.object(choiceFields, func(key []byte) (ok bool) {
+	return p.Object(choiceFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "index":
-			ok = p.intField(&ch.Index)
+			ok = p.IntField(&ch.Index)
 		case "message":
-			ok = p.null() || p.message(&ch.Message)
+			ok = p.Null() || p.message(&ch.Message)
 		case "finish_reason":
 			ok = p.optionalString(&ch.FinishReason)
 		case "logprobs":
-			ok = p.null()
+			ok = p.Null()
 		case "delta": // a stream's: json.Unmarshal's
 			ok = false
 		default:
-			ok = p.unknown(key, choiceFields)
+			ok = p.Unknown(key, choiceFields)
 		}
 		return ok
 	})
@@ -96,29 +100,29 @@ func (p *parser) choice(ch *choice) bool {
 // refusal, and the empty tool_calls (vLLM) and annotations (OpenAI)
 // arrays that come with plain text.
 func (p *parser) message(m *message) bool {
-	return p.object(messageFields, func(key []byte) (ok bool) {
+	return p.Object(messageFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "role":
 			ok = p.plainString(&m.Role)
 		case "content":
-			ok = p.stringField(m.Content.UnmarshalJSON)
+			ok = p.StringField(m.Content.UnmarshalJSON)
 		case "reasoning":
-			ok = p.stringField(m.Reasoning.UnmarshalJSON)
+			ok = p.StringField(m.Reasoning.UnmarshalJSON)
 		case "reasoning_content":
-			ok = p.stringField(m.ReasoningContent.UnmarshalJSON)
+			ok = p.StringField(m.ReasoningContent.UnmarshalJSON)
 		case "refusal":
 			ok = p.optionalString(&m.Refusal)
 		case "tool_calls":
-			ok = p.null()
+			ok = p.Null()
 			if !ok && p.emptyArray() {
 				m.ToolCalls, ok = []toolCall{}, true
 			}
 		case "annotations":
-			ok = p.null() || p.emptyRaw(&m.Annotations)
+			ok = p.Null() || p.emptyRaw(&m.Annotations)
 		case "reasoning_details":
-			ok = p.null()
+			ok = p.Null()
 		default:
-			ok = p.unknown(key, messageFields)
+			ok = p.Unknown(key, messageFields)
 		}
 		return ok
 	})
@@ -129,14 +133,14 @@ func (p *parser) message(m *message) bool {
 func (p *parser) xGroq(out **xGroq) bool {
 	x := new(xGroq)
 	*out = x
-	return p.object(xGroqFields, func(key []byte) (ok bool) {
+	return p.Object(xGroqFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "usage":
 			ok = p.usage(&x.Usage)
 		case "error":
-			ok = p.null()
+			ok = p.Null()
 		default:
-			ok = p.unknown(key, xGroqFields)
+			ok = p.Unknown(key, xGroqFields)
 		}
 		return ok
 	})
@@ -144,21 +148,21 @@ func (p *parser) xGroq(out **xGroq) bool {
 
 // emptyArray reads an empty array.
 func (p *parser) emptyArray() bool {
-	if !p.open('[') {
+	if !p.Open('[') {
 		return false
 	}
-	p.ws()
-	return p.open(']')
+	p.WS()
+	return p.Open(']')
 }
 
 // emptyRaw reads an empty array into a new *out, a copy of its bytes as
 // json.RawMessage keeps them.
 func (p *parser) emptyRaw(out **json.RawMessage) bool {
-	start := p.i
+	start := p.Pos()
 	if !p.emptyArray() {
 		return false
 	}
-	raw := json.RawMessage(append([]byte(nil), p.b[start:p.i]...))
+	raw := json.RawMessage(append([]byte(nil), p.Since(start)...))
 	*out = &raw
 	return true
 }

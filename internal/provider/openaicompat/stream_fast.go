@@ -1,6 +1,9 @@
 package openaicompat
 
-import "github.com/switchyard-dev/switchyard/internal/openai"
+import (
+	"github.com/switchyard-dev/switchyard/internal/openai"
+	"github.com/switchyard-dev/switchyard/internal/provider/jsonscan"
+)
 
 // A stream's chunks nearly all have one shape: a few strings and numbers,
 // and at most one choice whose delta carries a bit of text, or no choice
@@ -39,11 +42,11 @@ func (d *decoder) decodeFast(data []byte) (c *openai.Chunk, finished, ok bool) {
 	fc.fingerprint.last, fc.tier.last = &rep.fingerprint, &rep.tier
 	out := &fc.out
 	out.Choices = fc.choice[:0]
-	p := parser{b: data}
-	p.ws()
+	p := parser{jsonscan.New(data)}
+	p.WS()
 	// Nothing may follow the value, not even white space, which the
 	// json.Decoder path rejects too (Decode trims the data beforehand).
-	if !p.chunk(fc) || p.i != len(p.b) || fc.object.s == "error" {
+	if !p.chunk(fc) || !p.Done() || fc.object.s == "error" {
 		d.spare = fc
 		return nil, false, false
 	}
@@ -65,28 +68,28 @@ func (d *decoder) decodeFast(data []byte) (c *openai.Chunk, finished, ok bool) {
 
 // chunk reads a chunk object into fc.
 func (p *parser) chunk(fc *fastChunk) bool {
-	return p.object(completionFields, func(key []byte) (ok bool) {
+	return p.Object(completionFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "id":
-			ok = p.stringField(fc.id.UnmarshalJSON)
+			ok = p.StringField(fc.id.UnmarshalJSON)
 		case "object":
-			ok = p.stringField(fc.object.UnmarshalJSON)
+			ok = p.StringField(fc.object.UnmarshalJSON)
 		case "model":
-			ok = p.stringField(fc.model.UnmarshalJSON)
+			ok = p.StringField(fc.model.UnmarshalJSON)
 		case "system_fingerprint":
-			ok = p.stringField(fc.fingerprint.UnmarshalJSON)
+			ok = p.StringField(fc.fingerprint.UnmarshalJSON)
 		case "service_tier":
-			ok = p.stringField(fc.tier.UnmarshalJSON)
+			ok = p.StringField(fc.tier.UnmarshalJSON)
 		case "created":
-			ok = p.int64(&fc.out.Created)
+			ok = p.Int64(&fc.out.Created)
 		case "choices":
 			ok = p.chunkChoices(fc)
 		case "usage":
 			ok = p.chunkUsage(&fc.out.Usage)
 		case "x_groq", "error": // errors in band: the json.Decoder's
-			ok = p.null()
+			ok = p.Null()
 		default:
-			ok = p.unknown(key, completionFields)
+			ok = p.Unknown(key, completionFields)
 		}
 		return ok
 	})
@@ -95,10 +98,10 @@ func (p *parser) chunk(fc *fastChunk) bool {
 // chunkChoices reads null or an array of at most one choice.
 func (p *parser) chunkChoices(fc *fastChunk) bool {
 	fc.out.Choices = fc.choice[:0]
-	if p.null() {
+	if p.Null() {
 		return true
 	}
-	n, ok := p.atMostOne(func() bool { return p.chunkChoice(fc) })
+	n, ok := p.AtMostOne(func() bool { return p.chunkChoice(fc) })
 	fc.out.Choices = fc.choice[:n]
 	return ok
 }
@@ -106,22 +109,22 @@ func (p *parser) chunkChoices(fc *fastChunk) bool {
 // chunkChoice reads one choice into fc.choice[0].
 func (p *parser) chunkChoice(fc *fastChunk) bool {
 	ch := &fc.choice[0]
-	return p.object(choiceFields, func(key []byte) (ok bool) {
+	return p.Object(choiceFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "index":
-			ok = p.intField(&ch.Index)
+			ok = p.IntField(&ch.Index)
 		case "delta":
-			ok = p.null() || p.delta(fc)
+			ok = p.Null() || p.delta(fc)
 		case "finish_reason":
 			var native *string
 			ok = p.optionalString(&native)
 			ch.FinishReason, ch.NativeFinishReason = finish(native)
 		case "logprobs":
-			ok = p.null()
+			ok = p.Null()
 		case "message":
 			ok = false
 		default:
-			ok = p.unknown(key, choiceFields)
+			ok = p.Unknown(key, choiceFields)
 		}
 		return ok
 	})
@@ -130,20 +133,20 @@ func (p *parser) chunkChoice(fc *fastChunk) bool {
 // delta reads a choice's delta into fc.
 func (p *parser) delta(fc *fastChunk) bool {
 	d := &fc.choice[0].Delta
-	return p.object(messageFields, func(key []byte) (ok bool) {
+	return p.Object(messageFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "role":
 			ok = p.plainString(&d.Role)
 		case "content":
-			ok = p.stringField(fc.content.UnmarshalJSON)
+			ok = p.StringField(fc.content.UnmarshalJSON)
 		case "reasoning":
-			ok = p.stringField(fc.reasoning.UnmarshalJSON)
+			ok = p.StringField(fc.reasoning.UnmarshalJSON)
 		case "reasoning_content":
-			ok = p.stringField(fc.reasoningContent.UnmarshalJSON)
+			ok = p.StringField(fc.reasoningContent.UnmarshalJSON)
 		case "refusal", "tool_calls", "reasoning_details", "annotations":
-			ok = p.null()
+			ok = p.Null()
 		default:
-			ok = p.unknown(key, messageFields)
+			ok = p.Unknown(key, messageFields)
 		}
 		return ok
 	})
@@ -152,7 +155,7 @@ func (p *parser) delta(fc *fastChunk) bool {
 // chunkUsage reads null or the usage into *out, folded into OpenAI's
 // shape as completion.usage folds it.
 func (p *parser) chunkUsage(out **openai.Usage) bool {
-	if p.null() {
+	if p.Null() {
 		*out = nil
 		return true
 	}
