@@ -156,6 +156,9 @@ type Report struct {
 	FileLimit uint64
 	Rows      []Row
 	Idle      *IdleResult
+	// IdleFloor is the same streams held through the floor proxy, for
+	// scale.
+	IdleFloor *IdleResult
 	// Peak is each process's VmHWM at the end of the run.
 	Peak map[string]int64
 }
@@ -229,14 +232,24 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 			n = (limit - 1024) / 2
 			h.logf("idle streams: %d, not %d: RLIMIT_NOFILE is %d", n, o.IdleStreams, limit)
 		}
-		h.logf("idle streams: opening %d", n)
-		rep.Idle, err = idleStreams(ctx, h.gateway, "http://"+h.gateway.addr, h.key, n)
-		if err != nil {
-			return rep, fmt.Errorf("idle streams: %w", err)
+		for _, t := range []struct {
+			name   string
+			target idleTarget
+			res    **IdleResult
+		}{
+			{Floor, floorIdleTarget(h.proxy), &rep.IdleFloor},
+			{Gateway, gatewayIdleTarget(h.gateway, h.key), &rep.Idle},
+		} {
+			h.logf("idle streams → %s: opening %d", t.name, n)
+			r, err := idleStreams(ctx, t.target, n)
+			if err != nil {
+				return rep, fmt.Errorf("idle streams → %s: %w", t.name, err)
+			}
+			r.Requested = o.IdleStreams
+			*t.res = r
+			h.logf("idle streams → %s: %d open, %d stalled, %d failed, %.1f KiB each", t.name, r.Opened, r.Stalled,
+				r.Failed, float64(r.PerStream())/1024)
 		}
-		rep.Idle.Requested = o.IdleStreams
-		h.logf("idle streams: %d open, %d stalled, %d failed, %.1f KiB each", rep.Idle.Opened, rep.Idle.Stalled,
-			rep.Idle.Failed, float64(rep.Idle.PerStream())/1024)
 	}
 	return rep, nil
 }

@@ -45,24 +45,50 @@ func (r *IdleResult) PerStream() int64 {
 // is finite).
 const idleOpeners = 128
 
-// idleStreams opens n streams to the gateway's idle model (the upstream
-// sends one chunk, then nothing), checks that each gets its first chunk,
-// measures the gateway's memory with all of them open, and closes them.
-func idleStreams(ctx context.Context, gw *process, base, key string, n int) (*IdleResult, error) {
+// idleTarget is where idleStreams opens its streams: the gateway's idle
+// model, or the upstream's through the floor proxy.
+type idleTarget struct {
+	proc *process // whose memory is measured
+	// url is the chat completions endpoint; probe a non-streamed request
+	// to it, stream a request for the idle model.
+	url           string
+	header        http.Header
+	probe, stream []byte
+}
+
+// gatewayIdleTarget is the gateway's idle model.
+func gatewayIdleTarget(gw *process, key string) idleTarget {
+	return idleTarget{proc: gw, url: "http://" + gw.addr + "/api/v1/chat/completions",
+		header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + key}},
+		probe:  ChatBody(gatewayModelOpenAI, false, 1<<10), stream: ChatBody(gatewayModelIdle, true, 256)}
+}
+
+// floorIdleTarget is the upstream's idle model through the floor proxy.
+func floorIdleTarget(proxy *process) idleTarget {
+	return idleTarget{proc: proxy, url: "http://" + proxy.addr + "/v1/chat/completions",
+		header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + upstreamKey}},
+		probe:  ChatBody(upstreamModelOpenAI, false, 1<<10), stream: ChatBody(ModelIdle, true, 256)}
+}
+
+// idleStreams opens n streams to t's idle model (the upstream sends one
+// chunk, then nothing), checks that each gets its first chunk, measures
+// the memory of t's process with all of them open, and closes them.
+func idleStreams(ctx context.Context, t idleTarget, n int) (*IdleResult, error) {
 	res := &IdleResult{Wanted: n}
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: idleOpeners,
 		DisableCompression:  true,
 	}}
-	header := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + key}}
-	probe := &Request{URL: base + "/api/v1/chat/completions", Header: header, Body: ChatBody(gatewayModelOpenAI, false, 1<<10)}
-	// Warm the gateway up (store, adapters, pools), then let it settle.
+	defer hc.CloseIdleConnections()
+	header := t.header
+	probe := &Request{URL: t.url, Header: header, Body: t.probe}
+	// Warm the process up (store, adapters, pools), then let it settle.
 	if w := Closed(ctx, hc, probe, 1, 200*time.Millisecond); w.Requests == 0 {
 		return res, fmt.Errorf("warm-up failed: %s", w.FirstError)
 	}
 	time.Sleep(time.Second)
-	m, err := ReadMemory(gw.Pid())
+	m, err := ReadMemory(t.proc.Pid())
 	if err != nil {
 		return res, err
 	}
@@ -70,7 +96,7 @@ func idleStreams(ctx context.Context, gw *process, base, key string, n int) (*Id
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	body := ChatBody(gatewayModelIdle, true, 256)
+	body := t.stream
 	var (
 		opened, failed atomic.Int64
 		mu             sync.Mutex
@@ -139,7 +165,7 @@ func idleStreams(ctx context.Context, gw *process, base, key string, n int) (*Id
 	}
 	res.OpenTime = time.Since(start)
 	time.Sleep(time.Second)
-	if m, err := ReadMemory(gw.Pid()); err == nil {
+	if m, err := ReadMemory(t.proc.Pid()); err == nil {
 		res.RSSAfter = m.RSS
 	}
 	res.Opened, res.Failed = int(opened.Load()), int(failed.Load())
@@ -154,7 +180,7 @@ func idleStreams(ctx context.Context, gw *process, base, key string, n int) (*Id
 	}
 	mu.Unlock()
 	<-waited
-	return res, gw.alive()
+	return res, t.proc.alive()
 }
 
 // firstChunk reads until the first complete data event.

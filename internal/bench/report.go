@@ -91,16 +91,30 @@ func (r *Report) Markdown(w io.Writer) {
 
 	if i := r.Idle; i != nil {
 		fmt.Fprintf(w, "\n### Idle streams\n\n")
-		fmt.Fprintln(w, "| streams | opened | stalled | failed | time to open | gateway RSS before → after | per stream | a request meanwhile |")
-		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|")
-		fmt.Fprintf(w, "| %d | %d | %d | %d | %s | %s → %s | %.1f KiB | %s |\n", i.Wanted, i.Opened, i.Stalled, i.Failed,
-			i.OpenTime.Round(time.Millisecond), mib(i.RSSBefore), mib(i.RSSAfter), float64(i.PerStream())/1024, us(i.Probe))
-		if i.Requested > i.Wanted {
-			fmt.Fprintf(w, "\n%d streams, not %d: RLIMIT_NOFILE (%d) must cover the gateway's two descriptors per stream, "+
-				"and could not be raised here.\n", i.Wanted, i.Requested, r.FileLimit)
+		fmt.Fprintln(w, "Each stream gets its first chunk, then nothing. Per stream: the growth of the process's RSS "+
+			"with all of them open, divided by their number; the floor holds the same streams for scale.")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| through | streams | opened | stalled | failed | time to open | RSS before → after | per stream | a request meanwhile |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+		for _, t := range []struct {
+			name string
+			res  *IdleResult
+		}{{Floor, r.IdleFloor}, {Gateway, i}} {
+			if t.res == nil {
+				continue
+			}
+			i := t.res
+			fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %s → %s | %.1f KiB | %s |\n", t.name, i.Wanted, i.Opened, i.Stalled, i.Failed,
+				i.OpenTime.Round(time.Millisecond), mib(i.RSSBefore), mib(i.RSSAfter), float64(i.PerStream())/1024, us(i.Probe))
 		}
-		if i.FirstError != "" {
-			fmt.Fprintf(w, "\nFirst error: `%s`\n", i.FirstError)
+		if i.Requested > i.Wanted {
+			fmt.Fprintf(w, "\n%d streams, not %d: RLIMIT_NOFILE (%d) must cover two descriptors per stream in the process "+
+				"that holds them, and could not be raised here.\n", i.Wanted, i.Requested, r.FileLimit)
+		}
+		for _, t := range []*IdleResult{r.IdleFloor, i} {
+			if t != nil && t.FirstError != "" {
+				fmt.Fprintf(w, "\nFirst error: `%s`\n", t.FirstError)
+			}
 		}
 	}
 
@@ -199,11 +213,20 @@ func (r *Report) Targets() []TargetCheck {
 	if i := r.Idle; i != nil {
 		out = append(out, TargetCheck{
 			Name:     fmt.Sprintf("%d idle streams: ≤ %d KiB each, none stalled", i.Wanted, TargetIdleStreamBytes>>10),
-			Measured: fmt.Sprintf("%.1f KiB each, %d stalled, %d failed", float64(i.PerStream())/1024, i.Stalled, i.Failed),
+			Measured: fmt.Sprintf("%.1f KiB each, %d stalled, %d failed%s", float64(i.PerStream())/1024, i.Stalled, i.Failed, floorScale(i, r.IdleFloor)),
 			Met:      i.Opened == i.Wanted && i.PerStream() <= TargetIdleStreamBytes,
 		})
 	}
 	return out
+}
+
+// floorScale renders the gateway's memory per idle stream relative to
+// the floor's, when the floor's was measured.
+func floorScale(gw, floor *IdleResult) string {
+	if floor == nil || floor.PerStream() <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (floor %.1f KiB: %.2f×)", float64(floor.PerStream())/1024, float64(gw.PerStream())/float64(floor.PerStream()))
 }
 
 func hostname() string {

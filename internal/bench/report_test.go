@@ -38,8 +38,9 @@ func testReport() *Report {
 			row(Scenarios[0], 100*time.Microsecond, 140*time.Microsecond, 350*time.Microsecond), // 1.4×, +50 µs: met
 			row(Scenarios[4], 100*time.Microsecond, 250*time.Microsecond, 500*time.Microsecond), // 2.5×, +200 µs: missed
 		},
-		Idle: &IdleResult{Wanted: 100, Opened: 100, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 100*30<<10},
-		Peak: map[string]int64{"gateway": 50 << 20},
+		Idle:      &IdleResult{Wanted: 100, Opened: 100, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 100*30<<10},
+		IdleFloor: &IdleResult{Wanted: 100, Opened: 100, RSSBefore: 5 << 20, RSSAfter: 5<<20 + 100*24<<10},
+		Peak:      map[string]int64{"gateway": 50 << 20},
 	}
 }
 
@@ -53,7 +54,7 @@ func TestTargets(t *testing.T) {
 		{"json-1k: added latency", "+50 / +200 µs", true},
 		{"anthropic-sse20-1k: CPU/request ≤ 2.0×", "2.50×", false},
 		{"anthropic-sse20-1k: added latency", "+200 / +200 µs", false},
-		{"100 idle streams", "30.0 KiB each, 0 stalled, 0 failed", true},
+		{"100 idle streams", "30.0 KiB each, 0 stalled, 0 failed (floor 24.0 KiB: 1.25×)", true},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d targets: %+v", len(got), got)
@@ -123,7 +124,7 @@ func TestMarkdownIdleOnly(t *testing.T) {
 	if strings.Contains(md, "### CPU per request") || strings.Contains(md, "### Capacity") {
 		t.Errorf("load tables without load scenarios:\n%s", md)
 	}
-	for _, want := range []string{"### Idle streams", "| 100 | 100 | 0 | 0 |", "100 idle streams: ≤ 40 KiB each"} {
+	for _, want := range []string{"### Idle streams", "| gateway | 100 | 100 | 0 | 0 |", "| floor | 100 | 100 | 0 | 0 |", "24.0 KiB", "100 idle streams: ≤ 40 KiB each"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
