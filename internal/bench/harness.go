@@ -219,12 +219,18 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		rep.Rows = append(rep.Rows, row)
 	}
 	if o.IdleStreams > 0 && o.selects(IdleScenario) {
-		// A fresh gateway, so that the heap left by the load scenarios
-		// does not absorb the streams' memory.
+		// A fresh gateway and floor, so that the heap left by the load
+		// scenarios does not absorb the streams' memory.
 		if m, err := ReadMemory(h.gateway.Pid()); err == nil {
 			rep.Peak[h.gateway.name] = m.HWM
 		}
+		if m, err := ReadMemory(h.proxy.Pid()); err == nil {
+			rep.Peak[h.proxy.name] = m.HWM
+		}
 		if err := h.restartGateway(ctx); err != nil {
+			return rep, err
+		}
+		if err := h.restartProxy(ctx); err != nil {
 			return rep, err
 		}
 		n := o.IdleStreams
@@ -275,10 +281,7 @@ func (h *harness) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.proxy, err = startProcess(ctx, "floor proxy", o.Exe,
-		[]string{ProxyCommand, "--addr", proxyAddr, "--target", "http://" + upAddr},
-		proxyAddr, "http://"+proxyAddr+"/", filepath.Join(o.Dir, "proxy.log"))
-	if err != nil {
+	if err := h.startProxy(ctx, proxyAddr); err != nil {
 		return err
 	}
 	gwAddr, err := freeAddr()
@@ -296,6 +299,15 @@ func (h *harness) start(ctx context.Context) error {
 	return h.startGateway(ctx, gwAddr)
 }
 
+// startProxy starts the floor proxy at addr, to the upstream.
+func (h *harness) startProxy(ctx context.Context, addr string) error {
+	var err error
+	h.proxy, err = startProcess(ctx, "floor proxy", h.o.Exe,
+		[]string{ProxyCommand, "--addr", addr, "--target", "http://" + h.upstream.addr},
+		addr, "http://"+addr+"/", filepath.Join(h.o.Dir, "proxy.log"))
+	return err
+}
+
 func (h *harness) startGateway(ctx context.Context, addr string) error {
 	args := []string{"serve", "--config", h.cfgPath, "--log-level", "info"}
 	if h.o.Profile {
@@ -311,6 +323,15 @@ func (h *harness) startGateway(ctx context.Context, addr string) error {
 	h.logf("upstream pid %d at %s, floor pid %d at %s, gateway pid %d at %s (logs in %s)",
 		h.upstream.Pid(), h.upstream.addr, h.proxy.Pid(), h.proxy.addr, h.gateway.Pid(), addr, h.o.Dir)
 	return nil
+}
+
+func (h *harness) restartProxy(ctx context.Context) error {
+	addr := h.proxy.addr
+	if err := h.proxy.stop(); err != nil {
+		return fmt.Errorf("stopping the floor proxy: %w", err)
+	}
+	h.proxy = nil
+	return h.startProxy(ctx, addr)
 }
 
 func (h *harness) restartGateway(ctx context.Context) error {
