@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"slices"
@@ -27,8 +28,15 @@ func (s Spliced) Len() int {
 	return n
 }
 
-// Reader returns a new reader of the text from its start.
+// Reader returns a new reader of the text from its start. Text in one
+// piece (any prompt shorter than SpliceMin) gets a *bytes.Reader:
+// net/http knows it to be in memory and sends it in one write with the
+// request's headers, where for another reader it flushes the headers
+// first, in a write and a packet of their own.
 func (s Spliced) Reader() io.Reader {
+	if len(s) == 1 {
+		return bytes.NewReader(s[0])
+	}
 	b := net.Buffers(slices.Clone(s))
 	return &b
 }
