@@ -73,6 +73,16 @@ func TestMigrationsRecordedOnce(t *testing.T) {
 	if mode != "wal" {
 		t.Errorf("journal_mode %q, want wal", mode)
 	}
+	// The page size is fixed once the file is in WAL mode: the driver runs
+	// _pragma settings in lexicographic order, so journal_mode among them
+	// came before page_size and left a new file at 4 KiB pages.
+	var pageSize int
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if pageSize != 16<<10 {
+		t.Errorf("page_size %d, want %d", pageSize, 16<<10)
+	}
 }
 
 // TestConcurrentOpen opens a new database from several stores at once, as
