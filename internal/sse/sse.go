@@ -74,11 +74,19 @@ func NewReader(r io.Reader) *Reader {
 // SetMaxEventSize changes the maximum event size.
 func (r *Reader) SetMaxEventSize(n int) { r.maxSize = n }
 
-// EventBuffered reports whether a whole event (up to its blank line) is
-// already in the reader's buffer, so that the next Next will not wait for
-// the network.
+// EventBuffered reports whether the next Next will not wait for the
+// network: a whole event (up to its blank line) is in the reader's buffer,
+// or the last read filled the buffer and stopped inside an event. The rest
+// of that event was sent with it (the read took all the buffer had room
+// for), so it is in the source's buffer already, or at worst in flight
+// behind it; and a relay that took "no event at hand" for "flush now" made
+// a write to its client at every doubling of a small buffer during a
+// burst.
 func (r *Reader) EventBuffered() bool {
 	b := r.buf[r.start:r.end]
+	if r.burst && len(b) > 0 && r.err == nil {
+		return true
+	}
 	return bytes.Contains(b, lflf) || bytes.Contains(b, crlfcrlf) || bytes.Contains(b, crcr)
 }
 
