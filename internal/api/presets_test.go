@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/internal/apikey"
+	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/sqlite"
 )
@@ -284,4 +285,66 @@ func presetCanonical(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestChatInvokesPreset serves chat requests that invoke a preset, and
+// some that only mention one, through a fake upstream: the upstream gets
+// the merged request and never the preset field.
+func TestChatInvokesPreset(t *testing.T) {
+	fake := providertest.NewOpenAI(t)
+	e := newEnv(t, envOptions{upstreams: []upstream{{slug: "alpha", fake: fake, prompt: "0.000001"}}})
+	config := `{"model":"` + modelB + `","temperature":0.3,"system_prompt":"Write emails."}`
+	if _, err := e.store.CreatePreset(context.Background(), store.NewPreset{AccountID: e.account.ID, Slug: "email",
+		Name: "Email", Config: json.RawMessage(config)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, body      string
+		status          int
+		model           string  // the upstream model
+		temperature     float64 // 0: not sent
+		messages        int     // sent upstream
+		notFoundMessage string
+	}{
+		{name: "preset field", body: `{"model":"` + modelA + `","preset":"email","messages":[{"role":"user","content":"Hi"}]}`,
+			status: 200, model: "up-model-a", temperature: 0.3, messages: 2},
+		{name: "model reference", body: `{"model":"@preset/email","messages":[{"role":"user","content":"Hi"}]}`,
+			status: 200, model: "up-model-b", temperature: 0.3, messages: 2},
+		{name: "only mentioned", body: `{"model":"` + modelA + `","messages":[{"role":"user","content":"use \"preset\": \"@preset/nope\""}]}`,
+			status: 200, model: "up-model-a", messages: 1},
+		{name: "unknown preset", body: `{"model":"` + modelA + `","preset":"nope","messages":[{"role":"user","content":"Hi"}]}`,
+			status: 404, notFoundMessage: `preset \"nope\" not found`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(fake.Requests())
+			resp := e.post("/api/v1/chat/completions", tt.body)
+			body := readAll(t, resp.Body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != 200 {
+				if !strings.Contains(string(body), tt.notFoundMessage) {
+					t.Errorf("error %s, want one containing %q", body, tt.notFoundMessage)
+				}
+				if len(fake.Requests()) != before {
+					t.Error("the upstream was called")
+				}
+				return
+			}
+			sent := fake.Last().JSON
+			if _, ok := sent["preset"]; ok {
+				t.Errorf("the preset field was sent upstream: %v", sent)
+			}
+			if sent["model"] != tt.model {
+				t.Errorf("upstream model %v, want %s", sent["model"], tt.model)
+			}
+			if got, _ := sent["temperature"].(float64); got != tt.temperature {
+				t.Errorf("temperature %v, want %v", sent["temperature"], tt.temperature)
+			}
+			if msgs, _ := sent["messages"].([]any); len(msgs) != tt.messages {
+				t.Errorf("%d messages sent, want %d: %v", len(msgs), tt.messages, msgs)
+			}
+		})
+	}
 }

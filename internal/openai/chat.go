@@ -68,6 +68,9 @@ type ChatRequest struct {
 	SessionID        string          `json:"session_id,omitempty"`
 	Transforms       []string        `json:"transforms,omitempty"`
 	Plugins          json.RawMessage `json:"plugins,omitempty"`
+	// Preset names a stored preset to apply (package preset), as the
+	// request wrote it; the gateway resolves it before routing.
+	Preset json.RawMessage `json:"preset,omitempty"`
 }
 
 // StreamOptions is the OpenAI stream_options object.

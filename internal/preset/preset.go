@@ -41,6 +41,14 @@ type Invocation struct {
 	model json.RawMessage
 }
 
+// Invokes reports whether a decoded chat request may invoke a preset: it
+// has a preset field, or its model holds a reference. Parse of its body
+// says which preset, or why the reference is invalid; a request for which
+// Invokes is false invokes none, and its body need not be parsed again.
+func Invokes(req *openai.ChatRequest) bool {
+	return req.Preset != nil || strings.Contains(req.Model, modelRef)
+}
+
 // Parse returns the preset a chat request body invokes, or nil if it
 // invokes none. A body without the bytes "preset" costs one bytes.Contains;
 // one that is not a JSON object is left to the caller's decoder (nil, nil).

@@ -56,6 +56,7 @@ func richRequest() *openai.ChatRequest {
 		SessionID:         "s1",
 		Transforms:        []string{"middle-out"},
 		Plugins:           json.RawMessage(`[{"id":"web"}]`),
+		Preset:            json.RawMessage(`"email"`),
 		Messages: []openai.Message{
 			{Role: "user", Content: openai.TextContent("call f")},
 			{Role: "assistant", Content: openai.Content{}, Reasoning: "thinking", ToolCalls: []openai.ToolCall{
@@ -70,7 +71,7 @@ func richRequest() *openai.ChatRequest {
 
 func TestRequestQuirks(t *testing.T) {
 	openRouterOnly := []string{"provider", "reasoning", "session_id", "transforms"}
-	neverSent := []string{"models", "route", "usage", "plugins"}
+	neverSent := []string{"models", "route", "usage", "plugins", "preset"}
 	tests := []struct {
 		slug    string
 		stream  bool

@@ -80,7 +80,7 @@ func (a *Adapter) encode(req *provider.Request, stream bool) (openai.Spliced, tr
 	// router has already acted on them. An OpenRouter upstream understands
 	// some of them, but never the model list or route: UpstreamModel is
 	// the model we priced.
-	body.Models, body.Route, body.Usage, body.Plugins = nil, "", nil, nil
+	body.Models, body.Route, body.Usage, body.Plugins, body.Preset = nil, "", nil, nil, nil
 	if !q.OpenRouter {
 		// OpenRouter's reasoning object becomes OpenAI's reasoning_effort.
 		if body.ReasoningEffort == "" && reasoning.Set {
