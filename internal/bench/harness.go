@@ -227,10 +227,10 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		if m, err := ReadMemory(h.proxy.Pid()); err == nil {
 			rep.Peak[h.proxy.name] = m.HWM
 		}
-		if err := h.restartGateway(ctx); err != nil {
+		if err := h.restart(ctx, &h.gateway, h.startGateway); err != nil {
 			return rep, err
 		}
-		if err := h.restartProxy(ctx); err != nil {
+		if err := h.restart(ctx, &h.proxy, h.startProxy); err != nil {
 			return rep, err
 		}
 		n := o.IdleStreams
@@ -325,22 +325,14 @@ func (h *harness) startGateway(ctx context.Context, addr string) error {
 	return nil
 }
 
-func (h *harness) restartProxy(ctx context.Context) error {
-	addr := h.proxy.addr
-	if err := h.proxy.stop(); err != nil {
-		return fmt.Errorf("stopping the floor proxy: %w", err)
+// restart stops *p and starts it again at its address with start.
+func (h *harness) restart(ctx context.Context, p **process, start func(context.Context, string) error) error {
+	addr := (*p).addr
+	if err := (*p).stop(); err != nil {
+		return fmt.Errorf("stopping the %s: %w", (*p).name, err)
 	}
-	h.proxy = nil
-	return h.startProxy(ctx, addr)
-}
-
-func (h *harness) restartGateway(ctx context.Context) error {
-	addr := h.gateway.addr
-	if err := h.gateway.stop(); err != nil {
-		return fmt.Errorf("stopping the gateway: %w", err)
-	}
-	h.gateway = nil
-	return h.startGateway(ctx, addr)
+	*p = nil
+	return start(ctx, addr)
 }
 
 // createKey creates an account holding $1,000,000 and a key for it with
