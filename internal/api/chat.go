@@ -105,6 +105,14 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 		g.streamed = true
 		return s.stream(w, r, g, f)
 	}
+	return s.respond(w, r, g, f)
+}
+
+// respond serves a non-streamed request. (run, stream and respond are
+// kept apart so that each frame on the way to the upstream stays small:
+// a handler whose stack passes 8 KiB keeps 16 for as long as a stream
+// lasts.)
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	res, err := s.router.Chat(r.Context(), g.req, s.routerCall(r, g))
 	if err != nil {
 		return err
@@ -144,30 +152,42 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 // stream relays an upstream stream. Until the first chunk the router may
 // fail over; after it, errors travel in-band as one final error chunk.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
-	ctx := r.Context()
 	ka := startKeepAlive(w, s.keepAlive)
-	sr, err := s.router.ChatStream(ctx, g.req, s.routerCall(r, g))
+	sr, err := s.router.ChatStream(r.Context(), g.req, s.routerCall(r, g))
 	committed := ka.stop()
 	if err != nil {
 		if !committed {
 			return err
 		}
-		s.logError(r, apierr.From(err))
-		err = s.scrub(g, err)
-		e := apierr.From(err)
-		if ctx.Err() == nil {
-			s.writeFinal(w, r, f.final(g, nil, e))
-		}
-		g.status = http.StatusOK // the keep-alive sent the headers
-		s.recordFailure(g, err)
+		s.failCommitted(w, r, g, f, err)
 		return nil
 	}
+	return s.relay(w, r, g, f, sr, committed)
+}
+
+// failCommitted ends a stream whose keep-alive comments had committed the
+// response when every upstream failed: the error goes in-band.
+func (s *Server) failCommitted(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat, err error) {
+	s.logError(r, apierr.From(err))
+	err = s.scrub(g, err)
+	if r.Context().Err() == nil {
+		s.writeFinal(w, r, f.final(g, nil, apierr.From(err)))
+	}
+	g.status = http.StatusOK // the keep-alive sent the headers
+	s.recordFailure(g, err)
+}
+
+// relay writes the chunks of a stream the router opened, then the final
+// chunk and [DONE]; committed says the keep-alive comments already sent
+// the headers.
+func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat, sr *router.StreamResult, committed bool) error {
 	defer sr.Stream.Close()
 	defer s.overhead.track(sr, g.start, s.now)()
 	g.serve(sr.Candidate, sr.Attempts, sr.Explain)
 	if !committed {
 		writeStreamHeaders(w)
 	}
+	ctx := r.Context()
 	sw := sse.NewWriter(w)
 	// Each chunk's JSON, reused from chunk to chunk. It starts empty: a
 	// stream that waits for its first chunk holds no buffer.

@@ -330,13 +330,11 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 			}
 			if ctx.Err() != nil {
 				// The client left: no verdict on the endpoint.
-				return Candidate{}, nil, nil, withAttempts(clientGone(ctx), append(attempts, a))
+				return Candidate{}, nil, nil, r.gone(ctx, append(attempts, a))
 			}
-			pe := provider.AsError(c.Provider.Name, err)
-			h.Record(failureOutcome(pe))
+			pe := r.failed(ctx, c, err)
 			a.Status, a.Err = pe.Status, pe
 			attempts = append(attempts, a)
-			r.logAttempt(ctx, c, pe)
 			if c.BYOK {
 				// The account's own key failed (revoked, out of quota…):
 				// the operator's key for the same endpoint comes next.
@@ -353,15 +351,39 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 			break
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return Candidate{}, nil, nil, withAttempts(clientGone(ctx), attempts)
+			return Candidate{}, nil, nil, r.gone(ctx, attempts)
 		}
 	}
+	return Candidate{}, nil, nil, exhausted(attempts)
+}
+
+// The helpers of each below are its cold paths, kept out of its frame:
+// each is on the stack of every request while the upstream is called (and
+// net/http keeps a handler's stack at 16 KiB once it passes 8).
+
+// failed is what a failed attempt at c teaches: the endpoint's health
+// records it and it is logged.
+func (r *Router) failed(ctx context.Context, c Candidate, err error) *provider.Error {
+	pe := provider.AsError(c.Provider.Name, err)
+	c.Health.Record(failureOutcome(pe))
+	r.logAttempt(ctx, c, pe)
+	return pe
+}
+
+// gone is the error of a request whose client left after attempts.
+func (r *Router) gone(ctx context.Context, attempts []Attempt) error {
+	return withAttempts(clientGone(ctx), attempts)
+}
+
+// exhausted is the error of a request every attempt of which failed, or
+// that no endpoint would take.
+func exhausted(attempts []Attempt) error {
 	if len(attempts) == 0 {
-		return Candidate{}, nil, nil, apierr.New(apierr.Unavailable,
+		return apierr.New(apierr.Unavailable,
 			"every endpoint of the requested model is failing (circuit breakers open); try again shortly").
 			With("error_type", "provider_unavailable")
 	}
-	return Candidate{}, nil, nil, withAttempts(failure(attempts), attempts)
+	return withAttempts(failure(attempts), attempts)
 }
 
 // failureOutcome is what a failed attempt teaches the endpoint's health:
