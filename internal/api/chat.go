@@ -103,15 +103,28 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 	}
 	if g.req.Stream {
 		g.streamed = true
-		return s.stream(w, r, g, f)
+		// Opened here and relayed from here, so that the opening's frame
+		// is not under the relay's (see relay).
+		sr, committed, err := s.openStream(w, r, g, f)
+		if sr == nil {
+			return err
+		}
+		return s.relay(w, r, g, f, sr, committed)
 	}
 	return s.respond(w, r, g, f)
 }
 
-// respond serves a non-streamed request. (run, stream and respond are
-// kept apart so that each frame on the way to the upstream stays small:
-// a handler whose stack passes 8 KiB keeps 16 for as long as a stream
-// lasts.)
+// respond serves a non-streamed request.
+//
+// run, openStream, relay and respond are kept apart, and their rare paths
+// are methods of their own, so that the frames on the way to the upstream
+// and under a waiting stream stay small: net/http serves a connection on
+// one goroutine, whose stack doubles when a call needs more and is halved
+// only while under a quarter of it is used. A handler that passed 8 KiB
+// on its way to the upstream kept 16 KiB for as long as its stream lasted
+// (an idle stream cost 68 KiB instead of 58; internal/app's
+// TestIdleStreamMemory holds the budget). Runtime slow paths (a sweep
+// inside an allocation) can still take a rare request past 8 KiB.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	res, err := s.router.Chat(r.Context(), g.req, s.routerCall(r, g))
 	if err != nil {
@@ -120,8 +133,23 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, 
 	g.serve(res.Candidate, res.Attempts, res.Explain)
 	g.firstToken = s.now().Sub(g.start)
 	resp := res.Response
+	g.collect(resp)
+	u := s.settle(g)
+	resp.Usage = u
+	// Charged (in memory; written in the next batch) before the client
+	// has the response, so what it reads next includes this generation.
+	s.record(r.Context(), g, u)
+	writeResponse(w, f.response(g, resp))
+	s.overhead.done(g.start, s.now(), res.Attempts)
+	return nil
+}
+
+// collect notes what a non-streamed response tells of the generation:
+// its usage, finish reasons and output.
+func (g *generation) collect(resp *openai.ChatResponse) {
 	g.usage, g.upstreamID = resp.Usage, resp.ID
-	for _, c := range resp.Choices {
+	for i := range resp.Choices {
+		c := &resp.Choices[i]
 		if c.FinishReason != nil {
 			g.finish = *c.FinishReason
 		}
@@ -139,30 +167,26 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, 
 			g.output.WriteString(tc.Function.Arguments)
 		}
 	}
-	u := s.settle(g)
-	resp.Usage = u
-	// Charged (in memory; written in the next batch) before the client
-	// has the response, so what it reads next includes this generation.
-	s.record(r.Context(), g, u)
-	writeResponse(w, f.response(g, resp))
-	s.overhead.done(g.start, s.now(), res.Attempts)
-	return nil
 }
 
-// stream relays an upstream stream. Until the first chunk the router may
-// fail over; after it, errors travel in-band as one final error chunk.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
+// openStream opens an upstream stream, sending keep-alive comments while
+// the router looks for one. Until the first chunk the router may fail
+// over; after it, errors travel in-band as one final error chunk. With no
+// stream, it returns the error to answer with, or nil when the failure
+// went in-band (the comments had committed the response); committed says
+// whether they had.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) (sr *router.StreamResult, committed bool, err error) {
 	ka := startKeepAlive(w, s.keepAlive)
-	sr, err := s.router.ChatStream(r.Context(), g.req, s.routerCall(r, g))
-	committed := ka.stop()
+	sr, err = s.router.ChatStream(r.Context(), g.req, s.routerCall(r, g))
+	committed = ka.stop()
 	if err != nil {
 		if !committed {
-			return err
+			return nil, false, err
 		}
 		s.failCommitted(w, r, g, f, err)
-		return nil
+		return nil, true, nil
 	}
-	return s.relay(w, r, g, f, sr, committed)
+	return sr, committed, nil
 }
 
 // failCommitted ends a stream whose keep-alive comments had committed the
@@ -179,15 +203,14 @@ func (s *Server) failCommitted(w http.ResponseWriter, r *http.Request, g *genera
 
 // relay writes the chunks of a stream the router opened, then the final
 // chunk and [DONE]; committed says the keep-alive comments already sent
-// the headers.
+// the headers. Its frame is on the stack when the response's headers are
+// written (net/http's chunkWriter.writeHeader alone takes 2.8 KB) and
+// while the stream waits, so its rare paths are methods of their own
+// (see run).
 func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat, sr *router.StreamResult, committed bool) error {
 	defer sr.Stream.Close()
 	defer s.overhead.track(sr, g.start, s.now)()
-	g.serve(sr.Candidate, sr.Attempts, sr.Explain)
-	if !committed {
-		writeStreamHeaders(w)
-	}
-	ctx := r.Context()
+	s.beginRelay(w, g, sr, committed)
 	sw := sse.NewWriter(w)
 	// Each chunk's JSON, reused from chunk to chunk. It starts empty: a
 	// stream that waits for its first chunk holds no buffer.
@@ -198,8 +221,7 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f 
 		// one write, and none waits for the upstream unsent.
 		if !provider.Buffered(sr.Stream) {
 			if err := sw.Flush(); err != nil {
-				g.cancelled = true
-				s.record(ctx, g, s.settle(g))
+				s.clientLeft(r, g)
 				return nil
 			}
 		}
@@ -212,11 +234,7 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f 
 		}
 		g.observe(chunk, s.now())
 		if g.finish == openai.FinishError {
-			// An upstream that reports failure as a finish reason
-			// (DeepSeek's insufficient_system_resource, vLLM's abort)
-			// gets the same in-band error as any other failure.
-			return s.endStream(w, r, g, f, &provider.Error{Provider: g.providerName(), Type: "server",
-				Message: "the upstream stopped the generation: " + orUnknown(g.nativeFinish)})
+			return s.endStream(w, r, g, f, upstreamStopped(g))
 		}
 		if len(chunk.Choices) == 0 {
 			continue // a usage-only chunk: we send our own, with the cost
@@ -225,20 +243,48 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f 
 			return s.endStream(w, r, g, f, err)
 		}
 		if err := sw.DataNoFlush(buf); err != nil {
-			g.cancelled = true
-			s.record(ctx, g, s.settle(g))
+			s.clientLeft(r, g)
 			return nil
 		}
 	}
+	s.endRelay(r, g, f, sw, buf)
+	return nil
+}
+
+// beginRelay notes the endpoint that serves g and commits the response
+// unless the keep-alive comments did.
+func (s *Server) beginRelay(w http.ResponseWriter, g *generation, sr *router.StreamResult, committed bool) {
+	g.serve(sr.Candidate, sr.Attempts, sr.Explain)
+	if !committed {
+		writeStreamHeaders(w)
+	}
+}
+
+// clientLeft records a stream whose client went away.
+func (s *Server) clientLeft(r *http.Request, g *generation) {
+	g.cancelled = true
+	s.record(r.Context(), g, s.settle(g))
+}
+
+// upstreamStopped is the in-band error of an upstream that reported
+// failure as a finish reason (DeepSeek's insufficient_system_resource,
+// vLLM's abort): the same as for any other failure.
+func upstreamStopped(g *generation) error {
+	return &provider.Error{Provider: g.providerName(), Type: "server",
+		Message: "the upstream stopped the generation: " + orUnknown(g.nativeFinish)}
+}
+
+// endRelay settles a stream that ended well and writes its final chunk
+// (the usage, with the cost) and [DONE], in buf's memory. They are not
+// flushed: net/http flushes them with the end of the response, all in
+// one write.
+func (s *Server) endRelay(r *http.Request, g *generation, f wireFormat, sw *sse.Writer, buf []byte) {
 	u := s.settle(g)
-	s.record(ctx, g, u)
-	// Not flushed: net/http flushes them with the end of the response,
-	// all in one write.
+	s.record(r.Context(), g, u)
 	if b, err := appendChunk(buf[:0], f.final(g, u, nil)); err == nil {
 		sw.DataNoFlush(b)
 	}
 	sw.DataNoFlush([]byte("[DONE]"))
-	return nil
 }
 
 // endStream finishes a stream that failed after its first byte: a client

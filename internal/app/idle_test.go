@@ -52,11 +52,13 @@ const (
 	// heap and goroutine stacks included: today's figure (56-58 KiB, 17-18
 	// of them stacks) plus a little, so that a regression shows. It was
 	// 62-65 KiB (25 of stacks) while the handler's stack passed 8 KiB on
-	// the way to the upstream and so stayed at 16 (api's TestHandlerStack
-	// now holds it to 8). Issue 8's target, 40 KiB of resident memory per
-	// stream, is below what net/http alone holds for a proxied HTTP/1.1
-	// stream: four goroutines' stacks and 18 KiB of connection buffers;
-	// switchyard bench measures httputil.ReverseProxy at 55 KiB.
+	// the way to the upstream and so stayed at 16: a frame grown on that
+	// path (api's Server.run, openStream and relay, router's each,
+	// openaicompat's send) shows here first. Issue 8's target, 40 KiB of
+	// resident memory per stream, is below what net/http alone holds for
+	// a proxied HTTP/1.1 stream: four goroutines' stacks and 18 KiB of
+	// connection buffers; switchyard bench measures
+	// httputil.ReverseProxy at 55 KiB.
 	idleStreamBudget = 62 << 10
 )
 

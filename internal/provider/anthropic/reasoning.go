@@ -141,7 +141,7 @@ func historyBlocks(m *openai.Message) ([]block, error) {
 }
 
 // isReasoningBlock reports a thinking or redacted_thinking block.
-func isReasoningBlock(b block) bool { return b.Type == "thinking" || b.Type == "redacted_thinking" }
+func isReasoningBlock(b *block) bool { return b.Type == "thinking" || b.Type == "redacted_thinking" }
 
 // reasoningDetail converts a response's thinking or redacted_thinking
 // block, the n-th reasoning block of the reply.

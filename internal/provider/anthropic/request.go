@@ -144,14 +144,7 @@ func (t *translator) translate(req *provider.Request, stream bool) (*request, er
 			return nil, fmt.Errorf("messages[%d]: %w", i, err)
 		}
 	}
-	for i := range out.Messages {
-		m := &out.Messages[i]
-		if m.Role == "user" {
-			moveFirst(m.Content, func(b block) bool { return b.Type == "tool_result" })
-		} else {
-			moveFirst(m.Content, isReasoningBlock)
-		}
-	}
+	out.orderBlocks()
 
 	if err := out.addTools(c); err != nil {
 		return nil, err
@@ -248,6 +241,21 @@ func (t *translator) add(r *request, m *openai.Message) error {
 	return nil
 }
 
+// orderBlocks puts each user turn's tool_result blocks and each assistant
+// turn's thinking blocks first, as Anthropic wants them.
+func (r *request) orderBlocks() {
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if m.Role == "user" {
+			moveFirst(m.Content, isToolResult)
+		} else {
+			moveFirst(m.Content, isReasoningBlock)
+		}
+	}
+}
+
+func isToolResult(b *block) bool { return b.Type == "tool_result" }
+
 func (r *request) append(role string, blocks []block) {
 	if len(blocks) == 0 {
 		return
@@ -260,18 +268,28 @@ func (r *request) append(role string, blocks []block) {
 }
 
 // moveFirst moves the blocks matching first before the others, keeping
-// each group's order: Anthropic wants a user turn's tool_result blocks
-// and an assistant turn's thinking blocks first.
-func moveFirst(bs []block, first func(block) bool) {
+// each group's order. Blocks already in order (nearly every turn) are
+// left as they are, without a copy.
+func moveFirst(bs []block, first func(*block) bool) {
+	i := 0
+	for i < len(bs) && first(&bs[i]) {
+		i++
+	}
+	for i < len(bs) && !first(&bs[i]) {
+		i++
+	}
+	if i == len(bs) {
+		return
+	}
 	sorted := make([]block, 0, len(bs))
-	for _, b := range bs {
-		if first(b) {
-			sorted = append(sorted, b)
+	for i := range bs {
+		if first(&bs[i]) {
+			sorted = append(sorted, bs[i])
 		}
 	}
-	for _, b := range bs {
-		if !first(b) {
-			sorted = append(sorted, b)
+	for i := range bs {
+		if !first(&bs[i]) {
+			sorted = append(sorted, bs[i])
 		}
 	}
 	copy(bs, sorted)
