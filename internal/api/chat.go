@@ -92,6 +92,16 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*generation, err
 
 // run executes a decoded request, streamed or not, within the caller's
 // rate limits and a credit hold for its worst-case cost.
+//
+// run, openStream, relay and respond are kept apart, and their rare paths
+// are methods of their own, so that the frames on the way to the upstream
+// and under a waiting stream stay small: net/http serves a connection on
+// one goroutine, whose stack doubles when a call needs more and is halved
+// only while under a quarter of it is used. A handler that passed 8 KiB
+// on its way to the upstream kept 16 KiB for as long as its stream lasted
+// (an idle stream cost 68 KiB instead of 58; internal/app's
+// TestIdleStreamMemory holds the budget). Runtime slow paths (a sweep
+// inside an allocation) can still take a rare request past 8 KiB.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	g.stealth = s.stealthModels(g.req)
 	g.byok = s.byokClients(r.Context(), g)
@@ -115,16 +125,6 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 }
 
 // respond serves a non-streamed request.
-//
-// run, openStream, relay and respond are kept apart, and their rare paths
-// are methods of their own, so that the frames on the way to the upstream
-// and under a waiting stream stay small: net/http serves a connection on
-// one goroutine, whose stack doubles when a call needs more and is halved
-// only while under a quarter of it is used. A handler that passed 8 KiB
-// on its way to the upstream kept 16 KiB for as long as its stream lasted
-// (an idle stream cost 68 KiB instead of 58; internal/app's
-// TestIdleStreamMemory holds the budget). Runtime slow paths (a sweep
-// inside an allocation) can still take a rare request past 8 KiB.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	res, err := s.router.Chat(r.Context(), g.req, s.routerCall(r, g))
 	if err != nil {
