@@ -330,7 +330,7 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 			}
 			if ctx.Err() != nil {
 				// The client left: no verdict on the endpoint.
-				return Candidate{}, nil, nil, r.gone(ctx, append(attempts, a))
+				return Candidate{}, nil, nil, gone(ctx, append(attempts, a))
 			}
 			pe := r.failed(ctx, c, err)
 			a.Status, a.Err = pe.Status, pe
@@ -351,15 +351,15 @@ func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 			break
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return Candidate{}, nil, nil, r.gone(ctx, attempts)
+			return Candidate{}, nil, nil, gone(ctx, attempts)
 		}
 	}
 	return Candidate{}, nil, nil, exhausted(attempts)
 }
 
-// The helpers of each below are its cold paths, kept out of its frame:
-// each is on the stack of every request while the upstream is called (and
-// net/http keeps a handler's stack at 16 KiB once it passes 8).
+// The helpers below are the cold paths of each, kept out of its frame:
+// that frame is on the stack of every request while the upstream is
+// called (and net/http keeps a handler's stack at 16 KiB once it passes 8).
 
 // failed is what a failed attempt at c teaches: the endpoint's health
 // records it and it is logged.
@@ -371,7 +371,7 @@ func (r *Router) failed(ctx context.Context, c Candidate, err error) *provider.E
 }
 
 // gone is the error of a request whose client left after attempts.
-func (r *Router) gone(ctx context.Context, attempts []Attempt) error {
+func gone(ctx context.Context, attempts []Attempt) error {
 	return withAttempts(clientGone(ctx), attempts)
 }
 
