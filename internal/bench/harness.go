@@ -197,9 +197,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 			if p == nil {
 				continue
 			}
-			if m, err := ReadMemory(p.Pid()); err == nil {
-				rep.Peak[p.name] = max(rep.Peak[p.name], m.HWM)
-			}
+			notePeak(rep.Peak, p)
 			if serr := p.stop(); serr != nil && err == nil {
 				err = serr
 			}
@@ -221,16 +219,10 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if o.IdleStreams > 0 && o.selects(IdleScenario) {
 		// A fresh gateway and floor, so that the heap left by the load
 		// scenarios does not absorb the streams' memory.
-		if m, err := ReadMemory(h.gateway.Pid()); err == nil {
-			rep.Peak[h.gateway.name] = m.HWM
-		}
-		if m, err := ReadMemory(h.proxy.Pid()); err == nil {
-			rep.Peak[h.proxy.name] = m.HWM
-		}
-		if err := h.restart(ctx, &h.gateway, h.startGateway); err != nil {
+		if err := h.restart(ctx, &h.gateway, h.startGateway, rep.Peak); err != nil {
 			return rep, err
 		}
-		if err := h.restart(ctx, &h.proxy, h.startProxy); err != nil {
+		if err := h.restart(ctx, &h.proxy, h.startProxy, rep.Peak); err != nil {
 			return rep, err
 		}
 		n := o.IdleStreams
@@ -325,8 +317,17 @@ func (h *harness) startGateway(ctx context.Context, addr string) error {
 	return nil
 }
 
-// restart stops *p and starts it again at its address with start.
-func (h *harness) restart(ctx context.Context, p **process, start func(context.Context, string) error) error {
+// notePeak raises peak[p.name] to p's peak resident memory so far.
+func notePeak(peak map[string]int64, p *process) {
+	if m, err := ReadMemory(p.Pid()); err == nil {
+		peak[p.name] = max(peak[p.name], m.HWM)
+	}
+}
+
+// restart notes *p's peak memory in peak (a new process starts its own),
+// stops it, and starts it again at its address with start.
+func (h *harness) restart(ctx context.Context, p **process, start func(context.Context, string) error, peak map[string]int64) error {
+	notePeak(peak, *p)
 	addr := (*p).addr
 	if err := (*p).stop(); err != nil {
 		return fmt.Errorf("stopping the %s: %w", (*p).name, err)

@@ -81,8 +81,7 @@ func idleStreams(ctx context.Context, t idleTarget, n int) (*IdleResult, error) 
 		DisableCompression:  true,
 	}}
 	defer hc.CloseIdleConnections()
-	header := t.header
-	probe := &Request{URL: t.url, Header: header, Body: t.probe}
+	probe := &Request{URL: t.url, Header: t.header, Body: t.probe}
 	// Warm the process up (store, adapters, pools), then let it settle.
 	if w := Closed(ctx, hc, probe, 1, 200*time.Millisecond); w.Requests == 0 {
 		return res, fmt.Errorf("warm-up failed: %s", w.FirstError)
@@ -119,7 +118,7 @@ func idleStreams(ctx context.Context, t idleTarget, n int) (*IdleResult, error) 
 			fail(err)
 			return
 		}
-		hr.Header = header
+		hr.Header = t.header
 		resp, err := hc.Do(hr)
 		if err != nil {
 			if sctx.Err() == nil {
