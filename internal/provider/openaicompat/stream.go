@@ -27,6 +27,8 @@ type decoder struct {
 	rep repeated
 	// spare is the allocation of a chunk decodeFast declined, for the next.
 	spare *fastChunk
+	// tmpl is the last chunk, if the next may repeat it (stream_template.go).
+	tmpl *template
 	// finished records that a choice reported a finish_reason, after
 	// which the end of the body is a normal end even without [DONE].
 	finished bool

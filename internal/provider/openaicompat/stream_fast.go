@@ -28,32 +28,46 @@ type fastChunk struct {
 
 // decodeFast decodes data, one chunk, as decode and completion.chunk
 // would; ok is false if it leaves the chunk to them. finished reports a
-// choice's finish_reason.
+// choice's finish_reason. A chunk that repeats the previous one but for
+// its string literals is read from the template the previous one left
+// (stream_template.go); any other is parsed, and may leave one.
 func (d *decoder) decodeFast(data []byte) (c *openai.Chunk, finished, ok bool) {
 	fc := d.spare // what the last chunk declined left
 	d.spare = nil
 	if fc == nil {
 		fc = new(fastChunk)
-	} else {
-		*fc = fastChunk{}
 	}
+	if d.tmpl.read(fc, data) {
+		c, finished = fc.result()
+		return c, finished, true
+	}
+	*fc = fastChunk{}
 	rep := &d.rep
 	fc.id.last, fc.object.last, fc.model.last = &rep.id, &rep.object, &rep.model
 	fc.fingerprint.last, fc.tier.last = &rep.fingerprint, &rep.tier
-	out := &fc.out
-	out.Choices = fc.choice[:0]
-	p := parser{jsonscan.New(data)}
+	fc.out.Choices = fc.choice[:0]
+	p := streamParser{parser: parser{jsonscan.New(data)}}
 	p.WS()
 	// Nothing may follow the value, not even white space, which the
 	// json.Decoder path rejects too (Decode trims the data beforehand).
 	if !p.chunk(fc) || !p.Done() || fc.object.s == "error" {
 		d.spare = fc
+		d.tmpl.forget()
 		return nil, false, false
 	}
+	d.tmpl = d.tmpl.remember(data, fc, &p.lits)
+	c, finished = fc.result()
+	return c, finished, true
+}
+
+// result completes the chunk fc was read into and returns it; finished
+// reports a choice's finish_reason.
+func (fc *fastChunk) result() (c *openai.Chunk, finished bool) {
+	out := &fc.out
 	out.ID, out.Object, out.Model = fc.id.s, openai.ObjectChatCompletionChunk, fc.model.s
 	out.SystemFingerprint, out.ServiceTier = fc.fingerprint.s, fc.tier.s
 	if len(out.Choices) == 0 {
-		return out, false, true
+		return out, false
 	}
 	delta := &out.Choices[0].Delta
 	delta.Content = fc.content.ptr()
@@ -63,11 +77,18 @@ func (d *decoder) decodeFast(data []byte) (c *openai.Chunk, finished, ok bool) {
 	case fc.reasoningContent.s != "":
 		delta.Reasoning = &fc.reasoningContent.s
 	}
-	return out, out.Choices[0].FinishReason != nil, true
+	return out, out.Choices[0].FinishReason != nil
+}
+
+// streamParser is the parser of a chunk, noting its string literals for
+// a template as it goes.
+type streamParser struct {
+	parser
+	lits literals
 }
 
 // chunk reads a chunk object into fc.
-func (p *parser) chunk(fc *fastChunk) bool {
+func (p *streamParser) chunk(fc *fastChunk) bool {
 	return p.Object(completionFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "id":
@@ -89,14 +110,14 @@ func (p *parser) chunk(fc *fastChunk) bool {
 		case "x_groq", "error": // errors in band: the json.Decoder's
 			ok = p.Null()
 		default:
-			ok = p.Unknown(key, completionFields)
+			ok = p.unknown(key, completionFields)
 		}
 		return ok
 	})
 }
 
 // chunkChoices reads null or an array of at most one choice.
-func (p *parser) chunkChoices(fc *fastChunk) bool {
+func (p *streamParser) chunkChoices(fc *fastChunk) bool {
 	fc.out.Choices = fc.choice[:0]
 	if p.Null() {
 		return true
@@ -107,7 +128,7 @@ func (p *parser) chunkChoices(fc *fastChunk) bool {
 }
 
 // chunkChoice reads one choice into fc.choice[0].
-func (p *parser) chunkChoice(fc *fastChunk) bool {
+func (p *streamParser) chunkChoice(fc *fastChunk) bool {
 	ch := &fc.choice[0]
 	return p.Object(choiceFields, func(key []byte) (ok bool) {
 		switch string(key) {
@@ -124,32 +145,59 @@ func (p *parser) chunkChoice(fc *fastChunk) bool {
 		case "message":
 			ok = false
 		default:
-			ok = p.Unknown(key, choiceFields)
+			ok = p.unknown(key, choiceFields)
 		}
 		return ok
 	})
 }
 
 // delta reads a choice's delta into fc.
-func (p *parser) delta(fc *fastChunk) bool {
+func (p *streamParser) delta(fc *fastChunk) bool {
 	d := &fc.choice[0].Delta
 	return p.Object(messageFields, func(key []byte) (ok bool) {
 		switch string(key) {
 		case "role":
 			ok = p.plainString(&d.Role)
 		case "content":
-			ok = p.StringField(fc.content.UnmarshalJSON)
+			ok = p.text(&fc.content, textContent)
 		case "reasoning":
-			ok = p.StringField(fc.reasoning.UnmarshalJSON)
+			ok = p.text(&fc.reasoning, textReasoning)
 		case "reasoning_content":
-			ok = p.StringField(fc.reasoningContent.UnmarshalJSON)
+			ok = p.text(&fc.reasoningContent, textReasoningContent)
 		case "refusal", "tool_calls", "reasoning_details", "annotations":
 			ok = p.Null()
 		default:
-			ok = p.Unknown(key, messageFields)
+			ok = p.unknown(key, messageFields)
 		}
 		return ok
 	})
+}
+
+// text reads one of the delta's text fields into t, noting the literal
+// of a string.
+func (p *streamParser) text(t *text, f textField) bool {
+	start := p.Pos()
+	if !p.StringField(t.UnmarshalJSON) {
+		return false
+	}
+	if t.set {
+		p.lits.note(start, p.Pos(), f)
+	}
+	return true
+}
+
+// unknown skips the value of a key none of fields is, as Unknown does,
+// noting it if it is a string: OpenAI's "obfuscation", different in
+// every chunk.
+func (p *streamParser) unknown(key []byte, fields []string) bool {
+	start := p.Pos()
+	if !p.Unknown(key, fields) {
+		return false
+	}
+	if p.Since(start)[0] == '"' {
+		p.lits.note(start, p.Pos(), textNone)
+	}
+	return true
 }
 
 // chunkUsage reads null or the usage into *out, folded into OpenAI's
