@@ -239,7 +239,7 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f 
 		if len(chunk.Choices) == 0 {
 			continue // a usage-only chunk: we send our own, with the cost
 		}
-		if buf, err = appendChunk(buf[:0], f.chunk(g, chunk)); err != nil {
+		if buf, err = g.appendChunk(buf[:0], f.chunk(g, chunk)); err != nil {
 			return s.endStream(w, r, g, f, err)
 		}
 		if err := sw.DataNoFlush(buf); err != nil {
@@ -281,7 +281,7 @@ func upstreamStopped(g *generation) error {
 func (s *Server) endRelay(r *http.Request, g *generation, f wireFormat, sw *sse.Writer, buf []byte) {
 	u := s.settle(g)
 	s.record(r.Context(), g, u)
-	if b, err := appendChunk(buf[:0], f.final(g, u, nil)); err == nil {
+	if b, err := g.appendChunk(buf[:0], f.final(g, u, nil)); err == nil {
 		sw.DataNoFlush(b)
 	}
 	sw.DataNoFlush([]byte("[DONE]"))
@@ -337,6 +337,15 @@ func appendChunk(dst []byte, v any) ([]byte, error) {
 	}
 	b, err := json.Marshal(v)
 	return append(dst, b...), err
+}
+
+// appendChunk appends v, a streamed chunk of a wireFormat, as appendChunk
+// does: chat chunks through g's encoder, which keeps their head.
+func (g *generation) appendChunk(dst []byte, v any) ([]byte, error) {
+	if c, ok := v.(*openai.Chunk); ok {
+		return g.chunks.Append(dst, c)
+	}
+	return appendChunk(dst, v)
 }
 
 // writeResponse writes v, the non-streamed response of a wireFormat,

@@ -43,9 +43,10 @@ type generation struct {
 	finish       string
 	nativeFinish string
 	upstreamID   string
-	output       strings.Builder // the text generated, to count when usage is missing
-	usage        *openai.Usage   // the upstream's, when it sent one
-	estimated    bool            // usage was estimated because the upstream sent none
+	output       strings.Builder     // the text generated, to count when usage is missing
+	chunks       openai.ChunkEncoder // a stream's chat chunks, for the client
+	usage        *openai.Usage       // the upstream's, when it sent one
+	estimated    bool                // usage was estimated because the upstream sent none
 	cost         money.Amount
 
 	// status and errorMessage are what the client got when it got an

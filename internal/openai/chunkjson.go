@@ -22,8 +22,36 @@ import (
 // SetEscapeHTML(false) does. The error is encoding/json's for the fields
 // it writes (Error, SwitchyardRouting) or for invalid raw JSON.
 func (c *Chunk) AppendJSON(dst []byte) ([]byte, error) {
-	var err error
+	return c.appendAfterHead(appendHead(dst, c.ID, c.Object, c.Created, c.Model, c.Provider))
+}
+
+// ChunkEncoder appends the chunks of one stream as Chunk.AppendJSON does.
+// A stream's chunks nearly all have the same head (id, object, created,
+// model and provider), and writing it was most of the cost of encoding a
+// chunk: the encoder keeps the JSON of the last head, and appends it again
+// while the chunks' stay the same. The zero value is ready to use.
+type ChunkEncoder struct {
+	id, object, model, provider string
+	created                     int64
+	head                        []byte
+}
+
+// Append appends c as c.AppendJSON(dst) would.
+func (e *ChunkEncoder) Append(dst []byte, c *Chunk) ([]byte, error) {
+	if e.head != nil && c.ID == e.id && c.Object == e.object && c.Created == e.created &&
+		c.Model == e.model && c.Provider == e.provider {
+		return c.appendAfterHead(append(dst, e.head...))
+	}
+	start := len(dst)
 	dst = appendHead(dst, c.ID, c.Object, c.Created, c.Model, c.Provider)
+	e.head = append(e.head[:0], dst[start:]...) // one allocation, the first time
+	e.id, e.object, e.created, e.model, e.provider = c.ID, c.Object, c.Created, c.Model, c.Provider
+	return c.appendAfterHead(dst)
+}
+
+// appendAfterHead appends the rest of c's JSON after its head.
+func (c *Chunk) appendAfterHead(dst []byte) ([]byte, error) {
+	var err error
 	dst = appendOptionalStrings(dst, c.SystemFingerprint, c.ServiceTier)
 	dst = append(dst, `,"choices":`...)
 	if dst, err = appendArray(dst, c.Choices, (*ChunkChoice).appendJSON); err != nil {

@@ -71,6 +71,14 @@ var trickyStrings = []string{
 }
 
 func TestChunkAppendJSONLikeEncoder(t *testing.T) {
+	for _, c := range sampleChunks() {
+		checkAppendJSON(t, c)
+	}
+}
+
+// sampleChunks are chunks with every field set or unset, and strings of
+// every kind in each.
+func sampleChunks() []*Chunk {
 	idx, idx2 := 0, 3
 	cost := money.Amount(1234567)
 	full := Chunk{
@@ -111,8 +119,34 @@ func TestChunkAppendJSONLikeEncoder(t *testing.T) {
 				ToolCalls: []ToolCall{{ID: s, Type: s, Function: FunctionCall{Name: s, Arguments: s}}}},
 				FinishReason: &s, NativeFinishReason: &s}}})
 	}
-	for _, c := range chunks {
-		checkAppendJSON(t, c)
+	return chunks
+}
+
+// TestChunkEncoder holds a ChunkEncoder to AppendJSON over a stream of
+// chunks whose heads repeat, change, and come back.
+func TestChunkEncoder(t *testing.T) {
+	chunks := sampleChunks()
+	var enc ChunkEncoder
+	for i := range 3 * len(chunks) {
+		// 0, 0, 1, 0, 2, 2, 3, 0, ...: each chunk after itself, after
+		// another, and the first again between them.
+		c := chunks[i/3]
+		if i%3 == 2 {
+			c = chunks[0]
+		}
+		want, wantErr := c.AppendJSON([]byte("prefix"))
+		got, err := enc.Append([]byte("prefix"), c)
+		if !bytes.Equal(got, want) || (err == nil) != (wantErr == nil) {
+			t.Fatalf("chunk %d: Append =\n%s, %v\nAppendJSON\n%s, %v", i, got, err, want, wantErr)
+		}
+	}
+	// A chunk changed in place, as a relay's chunks may be.
+	c := contentChunk()
+	enc.Append(nil, c)
+	c.Model, c.Created = "another/model", c.Created+1
+	want, _ := c.AppendJSON(nil)
+	if got, _ := enc.Append(nil, c); !bytes.Equal(got, want) {
+		t.Errorf("after the head changed: %s, want %s", got, want)
 	}
 }
 
@@ -247,6 +281,17 @@ func TestChunkAppendJSONAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations to write a chunk, want 0", allocs)
 	}
+	var enc ChunkEncoder
+	enc.Append(nil, c)
+	allocs = testing.AllocsPerRun(100, func() {
+		var err error
+		if buf, err = enc.Append(buf[:0], c); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations to write a chunk with a ChunkEncoder, want 0", allocs)
+	}
 }
 
 // contentChunk is the usual chunk of a stream: one choice with a bit of
@@ -264,6 +309,14 @@ func BenchmarkChunkJSON(b *testing.B) {
 		buf := make([]byte, 0, 1024)
 		for b.Loop() {
 			buf, _ = c.AppendJSON(buf[:0])
+		}
+	})
+	b.Run("ChunkEncoder", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]byte, 0, 1024)
+		var enc ChunkEncoder
+		for b.Loop() {
+			buf, _ = enc.Append(buf[:0], c)
 		}
 	})
 	b.Run("json.Marshal", func(b *testing.B) {
