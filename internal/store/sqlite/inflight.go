@@ -71,7 +71,12 @@ func (s *Store) RecoverInflight(ctx context.Context, instance string, staleBefor
 		if gens, err = batch.Prepare(gens, time.Now()); err != nil {
 			return err
 		}
-		if recorded, _, err = record(ctx, tx, s.stmts, gens); err != nil {
+		// Rare (at start) and atomic with the deletes below: the ids stored
+		// already are looked up first, rather than found by a failed try.
+		if recorded, err = unstored(ctx, tx, gens); err != nil {
+			return err
+		}
+		if _, err = recordIn(ctx, tx, s.stmts, gens, recorded); err != nil {
 			return err
 		}
 		for _, g := range gens {

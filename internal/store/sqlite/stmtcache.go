@@ -86,7 +86,7 @@ func (c *cachedStmt) in(ctx context.Context, tx *sql.Tx) *sql.Stmt {
 // store's once, and Close closes them.
 type recordStmts struct {
 	// insertGenerations[i] inserts up to recordChunks[i] generations,
-	// skipping ids already stored, and returns the ids it inserted.
+	// skipping ids already stored.
 	insertGenerations [len(recordChunks)]cachedStmt
 	// insertCharges[i] writes up to recordChunks[i] ledger entries.
 	insertCharges [len(recordChunks)]cachedStmt
@@ -105,7 +105,7 @@ func newRecordStmts() *recordStmts {
 	}
 	for i, n := range recordChunks {
 		rs.insertGenerations[i].query = padded("generations", generationColumns, generationColumnCount, n) +
-			` ON CONFLICT (id) DO NOTHING RETURNING id`
+			` ON CONFLICT (id) DO NOTHING`
 		rs.insertCharges[i].query = padded("ledger", ledgerColumns, ledgerColumnCount, n)
 	}
 	return rs

@@ -114,6 +114,26 @@ func testRecordGenerations(t *testing.T, s store.Store) {
 	mustRecordBatch(t, s, []store.Generation{single})
 	wantMoney(t, s, b.ID, usd(1)-4011, usd(1), 4011)
 
+	// So does a batch of several statements' rows, recorded ids among
+	// new ones: the new alone are recorded and charged.
+	var many []store.Generation
+	for i := range 300 {
+		if i%50 == 25 {
+			many = append(many, gens[i/50%len(gens)])
+		}
+		g := gen(t, kb, 1)
+		g.CreatedAt = at
+		many = append(many, g)
+	}
+	balances = mustRecordBatch(t, s, many)
+	wantBalances(t, s, balances, a.ID, b.ID)
+	wantMoney(t, s, a.ID, usd(10)-usedA-7, usd(10), usedA+7)
+	wantMoney(t, s, b.ID, usd(1)-4311, usd(1), 4311)
+	wantKeyUsage(t, s, kb.Hash, 4311)
+	for _, g := range many[:3] {
+		wantGeneration(t, s, g)
+	}
+
 	// An empty batch writes nothing.
 	if balances, err := s.RecordGenerations(ctx, nil); err != nil || len(balances) != 0 {
 		t.Errorf("RecordGenerations(nil) = %v, %v; want none", balances, err)
