@@ -44,6 +44,7 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o := bench.DefaultOptions()
 	quick := fs.Bool("quick", false, "short phases (about a minute in all); coarse figures")
 	duration := fs.Duration("duration", o.Duration, "length of each measurement phase")
+	rounds := fs.Int("rounds", o.Rounds, "slices of each phase, run for the targets in turn (1: each target's phase whole)")
 	rate := fs.Float64("rate", o.Rate, "fixed rate of the open-loop phase, requests/s")
 	maxRate := fs.Float64("max-rate", o.MaxRate, "highest rate the max-RPS search tries")
 	streams := fs.Int("streams", o.IdleStreams, "idle streams held open at once (0: skip)")
@@ -60,19 +61,22 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.Profile = *profile
 	if *quick {
 		q := bench.QuickOptions()
-		o.Duration, o.Warmup, o.Steps = q.Duration, q.Warmup, q.Steps
+		o.Duration, o.Warmup, o.Rounds, o.Steps = q.Duration, q.Warmup, q.Rounds, q.Steps
 	}
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "duration" {
+		switch f.Name {
+		case "duration":
 			o.Duration = *duration
+		case "rounds":
+			o.Rounds = *rounds
 		}
 	})
 	o.Rate, o.MaxRate, o.IdleStreams = *rate, *maxRate, *streams
 	if *scenarios != "" {
 		o.Scenarios = strings.Split(*scenarios, ",")
 	}
-	if o.Duration <= 0 || o.Rate <= 0 || o.MaxRate < o.Rate || o.IdleStreams < 0 {
-		return errors.New("bench: --duration and --rate must be positive, --max-rate at least --rate, --streams not negative")
+	if o.Duration <= 0 || o.Rate <= 0 || o.MaxRate < o.Rate || o.IdleStreams < 0 || o.Rounds < 1 {
+		return errors.New("bench: --duration, --rate and --rounds must be positive, --max-rate at least --rate, --streams not negative")
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -12,7 +12,8 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bench", "--duration", "0s"}, "--duration and --rate must be positive"},
+		{[]string{"bench", "--duration", "0s"}, "--duration, --rate and --rounds must be positive"},
+		{[]string{"bench", "--rounds", "0"}, "--duration, --rate and --rounds must be positive"},
 		{[]string{"bench", "--rate", "2000", "--max-rate", "1000"}, "--max-rate at least --rate"},
 		{[]string{"bench", "extra"}, "unexpected argument"},
 		{[]string{"bench", "--profile"}, "--profile needs --dir"},

@@ -49,6 +49,12 @@ type Options struct {
 	// Duration is the length of each measurement phase; Warmup precedes
 	// each target's first phase in a scenario.
 	Duration, Warmup time.Duration
+	// Rounds cuts the concurrency-1 and fixed-rate phases into that many
+	// slices, run for the targets in turn (direct, floor, gateway,
+	// direct, ...) and added up per target: a slow spell of a shared
+	// machine then falls on every target alike instead of on whichever
+	// phase it met. 0 or 1 runs each target's phase whole.
+	Rounds int
 	// Rate is the fixed rate of the open-loop phase (requests/s), and
 	// where the search for the highest rate with p99 under LatencyBound
 	// starts; it doubles up to MaxRate, then bisects Steps times.
@@ -104,14 +110,14 @@ func (o Options) checkScenarios() error {
 
 // DefaultOptions are the full run's.
 func DefaultOptions() Options {
-	return Options{Duration: 10 * time.Second, Warmup: 2 * time.Second, Rate: 1000, MaxRate: 32000,
+	return Options{Duration: 10 * time.Second, Warmup: 2 * time.Second, Rounds: 5, Rate: 1000, MaxRate: 32000,
 		LatencyBound: 50 * time.Millisecond, Steps: 3, Chunks: 20, IdleStreams: 10000}
 }
 
 // QuickOptions are for a run of about a minute, with coarse figures.
 func QuickOptions() Options {
 	o := DefaultOptions()
-	o.Duration, o.Warmup, o.Steps = 700*time.Millisecond, 200*time.Millisecond, 0
+	o.Duration, o.Warmup, o.Rounds, o.Steps = 700*time.Millisecond, 200*time.Millisecond, 1, 0
 	return o
 }
 
@@ -361,36 +367,56 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 		name string
 		rq   *Request
 		proc *process // whose CPU counts
+		tr   *TargetResult
 	}{
-		{Direct, reqs.upstream("http://" + h.upstream.addr), h.upstream},
-		{Floor, reqs.upstream("http://" + h.proxy.addr), h.proxy},
-		{Gateway, reqs.gateway, h.gateway},
+		{Direct, reqs.upstream("http://" + h.upstream.addr), h.upstream, nil},
+		{Floor, reqs.upstream("http://" + h.proxy.addr), h.proxy, nil},
+		{Gateway, reqs.gateway, h.gateway, nil},
 	}
-	for _, t := range targets {
-		if err := h.gateway.alive(); err != nil {
-			return row, err
-		}
-		h.logf("%s → %s", sc.Name, t.name)
-		tr := &TargetResult{}
-		row.Targets[t.name] = tr
-		stopSampling := sampleRSS(t.proc.Pid(), &tr.PeakRSS)
+	for i := range targets {
+		t := &targets[i]
+		t.tr = &TargetResult{C1: &Result{}, Rate: &Result{}}
+		row.Targets[t.name] = t.tr
+		stopSampling := sampleRSS(t.proc.Pid(), &t.tr.PeakRSS)
+		defer stopSampling()
+		h.logf("%s → %s: warming up", sc.Name, t.name)
 		if w := Closed(ctx, h.hc, t.rq, 4, o.Warmup); w.Requests == 0 {
-			stopSampling()
 			return row, fmt.Errorf("%s: warm-up failed: %d errors, first: %s", t.name, w.Errors, w.FirstError)
 		}
-		var err error
-		if tr.C1, tr.C1CPU, err = measure(t.proc, func() *Result { return Closed(ctx, h.hc, t.rq, 1, o.Duration) }); err != nil {
-			stopSampling()
-			return row, err
+	}
+	rounds := max(o.Rounds, 1)
+	slice := o.Duration / time.Duration(rounds)
+	for _, phase := range []struct {
+		name string
+		run  func(rq *Request) *Result
+		into func(tr *TargetResult) (*Result, *CPU)
+	}{
+		{"concurrency 1", func(rq *Request) *Result { return Closed(ctx, h.hc, rq, 1, slice) },
+			func(tr *TargetResult) (*Result, *CPU) { return tr.C1, &tr.C1CPU }},
+		{fmt.Sprintf("%g/s", o.Rate), func(rq *Request) *Result { return Open(ctx, h.hc, rq, o.Rate, slice) },
+			func(tr *TargetResult) (*Result, *CPU) { return tr.Rate, &tr.CPU }},
+	} {
+		h.logf("%s: %s, %d rounds of %s a target", sc.Name, phase.name, rounds, slice)
+		for range rounds {
+			for _, t := range targets {
+				if err := h.gateway.alive(); err != nil {
+					return row, err
+				}
+				res, cpu, err := measure(t.proc, func() *Result { return phase.run(t.rq) })
+				if err != nil {
+					return row, err
+				}
+				total, totalCPU := phase.into(t.tr)
+				total.add(res)
+				*totalCPU = totalCPU.Add(cpu)
+			}
 		}
-		if tr.Rate, tr.CPU, err = measure(t.proc, func() *Result { return Open(ctx, h.hc, t.rq, o.Rate, o.Duration) }); err != nil {
-			stopSampling()
-			return row, err
-		}
+	}
+	for _, t := range targets {
+		tr := t.tr
 		if t.name != Direct {
 			tr.MaxRPS = h.maxRPS(ctx, t.rq, tr.Rate)
 		}
-		stopSampling()
 		h.logf("%s → %s: c1 p50 %s, %g/s p99 %s, CPU/req %s at c1, %s at %g/s (%s by ticks), max %.0f/s, errors %d",
 			sc.Name, t.name, us(tr.C1.Latency.P50()), o.Rate, us(tr.Rate.Latency.P99()),
 			us(perRequest(tr.C1CPU.Best(), tr.C1)), us(tr.CPUPerRequest()), o.Rate, us(perRequest(tr.CPU.Ticks, tr.Rate)),
@@ -402,13 +428,21 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 	return row, nil
 }
 
-// measure runs a phase and returns the CPU time p used meanwhile.
+// settle is how long measure waits after a phase before it reads the
+// process's CPU time: the gateway writes the records of a phase's last
+// requests at its next billing flush (every 100 ms), work of that phase
+// which would otherwise fall outside it.
+const settle = 250 * time.Millisecond
+
+// measure runs a phase and returns the CPU time p used meanwhile and
+// while it settled.
 func measure(p *process, phase func() *Result) (*Result, CPU, error) {
 	before, err := ReadCPU(p.Pid())
 	if err != nil {
 		return nil, CPU{}, err
 	}
 	res := phase()
+	time.Sleep(settle)
 	after, err := ReadCPU(p.Pid())
 	if err != nil {
 		return nil, CPU{}, err

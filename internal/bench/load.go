@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -42,6 +43,18 @@ type Result struct {
 	Lag Samples
 
 	mu sync.Mutex
+}
+
+// add adds o, a later slice of the same phase, to r.
+func (r *Result) add(o *Result) {
+	r.Requests += o.Requests
+	r.Errors += o.Errors
+	r.Dropped += o.Dropped
+	r.FirstError = cmp.Or(r.FirstError, o.FirstError)
+	r.Elapsed += o.Elapsed
+	r.Latency.add(&o.Latency)
+	r.TTFB.add(&o.TTFB)
+	r.Lag.add(&o.Lag)
 }
 
 // RPS is the rate of successful answers.

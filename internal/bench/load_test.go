@@ -124,3 +124,34 @@ func TestLastBytes(t *testing.T) {
 		t.Errorf("tail %q", tail)
 	}
 }
+
+// TestResultAdd adds up the slices of a phase: counts, time, the first
+// error and the samples of all of them.
+func TestResultAdd(t *testing.T) {
+	slice := func(from, to int, errs int, first string) *Result {
+		r := &Result{Requests: to - from + 1, Errors: errs, Dropped: 1, FirstError: first, Elapsed: time.Second}
+		for v := from; v <= to; v++ {
+			r.Latency.Add(time.Duration(v) * time.Microsecond)
+			r.TTFB.Add(time.Duration(v) * time.Nanosecond)
+		}
+		r.Latency.P50() // sorted: the next add must sort again
+		return r
+	}
+	total := &Result{}
+	total.add(slice(501, 1000, 0, ""))
+	total.add(slice(1, 500, 2, "first"))
+	total.add(slice(1001, 1000, 1, "second")) // no requests
+	if total.Requests != 1000 || total.Errors != 3 || total.Dropped != 3 || total.FirstError != "first" ||
+		total.Elapsed != 3*time.Second {
+		t.Errorf("total: %d requests, %d errors (first %q), %d dropped, %s", total.Requests, total.Errors,
+			total.FirstError, total.Dropped, total.Elapsed)
+	}
+	if total.Latency.Len() != 1000 || total.Latency.P50() != 500*time.Microsecond ||
+		total.Latency.P99() != 990*time.Microsecond || total.TTFB.Max() != 1000*time.Nanosecond {
+		t.Errorf("latency: %d samples, p50 %s, p99 %s; TTFB max %s", total.Latency.Len(), total.Latency.P50(),
+			total.Latency.P99(), total.TTFB.Max())
+	}
+	if got := (CPU{Ticks: 10, Exec: 7}).Add(CPU{Ticks: 5, Exec: 2}); got != (CPU{Ticks: 15, Exec: 9}) {
+		t.Errorf("CPU.Add = %+v", got)
+	}
+}

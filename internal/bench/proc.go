@@ -32,6 +32,9 @@ type CPU struct {
 // Sub returns c − o.
 func (c CPU) Sub(o CPU) CPU { return CPU{Ticks: c.Ticks - o.Ticks, Exec: c.Exec - o.Exec} }
 
+// Add returns c + o.
+func (c CPU) Add(o CPU) CPU { return CPU{Ticks: c.Ticks + o.Ticks, Exec: c.Exec + o.Exec} }
+
 // Best is the finer measure available: Exec, else Ticks.
 func (c CPU) Best() time.Duration {
 	if c.Exec > 0 {

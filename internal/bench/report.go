@@ -71,9 +71,9 @@ func (r *Report) Markdown(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "Run of %s on %s: %s, %d cores, %s, %s.\n\n", m.Date.Format("2006-01-02 15:04 MST"),
 		hostname(), m.CPU, m.Cores, m.Kernel, m.GoVersion)
-	fmt.Fprintf(w, "Phases of %s (warm-up %s); fixed rate %g requests/s; max RPS searched up to %g/s with p99 < %s; "+
-		"streams of %d chunks; RLIMIT_NOFILE %d.\n\n", o.Duration, o.Warmup, o.Rate, o.MaxRate, o.LatencyBound,
-		o.Chunks, r.FileLimit)
+	fmt.Fprintf(w, "Phases of %s (warm-up %s)%s; fixed rate %g requests/s; max RPS searched up to %g/s with p99 < %s; "+
+		"streams of %d chunks; RLIMIT_NOFILE %d.\n\n", o.Duration, o.Warmup, roundsNote(o), o.Rate, o.MaxRate,
+		o.LatencyBound, o.Chunks, r.FileLimit)
 
 	if len(r.Rows) > 0 {
 		r.loadTables(w)
@@ -127,6 +127,14 @@ func (r *Report) Markdown(w io.Writer) {
 }
 
 // loadTables writes the tables of the load scenarios.
+// roundsNote describes how the phases were cut into rounds, if they were.
+func roundsNote(o Options) string {
+	if o.Rounds <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(", each run as %d slices of %s taking turns with the other targets'", o.Rounds, o.Duration/time.Duration(o.Rounds))
+}
+
 func (r *Report) loadTables(w io.Writer) {
 	o := r.Options
 	fmt.Fprintf(w, "### CPU per request\n\n")

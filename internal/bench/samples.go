@@ -23,6 +23,14 @@ func (s *Samples) Add(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// add adds the samples of o, which no one else uses meanwhile.
+func (s *Samples) add(o *Samples) {
+	s.mu.Lock()
+	s.d = append(s.d, o.d...)
+	s.sorted = false
+	s.mu.Unlock()
+}
+
 // Len is the number of samples.
 func (s *Samples) Len() int {
 	s.mu.Lock()
