@@ -49,9 +49,11 @@ const (
 	// and write loops), and nothing of the gateway's own.
 	idleStreamGoroutines = 4
 	// idleStreamBudget is what the gateway may hold per open idle stream,
-	// heap and goroutine stacks included: today's figure (56-58 KiB, 17-18
-	// of them stacks) plus a little, so that a regression shows. It was
-	// 62-65 KiB (25 of stacks) while the handler's stack passed 8 KiB on
+	// heap and goroutine stacks included: today's figure (56-60 KiB, 17-18
+	// of them stacks; the stream's chunk template and encoded head, kept
+	// while it waits, are some 600 bytes of it) plus a little, so that a
+	// regression shows. It was 62-65 KiB (25 of stacks) while the
+	// handler's stack passed 8 KiB on
 	// the way to the upstream and so stayed at 16: a frame grown on that
 	// path (api's Server.run, openStream and relay, router's each,
 	// openaicompat's send) shows here first. Issue 8's target, 40 KiB of
