@@ -54,10 +54,10 @@ type Options struct {
 	// direct, ...) and added up per target: a slow spell of a shared
 	// machine then falls on every target alike instead of on whichever
 	// phase it met. 0 or 1 runs each target's phase whole, as a steady
-	// load does: on the 2-core VM of BENCHMARKS.md, alternating runs of
-	// one build measured the floor 10% cheaper for 100 KB prompts in 5
-	// rounds than whole (the gateway the same), which is not explained
-	// yet, so whole phases stay the default.
+	// load does, and stays the default: on the 2-core VM of BENCHMARKS.md,
+	// alternating runs of one build showed no difference between the two
+	// beyond the noise (json-100k's floor 10% cheaper in 5 rounds in two
+	// pairs of runs, 6% dearer in a third).
 	Rounds int
 	// Rate is the fixed rate of the open-loop phase (requests/s), and
 	// where the search for the highest rate with p99 under LatencyBound
