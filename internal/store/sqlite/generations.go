@@ -35,9 +35,12 @@ func insertGenerationsSQL(n int) string {
 
 // placeholders is n parenthesised rows of cols question marks.
 func placeholders(cols, n int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	row := "(" + marks(cols) + ")"
 	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
+
+// marks is n question marks, separated by commas.
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // appendGenerationArgs appends g's values in the order of
 // generationColumns.
@@ -219,8 +222,7 @@ func unstored(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store
 		for j, g := range chunk {
 			args[j] = g.ID
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM generations WHERE id IN (`+
-			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM generations WHERE id IN (`+marks(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
