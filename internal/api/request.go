@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -80,17 +79,34 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	return body, held, nil
 }
 
-// readSized reads r to its end into a buffer sized for the size bytes
-// announced (Content-Length; ≤ 0 when unknown), instead of growing one by
-// doubling from 512 bytes, which copies and clears a large body several
-// times over.
+// readSized reads r to its end into a buffer of the size bytes announced
+// (Content-Length; ≤ 0 when unknown), instead of growing one by doubling
+// from 512 bytes, which copies and clears a large body several times over.
+// The buffer is exactly that size (decoded strings alias it, so a stream
+// keeps it for as long as it lasts). A body shorter than announced is
+// io.ErrUnexpectedEOF; one with more is read on to its end all the same.
 func readSized(r io.Reader, size int64) ([]byte, error) {
 	if size <= 0 {
 		return io.ReadAll(r)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
+	buf := make([]byte, size)
+	n, err := io.ReadFull(r, buf)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // shorter than announced
+	}
+	if err != nil {
+		return buf[:n], err
+	}
+	var probe [1]byte
+	k, err := r.Read(probe[:])
+	if k == 0 && err == io.EOF {
+		return buf, nil
+	}
+	if err != nil && err != io.EOF {
+		return buf, err
+	}
+	rest, err := io.ReadAll(r)
+	return append(append(buf, probe[:k]...), rest...), err
 }
 
 // decodeJSON decodes body into v with a client-readable error. Unknown

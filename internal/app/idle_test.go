@@ -44,24 +44,25 @@ const (
 	defaultIdleStreams = 500
 	defaultIdlePrompt  = 256
 	// idleStreamGoroutines is what an open stream may keep running in the
-	// gateway: net/http's four (the handler on the client's connection,
-	// that connection's background reader, the upstream connection's read
-	// and write loops), and nothing of the gateway's own.
-	idleStreamGoroutines = 4
+	// gateway: net/http's two on the client's connection (the handler and
+	// the connection's background reader), and nothing of the gateway's
+	// own (package h1 reads a plain-HTTP upstream on the handler's
+	// goroutine).
+	idleStreamGoroutines = 2
 	// idleStreamBudget is what the gateway may hold per open idle stream,
-	// heap and goroutine stacks included: today's figure (56-60 KiB, 17-18
-	// of them stacks; the stream's chunk template and encoded head, kept
-	// while it waits, are some 600 bytes of it) plus a little, so that a
-	// regression shows. It was 62-65 KiB (25 of stacks) while the
-	// handler's stack passed 8 KiB on
-	// the way to the upstream and so stayed at 16: a frame grown on that
-	// path (api's Server.run, openStream and relay, router's each,
-	// openaicompat's send) shows here first. Issue 8's target, 40 KiB of
-	// resident memory per stream, is below what net/http alone holds for
-	// a proxied HTTP/1.1 stream: four goroutines' stacks and 18 KiB of
-	// connection buffers; switchyard bench measures
-	// httputil.ReverseProxy at 55 KiB.
-	idleStreamBudget = 62 << 10
+	// heap and goroutine stacks included: today's figure (38-39 KiB, 10 of
+	// them stacks: the handler's 8 and the background reader's 2) plus a
+	// little, so that a regression shows. Issue 8's target is 40 KiB of
+	// resident memory per stream; switchyard bench measures the process's
+	// RSS (some 2 KiB above this, the garbage between collections) and
+	// httputil.ReverseProxy at 55-56 KiB. Two regressions show here first:
+	// the handler's stack passing 8 KiB on its way to the upstream (it
+	// doubles to 16 and stays so for as long as the stream lasts: a frame
+	// grown on the path of api's Server.run, openStream and relay,
+	// router's each, openaicompat's send, h1's RoundTrip; a dial is made
+	// on a goroutine of its own for that reason), and something keeping
+	// the request's bodies alive (provider.Send drops Response.Request).
+	idleStreamBudget = 41 << 10
 )
 
 // TestIdleStreamMemory measures what the gateway holds per open idle

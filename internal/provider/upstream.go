@@ -109,7 +109,7 @@ func ParseBaseURL(slug, base, def string) (*url.URL, error) {
 // context ended, so a client disconnect reads as one); a non-2xx answer is
 // closed and converted by statusError, which reads its body.
 func Do(client *http.Client, hr *http.Request, name string, statusError func(*http.Response) error) (*http.Response, error) {
-	resp, err := client.Do(hr)
+	resp, err := Send(client, hr)
 	if err != nil {
 		if ctxErr := hr.Context().Err(); ctxErr != nil {
 			err = ctxErr
@@ -121,6 +121,38 @@ func Do(client *http.Client, hr *http.Request, name string, statusError func(*ht
 		return nil, statusError(resp)
 	}
 	return resp, nil
+}
+
+// Send sends hr on client's transport. A client with no timeout, cookie
+// jar or redirect policy of its own (the gateway's) adds nothing an upstream
+// request needs, so hr goes to its transport directly, as
+// httputil.ReverseProxy sends: a redirect from an LLM API comes back as
+// the error it is instead of being followed, and the calling goroutine
+// stays within the stack it has (a stream's handler holds its stack for as
+// long as the stream lasts; http.Client's frames take 1.1 KB of it). Other
+// clients (tests', with a timeout) get client.Do.
+//
+// The response does not keep its request (Response.Request is nil): a
+// stream would otherwise hold the upstream body, the whole prompt, for as
+// long as it lasts.
+func Send(client *http.Client, hr *http.Request) (*http.Response, error) {
+	var (
+		resp *http.Response
+		err  error
+	)
+	if client.Timeout != 0 || client.Jar != nil || client.CheckRedirect != nil {
+		resp, err = client.Do(hr)
+	} else {
+		rt := client.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		resp, err = rt.RoundTrip(hr)
+	}
+	if resp != nil {
+		resp.Request = nil
+	}
+	return resp, err
 }
 
 // maxMalformedRaw bounds the raw data kept in a Malformed error.

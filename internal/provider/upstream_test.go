@@ -181,3 +181,62 @@ func TestDo(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
+
+// TestSend checks that an upstream request goes to the client's transport
+// directly unless the client has policies of its own, that redirects come
+// back as they are, and that no response keeps its request.
+func TestSend(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/v1", http.StatusTemporaryRedirect)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	rt := &countRT{rt: srv.Client().Transport}
+	for _, tc := range []struct {
+		name       string
+		client     *http.Client
+		path       string
+		wantStatus int
+		direct     bool
+	}{
+		{"gateway's client", &http.Client{Transport: rt}, "/v1", http.StatusOK, true},
+		{"redirect not followed", &http.Client{Transport: rt}, "/moved", http.StatusTemporaryRedirect, true},
+		{"client with a timeout", &http.Client{Transport: rt, Timeout: time.Minute}, "/moved", http.StatusOK, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := rt.n
+			hr, err := http.NewRequest(http.MethodPost, srv.URL+tc.path, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := Send(tc.client, hr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.wantStatus)
+			}
+			if resp.Request != nil {
+				t.Error("the response keeps its request (and so the upstream body)")
+			}
+			if calls := rt.n - before; tc.direct && calls != 1 || !tc.direct && calls != 2 {
+				t.Errorf("%d round trips, want %d", calls, map[bool]int{true: 1, false: 2}[tc.direct])
+			}
+		})
+	}
+}
+
+type countRT struct {
+	rt http.RoundTripper
+	n  int
+}
+
+func (c *countRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n++
+	return c.rt.RoundTrip(r)
+}

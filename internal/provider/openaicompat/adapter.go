@@ -163,7 +163,7 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body openai.S
 	if err != nil {
 		return nil, err
 	}
-	resp, err := a.client.Do(hr)
+	resp, err := provider.Send(a.client, hr)
 	if err != nil {
 		return nil, provider.AsError(a.name, err)
 	}
