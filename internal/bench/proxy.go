@@ -14,10 +14,11 @@ import (
 )
 
 // NewProxy returns the floor: a plain byte-forwarding reverse proxy
-// (net/http/httputil.ReverseProxy) to target, with the same upstream
-// connection pool as the gateway's (internal/app's newHTTPClient) so that
-// the two differ only in what they do with a request. Streams are flushed
-// as they arrive. Errors go to errorLog (nil: discarded).
+// (net/http/httputil.ReverseProxy) to target on net/http's Transport, with
+// the pool settings of the gateway's (internal/app's newHTTPClient, whose
+// plain-HTTP upstreams go through internal/h1 instead): what anyone would
+// write in Go to forward bytes. Streams are flushed as they arrive. Errors
+// go to errorLog (nil: discarded).
 func NewProxy(target *url.URL, errorLog *log.Logger) http.Handler {
 	if errorLog == nil {
 		errorLog = log.New(discard{}, "", 0)
