@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -45,8 +46,13 @@ type strInfo struct {
 func scanString(b []byte, i int) (end int, info strInfo, ok bool) {
 	i++ // the opening quote
 	for {
+		run := i
 		for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
 			i += 8
+			if i-run >= longRun {
+				end, ok := scanLong(b, i, &info)
+				return end, info, ok
+			}
 		}
 		if i >= len(b) {
 			return 0, info, false
@@ -55,21 +61,12 @@ func scanString(b []byte, i int) (end int, info strInfo, ok bool) {
 		case c == '"':
 			return i + 1, info, true
 		case c == '\\':
-			if i+1 >= len(b) {
+			n := escapeLen(b[i:])
+			if n == 0 {
 				return 0, info, false
 			}
 			info.escaped = true
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if hex4(b[i+2:]) < 0 {
-					return 0, info, false
-				}
-				i += 6
-			default:
-				return 0, info, false
-			}
+			i += n
 		case c < 0x20:
 			return 0, info, false
 		case c >= utf8.RuneSelf:
@@ -79,6 +76,92 @@ func scanString(b []byte, i int) (end int, info strInfo, ok bool) {
 			i++
 		}
 	}
+}
+
+// escapeLen returns the length of the escape sequence that starts b, a
+// backslash, or 0 if it is not one JSON has.
+func escapeLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	switch b[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if hex4(b[2:]) < 0 {
+			return 0
+		}
+		return 6
+	}
+	return 0
+}
+
+// longRun is how far scanString goes word by word before it takes a
+// string for a long one (a prompt) and hands it to scanLong.
+const longRun = 64
+
+// scanLong goes on with scanString from b[i], inside a long string: it
+// finds the closing quote and each backslash with bytes.IndexByte (vector
+// instructions) and checks the bytes between for control characters 32 at
+// a time, where scanString's word loop looks for all three 8 at a time.
+func scanLong(b []byte, i int, info *strInfo) (end int, ok bool) {
+	q := -1 // the next '"' at or after i, once found
+	for {
+		if q < i {
+			k := bytes.IndexByte(b[i:], '"')
+			if k < 0 {
+				return 0, false
+			}
+			q = i + k
+		}
+		run := b[i:q]
+		if k := bytes.IndexByte(run, '\\'); k >= 0 {
+			run = run[:k]
+		}
+		nonASCII, ok := plainRun(run)
+		if !ok {
+			return 0, false
+		}
+		info.nonASCII = info.nonASCII || nonASCII
+		i += len(run)
+		if i == q {
+			return q + 1, true
+		}
+		n := escapeLen(b[i:]) // b[i] is a backslash
+		if n == 0 {
+			return 0, false
+		}
+		info.escaped = true
+		i += n // past q if the escape was \", which sends for the next quote
+	}
+}
+
+// plainRun reports whether s has no control character, and whether it has
+// bytes ≥ 0x80.
+func plainRun(s []byte) (nonASCII, ok bool) {
+	var high, less uint64
+	for len(s) >= 32 {
+		x0 := binary.LittleEndian.Uint64(s)
+		x1 := binary.LittleEndian.Uint64(s[8:])
+		x2 := binary.LittleEndian.Uint64(s[16:])
+		x3 := binary.LittleEndian.Uint64(s[24:])
+		high |= x0 | x1 | x2 | x3
+		less |= (x0-lsb*0x20)&^x0 | (x1-lsb*0x20)&^x1 | (x2-lsb*0x20)&^x2 | (x3-lsb*0x20)&^x3
+		s = s[32:]
+	}
+	for len(s) >= 8 {
+		x := binary.LittleEndian.Uint64(s)
+		high |= x
+		less |= (x - lsb*0x20) &^ x
+		s = s[8:]
+	}
+	for _, c := range s {
+		high |= uint64(c)
+		if c < 0x20 {
+			less |= msb
+		}
+	}
+	return high&msb != 0, less&msb == 0
 }
 
 // hex4 returns the value of the four hex digits that start b, or -1.

@@ -24,6 +24,8 @@ var stringLiterals = []string{
 	"\"control \x01 char\"", "\"newline \n raw\"", `"ends in backslash\"`, `"quote " inside"`,
 	`"\'"`, `"` + strings.Repeat("0123456789abcdef", 20) + `"`,
 	`"` + strings.Repeat("x", 37) + `\n` + strings.Repeat("y", 29) + `"`,
+	`"` + strings.Repeat("long ", 30) + `\"quoted\" é \u00e9` + strings.Repeat("x", 40) + `"`,
+	`"` + strings.Repeat("long ", 30) + "\x01" + `"`,
 }
 
 // checkLiteral holds scanString and unquote to encoding/json on lit.
@@ -181,6 +183,26 @@ func TestPlainWord(t *testing.T) {
 		}
 		if got := plainWord(binary.LittleEndian.Uint64(w[:])); got != want {
 			t.Fatalf("plainWord(% x) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+// TestLongStringLiterals holds scanString's long-string path (scanLong,
+// past longRun plain bytes) to encoding/json: an escape, a control
+// character, a byte ≥ 0x80, an escaped quote or a missing end at every
+// offset around the hand-over and the 32- and 8-byte steps of plainRun.
+func TestLongStringLiterals(t *testing.T) {
+	inserts := []string{`\n`, `\"`, `\\`, `\u00e9`, `\ud83d\ude42`, "\x01", "\x1f", "é", "\xff", `\x`, `\u12`, "\x7f", `"`}
+	for _, n := range []int{longRun - 9, longRun - 1, longRun, longRun + 1, longRun + 7, longRun + 8, longRun + 31, longRun + 32, longRun + 33, 300} {
+		prefix := strings.Repeat("a", n)
+		for _, ins := range inserts {
+			for _, tail := range []int{0, 1, 7, 8, 31, 32, 40, 100} {
+				lit := `"` + prefix + ins + strings.Repeat("b", tail)
+				checkLiteral(t, lit+`"`)
+				checkLiteral(t, lit)                 // unterminated
+				checkLiteral(t, lit+ins+`"`)         // two of them
+				checkLiteral(t, lit+`\"`+prefix+`"`) // an escaped quote, then more
+			}
 		}
 	}
 }
