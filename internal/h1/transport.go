@@ -19,6 +19,7 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +64,6 @@ const (
 	defaultMaxIdlePerHost = 256
 	defaultIdleTimeout    = 90 * time.Second
 	defaultReadBuffer     = 4 << 10
-	writeBuffer           = 4 << 10
 	userAgent             = "Go-http-client/1.1"
 )
 
@@ -379,47 +379,65 @@ func (c *conn) roundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// write sends req's head and body; c.written counts what left.
+// write sends req's head and body; c.written counts what left. A body of
+// up to inlineBody bytes leaves with the head in one write, one that holds
+// its bytes in pieces (a Buffers method, as openai.Spliced's reader has)
+// with the head in one writev, anything else after the head as its reader
+// gives it.
 func (c *conn) write(req *http.Request) error {
 	c.written = 0
-	bw := writers.Get().(*bufio.Writer)
-	bw.Reset(c)
+	buf := heads.Get().(*bytes.Buffer)
+	buf.Reset()
 	defer func() {
-		bw.Reset(nil)
-		writers.Put(bw)
+		if buf.Cap() <= maxPooledHead {
+			heads.Put(buf)
+		}
 	}()
-	writeHead(bw, req)
+	writeHead(buf, req)
 	if !hasBody(req) {
-		return bw.Flush()
-	}
-	defer req.Body.Close()
-	if wt, ok := req.Body.(io.WriterTo); ok && req.ContentLength > int64(bw.Available()) {
-		// A large body leaves as it is, after the head: no copy through
-		// a buffer, one write a piece.
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		lw := &limitedWriter{c: c, left: req.ContentLength}
-		if _, err := wt.WriteTo(lw); err != nil {
-			return err
-		}
-		if lw.left != 0 {
-			return errBodyLength
-		}
-		return nil
-	}
-	m, err := io.Copy(bw, io.LimitReader(req.Body, req.ContentLength))
-	if err != nil {
+		_, err := c.Write(buf.Bytes())
 		return err
 	}
-	if m != req.ContentLength {
+	defer req.Body.Close()
+	if pb, ok := req.Body.(interface{ Buffers() [][]byte }); ok {
+		bufs := make(net.Buffers, 1, 8)
+		bufs[0] = buf.Bytes()
+		var n int64
+		for _, p := range pb.Buffers() {
+			bufs = append(bufs, p)
+			n += int64(len(p))
+		}
+		if n != req.ContentLength {
+			return errBodyLength
+		}
+		m, err := bufs.WriteTo(c.nc)
+		c.written += m
+		return err
+	}
+	if req.ContentLength <= inlineBody {
+		buf.Grow(int(req.ContentLength))
+		m, err := buf.ReadFrom(io.LimitReader(req.Body, req.ContentLength))
+		if err != nil {
+			return err
+		}
+		var probe [1]byte
+		if n, _ := req.Body.Read(probe[:]); m != req.ContentLength || n > 0 {
+			return errBodyLength // nothing past the length may follow
+		}
+		_, err = c.Write(buf.Bytes())
+		return err
+	}
+	if _, err := c.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	lw := &limitedWriter{c: c, left: req.ContentLength}
+	if _, err := io.Copy(lw, req.Body); err != nil {
+		return err
+	}
+	if lw.left != 0 {
 		return errBodyLength
 	}
-	var probe [1]byte
-	if n, _ := req.Body.Read(probe[:]); n > 0 {
-		return errBodyLength // longer than announced: nothing past the length may follow
-	}
-	return bw.Flush()
+	return nil
 }
 
 // limitedWriter writes to c no more than left bytes: a body longer than its
@@ -439,12 +457,20 @@ func (w *limitedWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writers are the buffers requests are written through; a connection
-// does not keep one while it waits for its response.
-var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBuffer) }}
+const (
+	// inlineBody is the largest body copied behind the head to leave in
+	// one write with it.
+	inlineBody = 64 << 10
+	// maxPooledHead bounds the buffers kept for the next request.
+	maxPooledHead = inlineBody + 8<<10
+)
+
+// heads are the buffers requests are written through; a connection does
+// not keep one while it waits for its response.
+var heads = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4<<10)) }}
 
 // writeHead writes req's request line and header fields.
-func writeHead(bw *bufio.Writer, req *http.Request) {
+func writeHead(b *bytes.Buffer, req *http.Request) {
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
@@ -453,15 +479,15 @@ func writeHead(bw *bufio.Writer, req *http.Request) {
 	if method == "" {
 		method = http.MethodGet
 	}
-	bw.WriteString(method)
-	bw.WriteByte(' ')
-	bw.WriteString(req.URL.RequestURI())
-	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	bw.WriteString(host)
-	bw.WriteString("\r\n")
+	b.WriteString(method)
+	b.WriteByte(' ')
+	b.WriteString(req.URL.RequestURI())
+	b.WriteString(" HTTP/1.1\r\nHost: ")
+	b.WriteString(host)
+	b.WriteString("\r\n")
 	skip := excluded
 	if ua, ok := req.Header["User-Agent"]; !ok {
-		bw.WriteString("User-Agent: " + userAgent + "\r\n")
+		b.WriteString("User-Agent: " + userAgent + "\r\n")
 	} else if len(ua) == 0 || ua[0] == "" {
 		skip = excludedWithUA // set empty: none at all, as net/http sends
 	}
@@ -471,15 +497,15 @@ func writeHead(bw *bufio.Writer, req *http.Request) {
 			length = req.ContentLength
 		}
 		var num [20]byte
-		bw.WriteString("Content-Length: ")
-		bw.Write(strconv.AppendInt(num[:0], length, 10))
-		bw.WriteString("\r\n")
+		b.WriteString("Content-Length: ")
+		b.Write(strconv.AppendInt(num[:0], length, 10))
+		b.WriteString("\r\n")
 	}
 	if req.Close {
-		bw.WriteString("Connection: close\r\n")
+		b.WriteString("Connection: close\r\n")
 	}
-	req.Header.WriteSubset(bw, skip)
-	bw.WriteString("\r\n")
+	req.Header.WriteSubset(b, skip)
+	b.WriteString("\r\n")
 }
 
 // excluded are the header fields writeHead writes itself, or not at all

@@ -519,6 +519,8 @@ func TestLargeBody(t *testing.T) {
 		}},
 		{name: "bytes.Reader", writerTo: true, body: func() io.ReadCloser { return io.NopCloser(bytes.NewReader(want)) }},
 		{name: "plain reader", body: func() io.ReadCloser { return io.NopCloser(struct{ io.Reader }{bytes.NewReader(want)}) }},
+		{name: "pieces (Buffers)", writerTo: true, body: func() io.ReadCloser { return newPieces(parts) }},
+		{name: "pieces in one", writerTo: true, body: func() io.ReadCloser { return newPieces([][]byte{want}) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := tc.body()
@@ -1722,5 +1724,40 @@ func TestContentLengthWithoutBody(t *testing.T) {
 				t.Fatal("timed out")
 			}
 		})
+	}
+}
+
+// pieces is a body that shows its bytes (a Buffers method), as
+// openai.Spliced's reader does.
+type pieces struct {
+	left net.Buffers
+	all  [][]byte
+}
+
+func newPieces(p [][]byte) *pieces                   { return &pieces{left: slices.Clone(p), all: p} }
+func (p *pieces) Read(b []byte) (int, error)         { return p.left.Read(b) }
+func (p *pieces) WriteTo(w io.Writer) (int64, error) { return p.left.WriteTo(w) }
+func (p *pieces) Close() error                       { return nil }
+func (p *pieces) Buffers() [][]byte                  { return p.all }
+
+// TestPiecesLength checks that a body in pieces whose length is not its
+// ContentLength is refused before a byte of the request leaves.
+func TestPiecesLength(t *testing.T) {
+	var calls atomic.Int32
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) { calls.Add(1) })
+	tr := newTransport(t)
+	for _, n := range []int64{99_999, 100_001} {
+		req := newRequest(t, http.MethodPost, srv.URL, newPieces([][]byte{make([]byte, 60_000), make([]byte, 40_000)}))
+		req.ContentLength = n
+		if resp, err := tr.RoundTrip(req); !errors.Is(err, errBodyLength) {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			t.Errorf("ContentLength %d for 100,000 bytes: %v, want errBodyLength", n, err)
+		}
+	}
+	do(t, tr, http.MethodGet, srv.URL, "")
+	if c := calls.Load(); c != 1 {
+		t.Errorf("the server saw %d requests, want only the last", c)
 	}
 }

@@ -32,14 +32,33 @@ func (s Spliced) Len() int {
 // piece (any prompt shorter than SpliceMin) gets a *bytes.Reader:
 // net/http knows it to be in memory and sends it in one write with the
 // request's headers, where for another reader it flushes the headers
-// first, in a write and a packet of their own.
+// first, in a write and a packet of their own. Text in pieces gets an
+// io.ReadCloser with a Buffers method, which internal/h1 writes with the
+// request's head in one writev.
 func (s Spliced) Reader() io.Reader {
 	if len(s) == 1 {
 		return bytes.NewReader(s[0])
 	}
-	b := net.Buffers(slices.Clone(s))
-	return &b
+	return &splicedReader{left: net.Buffers(slices.Clone(s)), pieces: s}
 }
+
+// splicedReader reads Spliced text in pieces.
+type splicedReader struct {
+	left   net.Buffers // what is left to read
+	pieces [][]byte    // the whole text
+}
+
+func (r *splicedReader) Read(p []byte) (int, error) { return r.left.Read(p) }
+
+// WriteTo writes what is left to w, in one writev when w is a network
+// connection.
+func (r *splicedReader) WriteTo(w io.Writer) (int64, error) { return r.left.WriteTo(w) }
+
+// Buffers returns the text's pieces, for a writer that sends them as they
+// are (writev); the caller must not modify them, nor read r as well.
+func (r *splicedReader) Buffers() [][]byte { return r.pieces }
+
+func (r *splicedReader) Close() error { return nil }
 
 // Bytes returns the text in one slice: the only piece as it is, or a
 // copy of them all.

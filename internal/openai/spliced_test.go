@@ -62,4 +62,20 @@ func TestSpliceMessagesJSON(t *testing.T) {
 			t.Fatalf("reader %d: %v, %d bytes, want %d", i, err, len(got), len(want))
 		}
 	}
+	// internal/h1 sends the pieces themselves with the request's head.
+	r, ok := s.Reader().(interface {
+		io.ReadCloser
+		io.WriterTo
+		Buffers() [][]byte
+	})
+	if !ok {
+		t.Fatalf("the reader of a text in pieces (%T) has no Buffers method", s.Reader())
+	}
+	if got := bytes.Join(r.Buffers(), nil); !bytes.Equal(got, want) {
+		t.Errorf("Buffers hold %d bytes, want the text's %d", len(got), len(want))
+	}
+	var sb bytes.Buffer
+	if n, err := r.WriteTo(&sb); err != nil || n != int64(len(want)) || !bytes.Equal(sb.Bytes(), want) {
+		t.Errorf("WriteTo: %d, %v", n, err)
+	}
 }
