@@ -225,15 +225,15 @@ func (t *Transport) dial(ctx context.Context, key string) (net.Conn, error) {
 
 // put keeps c for the next request to its host, or closes it.
 func (t *Transport) put(c *conn) {
-	max, timeout := t.MaxIdlePerHost, t.IdleTimeout
-	if max <= 0 {
-		max = defaultMaxIdlePerHost
+	limit, timeout := t.MaxIdlePerHost, t.IdleTimeout
+	if limit <= 0 {
+		limit = defaultMaxIdlePerHost
 	}
 	if timeout <= 0 {
 		timeout = defaultIdleTimeout
 	}
 	t.mu.Lock()
-	if len(t.idle[c.key]) >= max {
+	if len(t.idle[c.key]) >= limit {
 		t.mu.Unlock()
 		c.close()
 		return
