@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -63,7 +64,8 @@ func testConcurrentSpend(t *testing.T, pg bool) {
 			case http.StatusPaymentRequired:
 				refused.Add(1)
 			default:
-				t.Errorf("status %d", resp.StatusCode)
+				b, _ := io.ReadAll(resp.Body)
+				t.Errorf("status %d: %s", resp.StatusCode, b)
 			}
 		})
 	}

@@ -134,7 +134,11 @@ type Accountant struct {
 	recordsWritten prometheus.Counter   // records written
 	failures       prometheus.Counter   // failed writes of a batch
 
-	flushing sync.Mutex // one flush at a time, so journal writes stay in order
+	// flushing lets one flush run at a time, so journal writes stay in
+	// order, and none while a balance is read (those hold it shared): a
+	// read that spans a flush is not trusted, and under load reads queue
+	// for the store long enough to span one every time.
+	flushing sync.RWMutex
 
 	mu       sync.Mutex
 	seq      uint64 // successful flushes so far
@@ -260,9 +264,9 @@ type Hold struct {
 // Amount is what the hold reserved.
 func (h *Hold) Amount() money.Amount { return h.amount }
 
-// maxReads bounds the reads of one Hold that a concurrent flush can
-// invalidate; flushes are ~100 ms apart and reads take well under a
-// millisecond, so a second read is already rare.
+// maxReads bounds the looks at the books of one Hold: one that finds them
+// unknown reads the balance (and a refusal reads it once more, in case
+// credits were added); reads hold off flushes, so none is overtaken.
 const maxReads = 8
 
 // Hold reserves worst, or as much as is available if that is less but at
@@ -291,29 +295,44 @@ func (a *Accountant) Hold(ctx context.Context, b Budget, minimum, worst money.Am
 			}
 			refreshed = true
 		}
-		seq := a.seq
 		a.forgetIdle(b)
 		a.mu.Unlock()
 
-		balance, spent, err := a.read(ctx, b)
-		if err != nil {
-			return nil, err
-		}
-		a.mu.Lock()
-		if a.seq == seq { // no flush since the read: it describes the books
-			acct = a.book(a.accounts, b.AccountID)
-			acct.known, acct.base = true, balance
-			if b.Limit != nil {
-				key = a.bookKey(b.KeyHash)
-				key.known, key.base, key.since = true, spent, b.Since
-			}
-			h, err := a.reserve(b, acct, key, minimum, worst)
-			a.mu.Unlock()
+		if h, again, err := a.readAndReserve(ctx, b, minimum, worst); !again {
 			return h, err
 		}
-		a.mu.Unlock()
 	}
 	return nil, fmt.Errorf("billing: account %d: balance changed on every read", b.AccountID)
+}
+
+// readAndReserve reads b's balance (and key spend) and reserves against
+// it. No flush completes meanwhile (it holds a.flushing shared), so the
+// read describes the books unless a flush ran between Hold's look at them
+// and the read; again is true then, for Hold to look once more.
+func (a *Accountant) readAndReserve(ctx context.Context, b Budget, minimum, worst money.Amount) (h *Hold, again bool, err error) {
+	a.flushing.RLock()
+	defer a.flushing.RUnlock()
+	a.mu.Lock()
+	seq := a.seq
+	a.mu.Unlock()
+	balance, spent, err := a.read(ctx, b)
+	if err != nil {
+		return nil, false, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seq != seq {
+		return nil, true, nil // not while reads hold off flushes; kept as the invariant's check
+	}
+	acct := a.book(a.accounts, b.AccountID)
+	acct.known, acct.base = true, balance
+	var key *books
+	if b.Limit != nil {
+		key = a.bookKey(b.KeyHash)
+		key.known, key.base, key.since = true, spent, b.Since
+	}
+	h, err = a.reserve(b, acct, key, minimum, worst)
+	return h, false, err
 }
 
 // keyBooks returns the books of b's key if it has a limit, nil otherwise;

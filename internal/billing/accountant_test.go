@@ -29,6 +29,8 @@ type memLedger struct {
 	journal  map[string]store.Inflight
 	reads    atomic.Int64
 	fail     atomic.Bool
+	// readDelay is how long a balance read takes (a store under load).
+	readDelay time.Duration
 }
 
 func newMemLedger(balances map[int64]money.Amount) *memLedger {
@@ -60,6 +62,7 @@ func (l *memLedger) RecordGenerations(_ context.Context, gens []store.Generation
 
 func (l *memLedger) Balance(_ context.Context, id int64) (money.Amount, error) {
 	l.reads.Add(1)
+	time.Sleep(l.readDelay)
 	return l.balance(id), nil
 }
 
@@ -152,6 +155,49 @@ func TestHoldsNeverOverspend(t *testing.T) {
 	if got := ledger.balance(1); got != 0 || served.Load() != 100 || refused.Load() != 1900 {
 		t.Fatalf("served %d, refused %d, final balance %s; want 100, 1900, 0", served.Load(), refused.Load(), got)
 	}
+}
+
+// TestSlowReadsUnderFlushes: when a store's reads take longer than the
+// flush interval (a loaded database, requests queued for its connections)
+// while flushes keep committing charges, a Hold that must read a balance
+// still gets one it can trust, instead of failing after maxReads reads
+// each overtaken by a flush.
+func TestSlowReadsUnderFlushes(t *testing.T) {
+	ledger := newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD, 2: money.NanoPerUSD})
+	ledger.readDelay = 5 * time.Millisecond
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Millisecond})
+	defer a.Close()
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // account 2 keeps the flusher committing
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			h, err := a.Hold(ctx, Budget{AccountID: 2, Seq: a.Seq(), Balance: ledger.balance(2)}, 1, 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			h.Settle(store.Generation{ID: fmt.Sprint("busy-", i), AccountID: 2, Cost: 1})
+			time.Sleep(200 * time.Microsecond)
+		}
+	})
+	for i := range 20 {
+		h, err := a.Hold(ctx, Budget{AccountID: 1}, cent, cent) // no balance: read it
+		if err != nil {
+			t.Fatalf("hold %d: %v", i, err)
+		}
+		h.Release()
+		a.mu.Lock()
+		a.forgetIdle(Budget{AccountID: 1}) // the next Hold reads again
+		a.mu.Unlock()
+	}
+	close(stop)
+	wg.Wait()
 }
 
 // TestStaleBalance: a balance read before a flush, passed after it, is
