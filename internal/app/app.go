@@ -47,6 +47,9 @@ type Env struct {
 	Getenv func(string) string
 	// Ready, if set, receives the bound address once the server listens.
 	Ready func(addr string)
+	// DemoProfiles, if set, replaces demo.DefaultProfiles for --demo
+	// (tests that need upstreams without the simulated failures).
+	DemoProfiles []demo.Profile
 }
 
 // demoCredits is what the key printed by --demo holds.
@@ -80,7 +83,11 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 	}
 	var cluster *demo.Cluster
 	if cfg.Demo {
-		cluster, err = demo.Start(ctx, demo.DefaultProfiles(), logger.With("component", "demo"))
+		profiles := env.DemoProfiles
+		if profiles == nil {
+			profiles = demo.DefaultProfiles()
+		}
+		cluster, err = demo.Start(ctx, profiles, logger.With("component", "demo"))
 		if err != nil {
 			return fmt.Errorf("starting demo providers: %w", err)
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/app"
 	"github.com/switchyard-dev/switchyard/internal/config"
+	"github.com/switchyard-dev/switchyard/internal/demo"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
 )
@@ -32,6 +33,17 @@ const chromiumPath = "/usr/bin/chromium"
 type browserServer struct {
 	base      string
 	key, mgmt string
+}
+
+// reliableProfiles are the demo's providers without their simulated
+// failures: a playground answer cut by one (a mid-stream failure ends the
+// stream with an error) is the demo working, not the UI failing.
+func reliableProfiles() []demo.Profile {
+	ps := demo.DefaultProfiles()
+	for i := range ps {
+		ps[i].FailureRate, ps[i].MidStreamFailureRate = 0, 0
+	}
+	return ps
 }
 
 // startServer creates the keys in a fresh SQLite database, then runs the
@@ -62,7 +74,8 @@ func startServer(t *testing.T) *browserServer {
 	done := make(chan error, 1)
 	go func() {
 		done <- app.Run(runCtx, cfg, app.Env{Logger: slog.New(slog.DiscardHandler),
-			Getenv: func(string) string { return "" }, Ready: func(addr string) { ready <- addr }})
+			Getenv: func(string) string { return "" }, Ready: func(addr string) { ready <- addr },
+			DemoProfiles: reliableProfiles()})
 	}()
 	t.Cleanup(func() {
 		cancel()
