@@ -365,8 +365,7 @@ func (c *conn) roundTrip(req *http.Request) (*http.Response, error) {
 		// set its own deadline after ours, or shows in ctx.
 		c.nc.SetReadDeadline(time.Time{})
 		if ctx.Err() != nil {
-			resp.Body.Close()
-			return fail(nil)
+			return fail(nil) // closing the connection ends the body: no drain
 		}
 	}
 	b := &body{rc: resp.Body, c: c, stop: stop, ctx: ctx,
