@@ -44,11 +44,13 @@ import (
 // The store's balance and the books must describe the same moment: a
 // balance read before a flush commits, used after the flush has taken its
 // charges off the books, would count them nowhere and overspend. So every
-// successful flush advances a sequence number; a balance (or key spend) is
-// trusted only if no flush completed between reading it and booking the
-// hold, and is otherwise read again. While an account has requests in
-// flight or charges unwritten, its balance is kept (and replaced by the
-// one each flush returns), so a busy account costs no read per request.
+// successful flush advances a sequence number, and a balance read by the
+// caller (Budget.Seq, Budget.Balance) is trusted only if no flush has
+// completed since; otherwise the accountant reads it itself, holding
+// flushes off between its read and the booking. While an account has
+// requests in flight or charges unwritten, its balance is kept (and
+// replaced by the one each flush returns), so a busy account costs no read
+// per request.
 //
 // One process keeps the books of its own requests: replicas sharing one
 // database each hold against the balance they read, so two replicas can
@@ -264,66 +266,46 @@ type Hold struct {
 // Amount is what the hold reserved.
 func (h *Hold) Amount() money.Amount { return h.amount }
 
-// maxReads bounds the looks at the books of one Hold: one that finds them
-// unknown reads the balance (and a refusal reads it once more, in case
-// credits were added); reads hold off flushes, so none is overtaken.
-const maxReads = 8
-
 // Hold reserves worst, or as much as is available if that is less but at
 // least minimum (the caller then caps the request to what was reserved).
 // When not even minimum is available it returns an *InsufficientError;
 // a minimum of 0 still needs something available. A balance it knew is
 // read again before refusing, in case credits were added meanwhile.
 func (a *Accountant) Hold(ctx context.Context, b Budget, minimum, worst money.Amount) (*Hold, error) {
-	refreshed := false
-	for range maxReads {
-		a.mu.Lock()
-		acct, key := a.accounts[b.AccountID], a.keyBooks(b)
-		if !refreshed && b.Seq == a.seq+1 && (acct == nil || !acct.known) {
-			acct = a.book(a.accounts, b.AccountID)
-			acct.known, acct.base = true, b.Balance
+	a.mu.Lock()
+	acct, key := a.accounts[b.AccountID], a.keyBooks(b)
+	if b.Seq == a.seq+1 && (acct == nil || !acct.known) {
+		acct = a.book(a.accounts, b.AccountID)
+		acct.known, acct.base = true, b.Balance
+	}
+	if acct != nil && acct.known && (b.Limit == nil || (key != nil && key.known && key.since.Equal(b.Since))) {
+		h, err := a.reserve(b, acct, key, minimum, worst)
+		if err == nil {
+			a.mu.Unlock()
+			return h, nil
 		}
-		if acct != nil && acct.known && (b.Limit == nil || (key != nil && key.known && key.since.Equal(b.Since))) {
-			h, err := a.reserve(b, acct, key, minimum, worst)
-			if err == nil || refreshed {
-				a.mu.Unlock()
-				return h, err
-			}
-			acct.known = false // perhaps credits were added: read once more
-			if key != nil {
-				key.known = false
-			}
-			refreshed = true
-		}
-		a.forgetIdle(b)
-		a.mu.Unlock()
-
-		if h, again, err := a.readAndReserve(ctx, b, minimum, worst); !again {
-			return h, err
+		acct.known = false // perhaps credits were added: read once more
+		if key != nil {
+			key.known = false
 		}
 	}
-	return nil, fmt.Errorf("billing: account %d: balance changed on every read", b.AccountID)
+	a.forgetIdle(b)
+	a.mu.Unlock()
+	return a.readAndReserve(ctx, b, minimum, worst)
 }
 
 // readAndReserve reads b's balance (and key spend) and reserves against
-// it. No flush completes meanwhile (it holds a.flushing shared), so the
-// read describes the books unless a flush ran between Hold's look at them
-// and the read; again is true then, for Hold to look once more.
-func (a *Accountant) readAndReserve(ctx context.Context, b Budget, minimum, worst money.Amount) (h *Hold, again bool, err error) {
+// it. It holds a.flushing shared, so no flush completes between the read
+// and the booking: the read describes the books.
+func (a *Accountant) readAndReserve(ctx context.Context, b Budget, minimum, worst money.Amount) (*Hold, error) {
 	a.flushing.RLock()
 	defer a.flushing.RUnlock()
-	a.mu.Lock()
-	seq := a.seq
-	a.mu.Unlock()
 	balance, spent, err := a.read(ctx, b)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.seq != seq {
-		return nil, true, nil // not while reads hold off flushes; kept as the invariant's check
-	}
 	acct := a.book(a.accounts, b.AccountID)
 	acct.known, acct.base = true, balance
 	var key *books
@@ -331,8 +313,7 @@ func (a *Accountant) readAndReserve(ctx context.Context, b Budget, minimum, wors
 		key = a.bookKey(b.KeyHash)
 		key.known, key.base, key.since = true, spent, b.Since
 	}
-	h, err = a.reserve(b, acct, key, minimum, worst)
-	return h, false, err
+	return a.reserve(b, acct, key, minimum, worst)
 }
 
 // keyBooks returns the books of b's key if it has a limit, nil otherwise;

@@ -160,8 +160,8 @@ func TestHoldsNeverOverspend(t *testing.T) {
 // TestSlowReadsUnderFlushes: when a store's reads take longer than the
 // flush interval (a loaded database, requests queued for its connections)
 // while flushes keep committing charges, a Hold that must read a balance
-// still gets one it can trust, instead of failing after maxReads reads
-// each overtaken by a flush.
+// still gets one it can trust (it failed, after eight reads each
+// overtaken by a flush, when reads did not hold flushes off).
 func TestSlowReadsUnderFlushes(t *testing.T) {
 	ledger := newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD, 2: money.NanoPerUSD})
 	ledger.readDelay = 5 * time.Millisecond
