@@ -108,20 +108,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // racing ours), and either nothing of the request left and its body can be
 // sent again, or nothing of a response came and the request is idempotent.
 func retryable(req *http.Request, err error) bool {
+	if hasBody(req) && req.GetBody == nil {
+		return false // the body cannot be sent again
+	}
 	var nw nothingWritten
 	if errors.As(err, &nw) {
-		return !hasBody(req) || req.GetBody != nil
+		return true
 	}
 	if !errors.Is(err, errClosedBeforeResponse) {
 		return false
 	}
 	switch req.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return !hasBody(req) || req.GetBody != nil
+		return true
 	}
 	_, key := req.Header["Idempotency-Key"]
 	_, xkey := req.Header["X-Idempotency-Key"]
-	return (key || xkey) && (!hasBody(req) || req.GetBody != nil)
+	return key || xkey
 }
 
 // hasBody reports whether req has a body to send.
@@ -470,10 +473,6 @@ var heads = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4
 
 // writeHead writes req's request line and header fields.
 func writeHead(b *bytes.Buffer, req *http.Request) {
-	host := req.Host
-	if host == "" {
-		host = req.URL.Host
-	}
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
@@ -482,7 +481,7 @@ func writeHead(b *bytes.Buffer, req *http.Request) {
 	b.WriteByte(' ')
 	b.WriteString(req.URL.RequestURI())
 	b.WriteString(" HTTP/1.1\r\nHost: ")
-	b.WriteString(host)
+	b.WriteString(hostHeader(req))
 	b.WriteString("\r\n")
 	skip := excluded
 	if ua, ok := req.Header["User-Agent"]; !ok {
@@ -610,6 +609,14 @@ func hostPort(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), "80")
 }
 
+// hostHeader is the Host a request is sent with: req.Host, or its URL's.
+func hostHeader(req *http.Request) string {
+	if req.Host != "" {
+		return req.Host
+	}
+	return req.URL.Host
+}
+
 // cloneWithBody is a shallow copy of req sending body.
 func cloneWithBody(req *http.Request, body io.ReadCloser) *http.Request {
 	r := *req
@@ -634,11 +641,7 @@ func validRequest(req *http.Request) error {
 			return fmt.Errorf("h1: invalid method %q", req.Method)
 		}
 	}
-	host := req.Host
-	if host == "" {
-		host = req.URL.Host
-	}
-	if !printable(host) {
+	if host := hostHeader(req); !printable(host) {
 		return fmt.Errorf("h1: invalid Host %q", host)
 	}
 	if uri := req.URL.RequestURI(); !printable(uri) {
