@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchyard-dev/switchyard/internal/background"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
@@ -175,6 +176,7 @@ func (b *books) idle() bool { return b.held == 0 && b.unwritten == 0 }
 type queued struct {
 	g     store.Generation
 	keyed bool
+	at    time.Time // when it was queued
 }
 
 // NewAccountant starts an accountant writing to ledger.
@@ -446,6 +448,7 @@ func (a *Accountant) Record(g store.Generation) {
 // enqueue queues q, unlocks a.mu, and has the queue written: at once
 // after Close, early when it is full, otherwise at the next flush.
 func (a *Accountant) enqueue(q queued) {
+	q.at = a.now()
 	a.queue = append(a.queue, q)
 	full, closed := len(a.queue) >= a.maxBatch, a.closed
 	a.mu.Unlock()
@@ -490,9 +493,15 @@ func (a *Accountant) forget(b *books, del func()) {
 }
 
 // run flushes the queue every interval, early when it fills up, and for
-// the last time on Close.
+// the last time on Close. It runs on a thread of low priority (package
+// background): a flush's CPU bursts, several milliseconds under load,
+// otherwise show in the requests' p99 latency. A machine short of CPU can
+// starve such a thread, so a flush that finds the queue late runs at the
+// process's priority instead: billing never falls behind for the sake of
+// latency.
 func (a *Accountant) run() {
 	defer close(a.done)
+	background.Lower(a.logger)
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
 	for {
@@ -503,8 +512,30 @@ func (a *Accountant) run() {
 			a.flushAll(context.Background())
 			return
 		}
-		a.flush(context.Background())
+		if !a.late() {
+			a.flush(context.Background())
+			continue
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			a.flush(context.Background())
+		}()
+		<-done
 	}
+}
+
+// lateAfter is how many flush intervals the oldest queued record may wait
+// before the flush is late. It normally waits at most one, and a little
+// more while a flush of many records is written.
+const lateAfter = 3
+
+// late reports whether the oldest queued record has waited lateAfter
+// flush intervals: the flusher is not keeping up.
+func (a *Accountant) late() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.queue) > 0 && a.now().Sub(a.queue[0].at) >= lateAfter*a.interval
 }
 
 // flush writes the queued generations in one batch, then the journal of

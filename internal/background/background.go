@@ -1,0 +1,52 @@
+// Package background keeps a process's bulk background work, such as the
+// batched writes to the store, behind the request path in the kernel's
+// queue.
+//
+// On a small machine the gateway's flushes compete with the threads that
+// serve requests for the same cores: a billing batch is some 40 µs of
+// SQLite work a record, several milliseconds of CPU every 100 ms under
+// load. The kernel does not know which of them matters, and a request's
+// thread woken by its socket can wait behind a flush for part of a
+// scheduling slice, which shows in the p99 latency. Lower moves the
+// calling goroutine to an OS thread of its own with a lower priority
+// (nice +10 on Linux, about a tenth of a normal thread's weight when the
+// two compete), so the kernel runs request work first and the flush in
+// the time left over.
+//
+// Measured with switchyard bench (streams of 20 chunks, concurrency 1, two
+// cores; seven alternating runs each): the gateway's p99 latency fell
+// from about 3.1 ms to 2.4 ms with the billing flusher lowered; p50 and
+// CPU per request did not change.
+//
+// The cost: while the kernel holds a low-priority thread back, that thread
+// also holds the Go scheduler's P it runs on, so on a saturated machine
+// the process has one P fewer for those moments and a flush takes longer.
+// A flush is never starved outright (nice is a weight, not a strict
+// priority), and where CPU is left over nothing changes but the order.
+package background
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+)
+
+// Nice is the amount Lower adds to a thread's nice value (Linux; at most
+// 19 in all).
+const Nice = 10
+
+// Lower locks the calling goroutine to its OS thread for the rest of the
+// goroutine's life and lowers that thread's scheduling priority. Call it
+// first thing in a long-lived background goroutine. The thread is never
+// unlocked: it ends with the goroutine, so no other goroutine ever runs
+// with its priority (and the Go runtime does not clone a locked thread to
+// start new ones). If the priority cannot be set, the failure is logged
+// to logger and the work runs at the process's priority. Where a thread's
+// priority cannot be set apart from its process's (anything but Linux)
+// Lower does nothing.
+func Lower(logger *slog.Logger) {
+	if err := lower(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		logger.LogAttrs(context.Background(), slog.LevelWarn,
+			"background work runs at normal priority", slog.Any("error", err))
+	}
+}

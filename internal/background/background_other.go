@@ -1,0 +1,7 @@
+//go:build !linux
+
+package background
+
+import "errors"
+
+func lower() error { return errors.ErrUnsupported }
