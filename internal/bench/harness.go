@@ -144,6 +144,10 @@ type TargetResult struct {
 	MaxRPS float64
 	// PeakRSS is the highest resident memory sampled during the scenario.
 	PeakRSS int64
+	// C1Overhead and RateOverhead are the gateway's own account of its
+	// time per request (switchyard_overhead_seconds) over the C1 and Rate
+	// phases; nil for the other targets.
+	C1Overhead, RateOverhead *Histogram
 }
 
 // CPUPerRequest is CPU time per successful request of the Rate phase.
@@ -390,17 +394,24 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 	}
 	rounds := max(o.Rounds, 1)
 	slice := o.Duration / time.Duration(rounds)
+	gatewayBase := "http://" + h.gateway.addr
 	for _, phase := range []struct {
 		name string
 		run  func(rq *Request) *Result
-		into func(tr *TargetResult) (*Result, *CPU)
+		into func(tr *TargetResult) (*Result, *CPU, **Histogram)
 	}{
 		{"concurrency 1", func(rq *Request) *Result { return Closed(ctx, h.hc, rq, 1, slice) },
-			func(tr *TargetResult) (*Result, *CPU) { return tr.C1, &tr.C1CPU }},
+			func(tr *TargetResult) (*Result, *CPU, **Histogram) { return tr.C1, &tr.C1CPU, &tr.C1Overhead }},
 		{fmt.Sprintf("%g/s", o.Rate), func(rq *Request) *Result { return Open(ctx, h.hc, rq, o.Rate, slice) },
-			func(tr *TargetResult) (*Result, *CPU) { return tr.Rate, &tr.CPU }},
+			func(tr *TargetResult) (*Result, *CPU, **Histogram) { return tr.Rate, &tr.CPU, &tr.RateOverhead }},
 	} {
 		h.logf("%s: %s, %d rounds of %s a target", sc.Name, phase.name, rounds, slice)
+		// The gateway serves only in its own slices, so one reading of
+		// its histogram before the phase and one after it cover them.
+		overheadBefore, err := readOverhead(ctx, h.hc, gatewayBase, sc.Stream)
+		if err != nil {
+			return row, err
+		}
 		for range rounds {
 			for _, t := range targets {
 				if err := h.gateway.alive(); err != nil {
@@ -410,10 +421,18 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 				if err != nil {
 					return row, err
 				}
-				total, totalCPU := phase.into(t.tr)
+				total, totalCPU, _ := phase.into(t.tr)
 				total.add(res)
 				*totalCPU = totalCPU.Add(cpu)
 			}
+		}
+		overheadAfter, err := readOverhead(ctx, h.hc, gatewayBase, sc.Stream)
+		if err != nil {
+			return row, err
+		}
+		_, _, overhead := phase.into(row.Targets[Gateway])
+		if *overhead, err = overheadAfter.Sub(overheadBefore); err != nil {
+			return row, err
 		}
 	}
 	for _, t := range targets {

@@ -45,6 +45,15 @@ func pair(s *Samples) string {
 	return fmt.Sprintf("%d / %d", s.P50().Microseconds(), s.P99().Microseconds())
 }
 
+// quantiles renders p50 / p99 of h in microseconds, "—" without
+// observations.
+func quantiles(h *Histogram) string {
+	if h.Count() == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%d / %d", h.Quantile(0.50).Microseconds(), h.Quantile(0.99).Microseconds())
+}
+
 // added renders how much later the gateway's p50 and p99 are than base's.
 func added(gw, base *Samples) string {
 	return signedUS(gw.P50()-base.P50()) + " / " + signedUS(gw.P99()-base.P99())
@@ -172,6 +181,22 @@ func (r *Report) loadTables(w io.Writer) {
 				pair(&d.Latency), pair(&f.Latency), pair(&g.Latency),
 				added(&g.Latency, &d.Latency), added(&g.Latency, &f.Latency), d.Errors+f.Errors+g.Errors)
 		}
+	}
+
+	fmt.Fprintf(w, "\n### Time in the gateway, by its own account\n\n")
+	fmt.Fprintln(w, "The gateway's histogram `switchyard_overhead_seconds` (a request's handler time less the time "+
+		"spent waiting on its upstream: the attempt, and for a stream the reads of its chunks), read from its "+
+		"`/metrics` before and after each phase. µs, p50 / p99, interpolated within the histogram's buckets "+
+		"(10, 25, 50, 100, 250, 500 µs, 1 ms, …): coarse. Set against the latency tables, it tells the "+
+		"gateway's own work from the waits it shares with the floor (the network path, the upstream, the machine's "+
+		"scheduling).")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| Scenario | at c=1 | at %g/s | requests observed |\n", o.Rate)
+	fmt.Fprintln(w, "|---|--:|--:|--:|")
+	for _, row := range r.Rows {
+		g := row.Targets[Gateway]
+		fmt.Fprintf(w, "| %s | %s | %s | %d |\n", row.Scenario.Name, quantiles(g.C1Overhead), quantiles(g.RateOverhead),
+			g.C1Overhead.Count()+g.RateOverhead.Count())
 	}
 
 	fmt.Fprintf(w, "\n### Capacity, time to first byte, memory\n\n")

@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// overheadMetric is the gateway's histogram of the time a request spends
+// in the gateway itself (handler time less upstream time), labelled by
+// stream="true"/"false".
+const overheadMetric = "switchyard_overhead_seconds"
+
+// Histogram is a Prometheus histogram's cumulative bucket counts.
+type Histogram struct {
+	Bounds []float64 // upper bounds, seconds, ascending; the last is +Inf
+	Counts []uint64  // cumulative: observations ≤ Bounds[i]
+}
+
+// Count is the number of observations.
+func (h *Histogram) Count() uint64 {
+	if h == nil || len(h.Counts) == 0 {
+		return 0
+	}
+	return h.Counts[len(h.Counts)-1]
+}
+
+// Sub returns the observations of h made after before (a reading of the
+// same histogram taken earlier).
+func (h *Histogram) Sub(before *Histogram) (*Histogram, error) {
+	if before.Count() == 0 && len(before.Bounds) == 0 {
+		return h, nil // nothing was observed before
+	}
+	if len(before.Bounds) != len(h.Bounds) {
+		return nil, fmt.Errorf("%s: buckets changed between readings", overheadMetric)
+	}
+	d := &Histogram{Bounds: h.Bounds, Counts: make([]uint64, len(h.Counts))}
+	for i := range h.Counts {
+		if h.Bounds[i] != before.Bounds[i] || h.Counts[i] < before.Counts[i] {
+			return nil, fmt.Errorf("%s: not a later reading of the same histogram (was the gateway restarted?)", overheadMetric)
+		}
+		d.Counts[i] = h.Counts[i] - before.Counts[i]
+	}
+	return d, nil
+}
+
+// Quantile estimates the q-quantile as Prometheus's histogram_quantile
+// does: the bucket holding rank q·count, linearly within it (from 0 for
+// the first). A rank in the +Inf bucket gives the highest finite bound;
+// no observations give 0.
+func (h *Histogram) Quantile(q float64) time.Duration {
+	n := h.Count()
+	if n == 0 {
+		return 0
+	}
+	rank := q * float64(n)
+	lower, below := 0.0, uint64(0)
+	for i, c := range h.Counts {
+		if float64(c) >= rank {
+			upper := h.Bounds[i]
+			if math.IsInf(upper, 1) {
+				return seconds(lower)
+			}
+			in := float64(c - below)
+			return seconds(lower + (upper-lower)*(rank-float64(below))/in)
+		}
+		lower, below = h.Bounds[i], c
+	}
+	return seconds(lower)
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// readOverhead reads the gateway's overhead histogram of streams or of
+// non-streamed requests from its /metrics.
+func readOverhead(ctx context.Context, hc *http.Client, base string, stream bool) (*Histogram, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("read the gateway's metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("read the gateway's metrics: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parse the gateway's metrics: %w", err)
+	}
+	label := fmt.Sprint(stream)
+	if f := families[overheadMetric]; f != nil {
+		for _, m := range f.GetMetric() {
+			if labelValue(m, "stream") == label && m.GetHistogram() != nil {
+				return histogramOf(m.GetHistogram()), nil
+			}
+		}
+	}
+	// Nothing observed yet for this label: an empty reading.
+	return &Histogram{}, nil
+}
+
+func labelValue(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+func histogramOf(ph *dto.Histogram) *Histogram {
+	h := &Histogram{}
+	for _, b := range ph.GetBucket() {
+		h.Bounds = append(h.Bounds, b.GetUpperBound())
+		h.Counts = append(h.Counts, b.GetCumulativeCount())
+	}
+	if len(h.Bounds) == 0 || !math.IsInf(h.Bounds[len(h.Bounds)-1], 1) {
+		h.Bounds = append(h.Bounds, math.Inf(1))
+		h.Counts = append(h.Counts, ph.GetSampleCount())
+	}
+	return h
+}

@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func TestHistogramQuantile(t *testing.T) {
+	inf := math.Inf(1)
+	h := &Histogram{
+		Bounds: []float64{100e-6, 250e-6, 500e-6, inf},
+		Counts: []uint64{50, 90, 99, 100}, // 50 ≤ 100 µs, 40 in (100, 250], 9 in (250, 500], 1 above
+	}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{
+		{0.25, 50 * time.Microsecond},   // rank 25 of the first bucket's 50, from 0
+		{0.50, 100 * time.Microsecond},  // rank 50: the first bucket's top
+		{0.70, 175 * time.Microsecond},  // rank 70: halfway through (100, 250]
+		{0.99, 500 * time.Microsecond},  // rank 99: the top of (250, 500]
+		{0.999, 500 * time.Microsecond}, // in +Inf: the highest finite bound
+	} {
+		if got := h.Quantile(c.q); got.Round(time.Microsecond) != c.want {
+			t.Errorf("Quantile(%g) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if got := (&Histogram{}).Quantile(0.5); got != 0 {
+		t.Errorf("empty histogram: Quantile = %v, want 0", got)
+	}
+	var none *Histogram
+	if none.Count() != 0 {
+		t.Error("a nil histogram counts observations")
+	}
+}
+
+func TestHistogramSub(t *testing.T) {
+	inf := math.Inf(1)
+	before := &Histogram{Bounds: []float64{1e-4, inf}, Counts: []uint64{3, 4}}
+	after := &Histogram{Bounds: []float64{1e-4, inf}, Counts: []uint64{10, 14}}
+	d, err := after.Sub(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Counts[0] != 7 || d.Counts[1] != 10 || d.Count() != 10 {
+		t.Errorf("difference %v, want [7 10]", d.Counts)
+	}
+	if d, err := after.Sub(&Histogram{}); err != nil || d.Count() != 14 {
+		t.Errorf("from nothing observed: %v, %v; want all 14", d, err)
+	}
+	if _, err := before.Sub(after); err == nil {
+		t.Error("an earlier reading subtracted a later one without error (a restarted gateway)")
+	}
+	if _, err := after.Sub(&Histogram{Bounds: []float64{2e-4, inf}, Counts: []uint64{1, 1}}); err == nil {
+		t.Error("readings with different buckets subtracted without error")
+	}
+}
+
+// TestReadOverhead reads the histogram as client_golang exposes it: the
+// label asked for, empty before any observation of it.
+func TestReadOverhead(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: overheadMetric, Help: "test",
+		Buckets: []float64{100e-6, 250e-6, 500e-6}}, []string{"stream"})
+	reg.MustRegister(h)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	ctx := context.Background()
+
+	empty, err := readOverhead(ctx, srv.Client(), srv.URL, true)
+	if err != nil || empty.Count() != 0 {
+		t.Fatalf("before any observation: %+v, %v", empty, err)
+	}
+	for _, d := range []float64{50e-6, 150e-6, 150e-6, 1} {
+		h.WithLabelValues("true").Observe(d)
+	}
+	h.WithLabelValues("false").Observe(50e-6)
+	got, err := readOverhead(ctx, srv.Client(), srv.URL, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uint64{1, 3, 3, 4}
+	if len(got.Counts) != len(want) || !math.IsInf(got.Bounds[len(got.Bounds)-1], 1) {
+		t.Fatalf("streams' histogram %+v, want counts %v ending at +Inf", got, want)
+	}
+	for i := range want {
+		if got.Counts[i] != want[i] {
+			t.Fatalf("streams' histogram counts %v, want %v", got.Counts, want)
+		}
+	}
+	unary, err := readOverhead(ctx, srv.Client(), srv.URL, false)
+	if err != nil || unary.Count() != 1 {
+		t.Errorf("non-streamed histogram: %+v, %v; want 1 observation", unary, err)
+	}
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	if _, err := readOverhead(ctx, missing.Client(), missing.URL, true); err == nil {
+		t.Error("a 404 from /metrics read without error")
+	}
+}
