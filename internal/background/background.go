@@ -29,11 +29,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // Nice is the amount Lower adds to a thread's nice value (Linux; at most
 // 19 in all).
 const Nice = 10
+
+// Thread is an OS thread Lower locked a goroutine to. Its methods must be
+// called from that goroutine.
+type Thread struct{}
 
 // Lower locks the calling goroutine to its OS thread for the rest of the
 // goroutine's life and lowers that thread's scheduling priority. Call it
@@ -43,10 +48,36 @@ const Nice = 10
 // start new ones). If the priority cannot be set, the failure is logged
 // to logger and the work runs at the process's priority. Where a thread's
 // priority cannot be set apart from its process's (anything but Linux)
-// Lower does nothing.
-func Lower(logger *slog.Logger) {
-	if err := lower(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+// Lower does nothing. It returns the thread, nil when it was not lowered.
+func Lower(logger *slog.Logger) *Thread {
+	err := lower()
+	if err == nil {
+		return &Thread{}
+	}
+	if !errors.Is(err, errors.ErrUnsupported) {
 		logger.LogAttrs(context.Background(), slog.LevelWarn,
 			"background work runs at normal priority", slog.Any("error", err))
 	}
+	return nil
+}
+
+// Sched is a thread's account with the kernel's scheduler so far: the time
+// it ran, and the time it was ready to run but waited for a core.
+type Sched struct {
+	Ran, Waited time.Duration
+}
+
+// Sched reads the thread's account (Linux, /proc/thread-self/schedstat);
+// ok is false where it cannot be read, and for a nil Thread.
+//
+// A lowered thread that waits for a core longer than it runs is on a
+// machine short of CPU, where its low priority has a cost: while the
+// kernel holds it back it also holds one of the Go scheduler's Ps, which
+// the request path could have used. Its caller should then run the work
+// at normal priority for a while (as the billing flusher does).
+func (t *Thread) Sched() (s Sched, ok bool) {
+	if t == nil {
+		return Sched{}, false
+	}
+	return sched()
 }

@@ -2,8 +2,12 @@ package background
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 )
 
 func lower() error {
@@ -21,4 +25,27 @@ func lower() error {
 		return fmt.Errorf("background: lower thread priority to nice %d: %w", nice, err)
 	}
 	return nil
+}
+
+// sched reads the calling thread's schedstat: the nanoseconds it ran, the
+// nanoseconds it waited on a run queue, and its time slices.
+func sched() (Sched, bool) {
+	b, err := os.ReadFile("/proc/thread-self/schedstat")
+	if err != nil {
+		return Sched{}, false
+	}
+	return parseSchedstat(string(b))
+}
+
+func parseSchedstat(s string) (Sched, bool) {
+	f := strings.Fields(s)
+	if len(f) < 2 {
+		return Sched{}, false
+	}
+	ran, err1 := strconv.ParseInt(f[0], 10, 64)
+	waited, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return Sched{}, false
+	}
+	return Sched{Ran: time.Duration(ran), Waited: time.Duration(waited)}, true
 }

@@ -133,3 +133,45 @@ func mustNice(t *testing.T, tid int) int {
 	}
 	return n
 }
+
+// TestSched: a lowered thread's account grows by the CPU it uses.
+func TestSched(t *testing.T) {
+	type result struct {
+		before, after Sched
+		ok            bool
+	}
+	res := make(chan result)
+	go func() {
+		th := Lower(nil)
+		before, ok1 := th.Sched()
+		for start := time.Now(); time.Since(start) < 30*time.Millisecond; {
+		} // spin
+		after, ok2 := th.Sched()
+		res <- result{before, after, ok1 && ok2}
+	}()
+	r := <-res
+	if !r.ok {
+		t.Fatal("no scheduling account for a lowered thread")
+	}
+	if ran := r.after.Ran - r.before.Ran; ran < 10*time.Millisecond {
+		t.Errorf("30 ms of spinning ran %v by the account", ran)
+	}
+	if r.after.Waited < r.before.Waited {
+		t.Errorf("waiting time went back: %v → %v", r.before.Waited, r.after.Waited)
+	}
+	var none *Thread
+	if _, ok := none.Sched(); ok {
+		t.Error("a nil Thread has an account")
+	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	if s, ok := parseSchedstat("7377682 365656 3\n"); !ok || s.Ran != 7377682 || s.Waited != 365656 {
+		t.Errorf("parseSchedstat = %+v, %v", s, ok)
+	}
+	for _, bad := range []string{"", "12", "x 1 1", "1 y 1"} {
+		if _, ok := parseSchedstat(bad); ok {
+			t.Errorf("parseSchedstat(%q) is ok", bad)
+		}
+	}
+}

@@ -5,3 +5,5 @@ package background
 import "errors"
 
 func lower() error { return errors.ErrUnsupported }
+
+func sched() (Sched, bool) { return Sched{}, false }

@@ -495,15 +495,19 @@ func (a *Accountant) forget(b *books, del func()) {
 // run flushes the queue every interval, early when it fills up, and for
 // the last time on Close. It runs on a thread of low priority (package
 // background): a flush's CPU bursts, several milliseconds under load,
-// otherwise show in the requests' p99 latency. A machine short of CPU can
-// starve such a thread, so a flush that finds the queue late runs at the
-// process's priority instead: billing never falls behind for the sake of
-// latency.
+// otherwise show in the requests' p99 latency. That pays only where CPU is
+// left over. On a machine short of CPU the thread waits for a core while
+// holding one of the Go scheduler's Ps, which takes from the request path
+// what it was meant to give, and can starve billing. So a flush that waited
+// for a core for milliseconds, and longer than it ran, has the next ones
+// run at the process's priority for a while; so does a flush that finds
+// the queue late.
 func (a *Accountant) run() {
 	defer close(a.done)
-	background.Lower(a.logger)
+	th := background.Lower(a.logger)
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
+	normal := 0 // flushes left to run at the process's priority
 	for {
 		select {
 		case <-t.C:
@@ -512,17 +516,45 @@ func (a *Accountant) run() {
 			a.flushAll(context.Background())
 			return
 		}
-		if !a.late() {
-			a.flush(context.Background())
+		if normal > 0 || a.late() {
+			normal = max(normal-1, 0)
+			a.flushNormally()
 			continue
 		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			a.flush(context.Background())
-		}()
-		<-done
+		before, ok := readSched(th)
+		a.flush(context.Background())
+		if after, ok2 := readSched(th); ok && ok2 && a.contended(before, after) {
+			normal = normalFlushes
+		}
 	}
+}
+
+// readSched reads th's scheduling account; tests replace it.
+var readSched = (*background.Thread).Sched
+
+// normalFlushes is how many flushes run at the process's priority after
+// one at low priority found the machine short of CPU, before low priority
+// is tried again: about a second at the default interval.
+const normalFlushes = 10
+
+// contended reports whether a flush between the readings before and after
+// waited for a core for longer than twice the time it ran, and for more
+// than a twentieth of the flush interval (5 ms by default: a short flush
+// woken on a busy core waits a few hundred µs, which costs the request
+// path nothing to speak of).
+func (a *Accountant) contended(before, after background.Sched) bool {
+	waited := after.Waited - before.Waited
+	return waited > 2*(after.Ran-before.Ran) && waited > a.interval/20
+}
+
+// flushNormally flushes on a goroutine of the process's priority.
+func (a *Accountant) flushNormally() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.flush(context.Background())
+	}()
+	<-done
 }
 
 // lateAfter is how many flush intervals the oldest queued record may wait

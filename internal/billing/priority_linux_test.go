@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -71,5 +72,71 @@ func TestFlushPriority(t *testing.T) {
 	a.Record(store.Generation{ID: "g4", AccountID: 1})
 	if got := written(); got != base {
 		t.Errorf("a late batch was written at nice %d, want the process's %d", got, base)
+	}
+}
+
+// TestFlushPriorityContended: a flush at low priority that waited for a
+// core long, and longer than it ran (a machine short of CPU) has the next
+// normalFlushes run at the process's priority, then low priority is tried
+// again.
+func TestFlushPriorityContended(t *testing.T) {
+	runtime.LockOSThread()
+	base := threadNice(t)
+	runtime.UnlockOSThread()
+	lowered := min(base+background.Nice, 19)
+
+	var reads int // read by the flusher goroutine only
+	readSched = func(*background.Thread) (background.Sched, bool) {
+		reads++ // each reading: 1 min more run, 10 min more wait (the interval is an hour)
+		return background.Sched{Ran: time.Duration(reads) * time.Minute, Waited: time.Duration(reads) * 10 * time.Minute}, true
+	}
+	t.Cleanup(func() { readSched = (*background.Thread).Sched })
+
+	ledger := niceLedger{memLedger: newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD}), t: t, nices: make(chan int, 4)}
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Hour, MaxBatch: 2})
+	defer a.Close()
+	batch := func(i int) int {
+		t.Helper()
+		a.Record(store.Generation{ID: fmt.Sprintf("g%d-a", i), AccountID: 1})
+		a.Record(store.Generation{ID: fmt.Sprintf("g%d-b", i), AccountID: 1})
+		select {
+		case n := <-ledger.nices:
+			return n
+		case <-time.After(10 * time.Second):
+			t.Fatalf("batch %d not written", i)
+			return 0
+		}
+	}
+
+	if got := batch(0); got != lowered {
+		t.Fatalf("first batch at nice %d, want %d", got, lowered)
+	}
+	for i := 1; i <= normalFlushes; i++ {
+		if got := batch(i); got != base {
+			t.Fatalf("batch %d after a contended flush at nice %d, want the process's %d", i, got, base)
+		}
+	}
+	if got := batch(normalFlushes + 1); got != lowered {
+		t.Errorf("batch after %d at normal priority: nice %d, want %d again", normalFlushes, got, lowered)
+	}
+}
+
+func TestContended(t *testing.T) {
+	a := &Accountant{interval: 100 * time.Millisecond}
+	s := func(ran, waited time.Duration) background.Sched { return background.Sched{Ran: ran, Waited: waited} }
+	ms := time.Millisecond
+	for _, c := range []struct {
+		before, after background.Sched
+		want          bool
+	}{
+		{s(0, 0), s(6*ms, ms), false},
+		{s(0, 0), s(6*ms, 12*ms), false},
+		{s(0, 0), s(6*ms, 13*ms), true},
+		{s(time.Second, time.Second), s(time.Second+ms, time.Second+6*ms), true},
+		{s(0, 0), s(100*time.Microsecond, 4*ms), false}, // a short wait: not worth a P
+	} {
+		if got := a.contended(c.before, c.after); got != c.want {
+			t.Errorf("contended(%v, %v) = %v, want %v", c.before, c.after, got, c.want)
+		}
 	}
 }
