@@ -1,6 +1,7 @@
 package background
 
 import (
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -142,7 +143,7 @@ func TestSched(t *testing.T) {
 	}
 	res := make(chan result)
 	go func() {
-		th := Lower(nil)
+		th := Lower(slog.New(slog.NewTextHandler(os.Stderr, nil))) // nil if it failed, and logged
 		before, ok1 := th.Sched()
 		for start := time.Now(); time.Since(start) < 30*time.Millisecond; {
 		} // spin

@@ -500,8 +500,8 @@ func (a *Accountant) forget(b *books, del func()) {
 // holding one of the Go scheduler's Ps, which takes from the request path
 // what it was meant to give, and can starve billing. So a flush that waited
 // for a core for milliseconds, and longer than it ran, has the next ones
-// run at the process's priority for a while; so does a flush that finds
-// the queue late.
+// run at the process's priority for a while; so do a flush that finds
+// the queue late and the last one, on Close.
 func (a *Accountant) run() {
 	defer close(a.done)
 	th := background.Lower(a.logger)
@@ -513,12 +513,14 @@ func (a *Accountant) run() {
 		case <-t.C:
 		case <-a.wake:
 		case <-a.stop:
-			a.flushAll(context.Background())
+			// Nothing should hold a shutdown back: the last flush runs
+			// at the process's priority.
+			atNormalPriority(func() { a.flushAll(context.Background()) })
 			return
 		}
 		if normal > 0 || a.late() {
 			normal = max(normal-1, 0)
-			a.flushNormally()
+			atNormalPriority(func() { a.flush(context.Background()) })
 			continue
 		}
 		before, ok := readSched(th)
@@ -547,12 +549,13 @@ func (a *Accountant) contended(before, after background.Sched) bool {
 	return waited > 2*(after.Ran-before.Ran) && waited > a.interval/20
 }
 
-// flushNormally flushes on a goroutine of the process's priority.
-func (a *Accountant) flushNormally() {
+// atNormalPriority runs f on a goroutine of the process's priority (not
+// the flusher's lowered thread) and waits for it.
+func atNormalPriority(f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.flush(context.Background())
+		f()
 	}()
 	<-done
 }

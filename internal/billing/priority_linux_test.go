@@ -38,8 +38,8 @@ func (l niceLedger) RecordGenerations(ctx context.Context, gens []store.Generati
 }
 
 // TestFlushPriority: batches are written on a thread of low priority,
-// except when the queue is late (the flusher starved of CPU), when they
-// are written at the process's.
+// except when the queue is late (the flusher starved of CPU) and on Close,
+// when they are written at the process's.
 func TestFlushPriority(t *testing.T) {
 	runtime.LockOSThread()
 	base := threadNice(t)
@@ -72,6 +72,12 @@ func TestFlushPriority(t *testing.T) {
 	a.Record(store.Generation{ID: "g4", AccountID: 1})
 	if got := written(); got != base {
 		t.Errorf("a late batch was written at nice %d, want the process's %d", got, base)
+	}
+
+	a.Record(store.Generation{ID: "g5", AccountID: 1})
+	a.Close()
+	if got := written(); got != base {
+		t.Errorf("the last batch, on Close, was written at nice %d, want the process's %d", got, base)
 	}
 }
 
