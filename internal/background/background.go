@@ -14,15 +14,16 @@
 // the time left over.
 //
 // Measured with switchyard bench (streams of 20 chunks, concurrency 1, two
-// cores; seven alternating runs each): the gateway's p99 latency fell
-// from about 3.1 ms to 2.4 ms with the billing flusher lowered; p50 and
-// CPU per request did not change.
+// cores; 10 and 13 alternating runs): the gateway's p99 latency fell from
+// about 3.0 ms to 2.4 ms with the billing flusher lowered; p50 and CPU per
+// request did not change.
 //
 // The cost: while the kernel holds a low-priority thread back, that thread
 // also holds the Go scheduler's P it runs on, so on a saturated machine
-// the process has one P fewer for those moments and a flush takes longer.
-// A flush is never starved outright (nice is a weight, not a strict
-// priority), and where CPU is left over nothing changes but the order.
+// the process has one P fewer for those moments and the work takes longer.
+// Nice is a weight, not a strict priority, so the work is never starved
+// outright; Thread.Sched tells a caller when the machine is short of CPU,
+// so that it can run the work at normal priority meanwhile.
 package background
 
 import (

@@ -13,6 +13,15 @@ import (
 func lower() error {
 	runtime.LockOSThread()
 	tid := syscall.Gettid()
+	// ps and top show the main thread's priority as the process's: a few
+	// tries to move off it first (the goroutine then runs on whichever
+	// thread the scheduler gives it), and the main thread if that fails.
+	for try := 0; tid == syscall.Getpid() && try < 10; try++ {
+		runtime.UnlockOSThread()
+		runtime.Gosched()
+		runtime.LockOSThread()
+		tid = syscall.Gettid()
+	}
 	// With PRIO_PROCESS and a thread id, Linux's getpriority and
 	// setpriority act on that one thread. getpriority(2) returns 20 - nice
 	// from the raw system call, which is what the syscall package gives.
