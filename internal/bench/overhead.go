@@ -34,7 +34,7 @@ func (h *Histogram) Count() uint64 {
 // Sub returns the observations of h made after before (a reading of the
 // same histogram taken earlier).
 func (h *Histogram) Sub(before *Histogram) (*Histogram, error) {
-	if before.Count() == 0 && len(before.Bounds) == 0 {
+	if len(before.Bounds) == 0 {
 		return h, nil // nothing was observed before
 	}
 	if len(before.Bounds) != len(h.Bounds) {

@@ -176,7 +176,6 @@ func (b *books) idle() bool { return b.held == 0 && b.unwritten == 0 }
 type queued struct {
 	g     store.Generation
 	keyed bool
-	at    time.Time // when it was queued
 }
 
 // NewAccountant starts an accountant writing to ledger.
@@ -448,7 +447,6 @@ func (a *Accountant) Record(g store.Generation) {
 // enqueue queues q, unlocks a.mu, and has the queue written: at once
 // after Close, early when it is full, otherwise at the next flush.
 func (a *Accountant) enqueue(q queued) {
-	q.at = a.now()
 	a.queue = append(a.queue, q)
 	full, closed := len(a.queue) >= a.maxBatch, a.closed
 	a.mu.Unlock()
@@ -500,14 +498,15 @@ func (a *Accountant) forget(b *books, del func()) {
 // holding one of the Go scheduler's Ps, which takes from the request path
 // what it was meant to give, and can starve billing. So a flush that waited
 // for a core for milliseconds, and longer than it ran, has the next ones
-// run at the process's priority for a while; so do a flush that finds
-// the queue late and the last one, on Close.
+// run at the process's priority for a while; so do a flush that starts
+// late and the last one, on Close.
 func (a *Accountant) run() {
 	defer close(a.done)
 	th := background.Lower(a.logger)
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
 	normal := 0 // flushes left to run at the process's priority
+	last := a.now()
 	for {
 		select {
 		case <-t.C:
@@ -518,7 +517,10 @@ func (a *Accountant) run() {
 			atNormalPriority(func() { a.flushAll(context.Background()) })
 			return
 		}
-		if normal > 0 || a.late() {
+		now := a.now()
+		late := now.Sub(last) >= lateAfter*a.interval
+		last = now
+		if normal > 0 || late {
 			normal = max(normal-1, 0)
 			atNormalPriority(func() { a.flush(context.Background()) })
 			continue
@@ -560,18 +562,11 @@ func atNormalPriority(f func()) {
 	<-done
 }
 
-// lateAfter is how many flush intervals the oldest queued record may wait
-// before the flush is late. It normally waits at most one, and a little
-// more while a flush of many records is written.
+// lateAfter is how many flush intervals after the one before a flush is
+// late: the flusher is not keeping up. Flushes start an interval apart, or
+// sooner when the queue fills, and later only when the one before took
+// long (or the thread waited long for a core).
 const lateAfter = 3
-
-// late reports whether the oldest queued record has waited lateAfter
-// flush intervals: the flusher is not keeping up.
-func (a *Accountant) late() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.queue) > 0 && a.now().Sub(a.queue[0].at) >= lateAfter*a.interval
-}
 
 // flush writes the queued generations in one batch, then the journal of
 // requests in flight. On failure they stay queued (and their charges stay

@@ -38,8 +38,8 @@ func (l niceLedger) RecordGenerations(ctx context.Context, gens []store.Generati
 }
 
 // TestFlushPriority: batches are written on a thread of low priority,
-// except when the queue is late (the flusher starved of CPU) and on Close,
-// when they are written at the process's.
+// except by a flush that starts late (the flusher starved of CPU) and on
+// Close, when they are written at the process's.
 func TestFlushPriority(t *testing.T) {
 	runtime.LockOSThread()
 	base := threadNice(t)
