@@ -9,7 +9,9 @@
 // straight from the connection's buffer. A request costs fewer wake-ups,
 // a large body leaves in one writev instead of being copied through two
 // buffers, and a stream that waits on a slow upstream holds its connection
-// and one read buffer: no goroutines, no write buffer.
+// and one read buffer: no goroutines, no write buffer. A stream's body
+// closed after its final event keeps its connection for the next request
+// (body.CloseAtEnd), where a body closed before its end costs a new one.
 //
 // What it does not do it hands to Fallback (net/http's Transport): HTTPS
 // (real providers, over HTTP/2), requests through a proxy, bodies of
@@ -68,7 +70,8 @@ const (
 )
 
 // RoundTrip sends req and returns its response, whose body reads from the
-// connection; closing the body before its end closes the connection.
+// connection; closing the body before its end closes the connection, unless
+// it is closed with CloseAtEnd (see body.CloseAtEnd).
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.handles(req) {
 		return t.Fallback.RoundTrip(req)
@@ -189,7 +192,7 @@ func (t *Transport) get(ctx context.Context, key string) (*conn, error) {
 		c.idle = false
 		t.mu.Unlock()
 		c.timer.Stop()
-		if c.alive() {
+		if c.settle() && c.alive() {
 			c.reused = true
 			return c, nil
 		}
@@ -264,6 +267,9 @@ type conn struct {
 
 	written  int64 // bytes of the current request sent
 	headLeft int   // bytes a response's head may still take; -1: reading a body
+	// rest is the end of the last response, left unread when its body was
+	// closed at its content's end (body.CloseAtEnd); settle reads it.
+	rest io.Reader
 
 	// Guarded by t.mu.
 	idle  bool
@@ -293,6 +299,55 @@ func (c *conn) expire() {
 }
 
 func (c *conn) close() { c.nc.Close() }
+
+// pending is what waits on an idle connection (conn.peek).
+type pending int
+
+const (
+	pendingNothing pending = iota // open, nothing came
+	pendingBytes                  // bytes came
+	pendingEnd                    // the upstream closed it, or it failed
+	pendingUnknown                // it cannot be peeked at (not a socket)
+)
+
+// alive reports whether an idle connection can serve another request: the
+// upstream has neither closed it nor sent anything unasked.
+func (c *conn) alive() bool {
+	p := c.peek()
+	return p == pendingNothing || p == pendingUnknown
+}
+
+// Bounds on reading the end of a response left unread (conn.settle).
+const (
+	// restWait bounds the wait for bytes of it that are on their way:
+	// some came, the rest is in the next packet.
+	restWait = 5 * time.Millisecond
+	// maxRest bounds its length: the framing of a chunked body's end is
+	// a few bytes; a response that goes on is not at its end.
+	maxRest = 4 << 10
+)
+
+// settle reads the end of the response c served last if it was left
+// unread (body.CloseAtEnd), and reports whether c can serve another
+// request. By the time c is taken again the end has come, or the upstream
+// is not ending that response: c is then given up, at no wait when nothing
+// of it came.
+func (c *conn) settle() bool {
+	rest := c.rest
+	if rest == nil {
+		return true
+	}
+	c.rest = nil
+	switch c.peek() {
+	case pendingBytes, pendingUnknown:
+	default:
+		return false
+	}
+	c.nc.SetReadDeadline(time.Now().Add(restWait))
+	n, err := io.Copy(io.Discard, &io.LimitedReader{R: rest, N: maxRest + 1})
+	c.nc.SetReadDeadline(time.Time{})
+	return err == nil && n <= maxRest
+}
 
 // maxHead bounds a response's status line and header fields, as
 // http.Transport.MaxResponseHeaderBytes does: an upstream sending headers
@@ -566,6 +621,28 @@ func (b *body) Read(p []byte) (int, error) {
 func (b *body) Close() error {
 	b.closed.Store(true)
 	b.finish(false)
+	return nil
+}
+
+// CloseAtEnd closes a body its caller has read to the end its content
+// marks (an event stream's final event, such as [DONE]) though the body
+// has not reported its own end: what is left is the framing of the
+// body's end (a chunked body's last chunk), which the upstream sends right
+// behind that event. Close would give up the connection for those few
+// bytes; CloseAtEnd keeps it, and the next request to take it reads them
+// first (conn.settle). A body whose connection cannot serve another
+// request is closed as Close does.
+func (b *body) CloseAtEnd() error {
+	b.closed.Store(true)
+	if !b.done.CompareAndSwap(false, true) {
+		return nil
+	}
+	if b.stop() && b.keep {
+		b.c.rest = b.rc
+		b.c.t.put(b.c)
+		return nil
+	}
+	b.c.close()
 	return nil
 }
 

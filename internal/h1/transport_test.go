@@ -1761,3 +1761,92 @@ func TestPiecesLength(t *testing.T) {
 		t.Errorf("the server saw %d requests, want only the last", c)
 	}
 }
+
+// TestCloseAtEnd checks that a streamed body closed at its content's end
+// (CloseAtEnd, after the [DONE] event) keeps its connection when the body's
+// end follows, and that the next request does not use it when the end does
+// not come, more content comes instead, or the response closes the
+// connection.
+func TestCloseAtEnd(t *testing.T) {
+	const event = "data: [DONE]\n\n"
+	chunk := func(s string) string { return fmt.Sprintf("%x\r\n%s\r\n", len(s), s) }
+	for _, tc := range []struct {
+		name  string
+		close bool   // the response says Connection: close
+		rest  string // sent once the client closed the body
+		reuse bool
+	}{
+		{name: "end follows", rest: "0\r\n\r\n", reuse: true},
+		{name: "end never comes", reuse: false},
+		{name: "more content", rest: chunk(strings.Repeat("x", 2*maxRest)) + "0\r\n\r\n", reuse: false},
+		{name: "connection close", close: true, rest: "0\r\n\r\n", reuse: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			closed := make(chan struct{})
+			s := rawServer(t, func(c net.Conn) {
+				br := bufio.NewReader(c)
+				for first := true; ; first = false {
+					head, err := readHead(br)
+					if err != nil {
+						return
+					}
+					if !first || strings.Contains(head, "/next") {
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+						continue
+					}
+					resp := "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+					if tc.close {
+						resp += "Connection: close\r\n"
+					}
+					io.WriteString(c, resp+"\r\n"+chunk(event))
+					select {
+					case <-closed:
+					case <-time.After(bound):
+						return
+					}
+					io.WriteString(c, tc.rest)
+				}
+			})
+			tr := newTransport(t)
+			resp := roundTrip(t, tr, newRequest(t, "GET", "http://"+s.addr+"/stream", nil))
+			buf := make([]byte, len(event))
+			if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != event {
+				t.Fatalf("event %q, %v", buf, err)
+			}
+			if err := resp.Body.(interface{ CloseAtEnd() error }).CloseAtEnd(); err != nil {
+				t.Errorf("CloseAtEnd: %v", err)
+			}
+			if n, err := resp.Body.Read(buf); n != 0 || !errors.Is(err, errReadOnClosed) {
+				t.Errorf("Read after CloseAtEnd: %d, %v; want 0, %v", n, err, errReadOnClosed)
+			}
+			if err := resp.Body.Close(); err != nil {
+				t.Errorf("Close after CloseAtEnd: %v", err)
+			}
+			kept := idleCount(tr, s.addr)
+			if want := map[bool]int{true: 0, false: 1}[tc.close]; kept != want {
+				t.Errorf("%d idle connections after CloseAtEnd; want %d", kept, want)
+			}
+			close(closed)
+			if tc.rest != "" && kept == 1 {
+				eventually(t, "the rest of the body to arrive", func() bool {
+					tr.mu.Lock()
+					defer tr.mu.Unlock()
+					return tr.idle[s.addr][0].peek() == pendingBytes
+				})
+			}
+			if _, body := do(t, tr, "GET", "http://"+s.addr+"/next", ""); body != "ok" {
+				t.Errorf("next request: %q", body)
+			}
+			want := int32(2)
+			if tc.reuse {
+				want = 1
+			}
+			if n := s.accepted.Load(); n != want {
+				t.Errorf("the server accepted %d connections; want %d", n, want)
+			}
+			if n := idleCount(tr, s.addr); n != 1 {
+				t.Errorf("%d idle connections after the next request; want 1", n)
+			}
+		})
+	}
+}

@@ -43,12 +43,15 @@ func chunkOf(s string) *openai.Chunk {
 	return &openai.Chunk{Choices: []openai.ChunkChoice{{Delta: openai.Delta{Content: &s}}}}
 }
 
+// closeCounter counts how its stream closes it: Close, or CloseAtEnd (a
+// body whose content ended, keeping its connection).
 type closeCounter struct {
 	io.Reader
-	closes int
+	closes, atEnd int
 }
 
-func (c *closeCounter) Close() error { c.closes++; return nil }
+func (c *closeCounter) Close() error      { c.closes++; return nil }
+func (c *closeCounter) CloseAtEnd() error { c.atEnd++; return nil }
 
 func drain(s Stream) (got []string, err error) {
 	for {
@@ -67,10 +70,11 @@ func TestStreamLoop(t *testing.T) {
 		lenient bool
 		want    string
 		wantErr string // "" means io.EOF
+		atEnd   bool   // closed with CloseAtEnd
 	}{
-		{name: "terminal event ends", body: "x\nSKIP\nTWO\nEND\nafter\n", want: "x a b"},
+		{name: "terminal event ends", body: "x\nSKIP\nTWO\nEND\nafter\n", want: "x a b", atEnd: true},
 		{name: "cut before terminal", body: "x\ny\n", want: "x y", wantErr: "upstream closed the stream before END"},
-		{name: "lenient end", body: "x\n", lenient: true, want: "x final"},
+		{name: "lenient end", body: "x\n", lenient: true, want: "x final", atEnd: true},
 		{name: "in-band error after chunks", body: "x\nFAIL\ny\n", want: "x", wantErr: "in-band failure"},
 		{name: "oversized line", body: "x\n" + strings.Repeat("z", 100) + "\n", want: "x", wantErr: "NDJSON line over 64 bytes"},
 	}
@@ -97,10 +101,29 @@ func TestStreamLoop(t *testing.T) {
 			}
 			_ = s.Close()
 			_ = s.Close()
-			if body.closes != 1 {
-				t.Errorf("body closed %d times", body.closes)
+			closes, atEnd := body.closes, body.atEnd
+			if !tt.atEnd {
+				closes, atEnd = atEnd, closes
+			}
+			if closes != 0 || atEnd != 1 {
+				t.Errorf("body closed %d times, at its end %d times; want once, at its end %v", body.closes, body.atEnd, tt.atEnd)
 			}
 		})
+	}
+}
+
+// TestStreamClosedBeforeEnd checks that a stream closed before its
+// terminal event closes its body with Close: the connection is given up,
+// which tells the upstream to stop generating.
+func TestStreamClosedBeforeEnd(t *testing.T) {
+	body := &closeCounter{Reader: strings.NewReader("x\ny\nEND\n")}
+	s := NewStream(context.Background(), "T", body, NDJSONEvents(body, 64), &lineDecoder{})
+	if _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if body.closes != 1 || body.atEnd != 0 {
+		t.Errorf("body closed %d times, at its end %d times; want Close once", body.closes, body.atEnd)
 	}
 }
 
