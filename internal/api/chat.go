@@ -138,9 +138,16 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, 
 	resp.Usage = u
 	// Charged (in memory; written in the next batch) before the client
 	// has the response, so what it reads next includes this generation.
-	s.record(r.Context(), g, u)
+	rec, charged := s.charge(g, u)
 	writeResponse(w, f.response(g, resp))
 	s.overhead.done(g.start, s.now(), res.Attempts)
+	if charged {
+		// The response leaves now (it has its Content-Length: net/http
+		// has nothing to add at the handler's end), and the log line is
+		// written after it instead of on its way.
+		http.NewResponseController(w).Flush()
+		s.logGeneration(r.Context(), g, &rec)
+	}
 	return nil
 }
 

@@ -154,16 +154,30 @@ func (s *Server) settle(g *generation) *openai.Usage {
 // and charge (billing.Accountant writes them in batches). It runs after
 // the response is complete; a disconnect never loses a charge.
 func (s *Server) record(ctx context.Context, g *generation, u *openai.Usage) {
+	if rec, ok := s.charge(g, u); ok {
+		s.logGeneration(ctx, g, &rec)
+	}
+}
+
+// charge is record without the log line, for a caller that logs after
+// its response has left (logGeneration). ok is false when nothing was
+// served, which is recorded as a failure.
+func (s *Server) charge(g *generation, u *openai.Usage) (rec store.Generation, ok bool) {
 	if !g.served { // a caller's bug; recorded rather than lost
 		s.recordFailure(g, apierr.New(apierr.Internal, "internal error: nothing was served"))
-		return
+		return rec, false
 	}
-	rec := s.generationRecord(g)
+	rec = s.generationRecord(g)
 	rec.PromptTokens, rec.CompletionTokens = u.PromptTokens, u.CompletionTokens
 	rec.ReasoningTokens, rec.CachedTokens, rec.CacheWriteTokens = u.ReasoningTokens(), u.CachedTokens(), u.CacheWriteTokens()
 	rec.Cost = g.cost
 	g.recorded = true
 	g.hold.Settle(rec)
+	return rec, true
+}
+
+// logGeneration writes the log line of generation g, recorded as rec.
+func (s *Server) logGeneration(ctx context.Context, g *generation, rec *store.Generation) {
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "generation",
 		slog.String("id", g.id), slog.String("model", rec.Model), slog.String("provider", rec.ProviderSlug),
 		slog.Int("attempts", rec.Attempts), slog.Bool("stream", rec.Streamed), slog.Bool("cancelled", rec.Cancelled),
