@@ -1771,12 +1771,16 @@ func TestCloseAtEnd(t *testing.T) {
 	const event = "data: [DONE]\n\n"
 	chunk := func(s string) string { return fmt.Sprintf("%x\r\n%s\r\n", len(s), s) }
 	for _, tc := range []struct {
-		name  string
-		close bool   // the response says Connection: close
-		rest  string // sent once the client closed the body
-		reuse bool
+		name   string
+		close  bool   // the response says Connection: close
+		length bool   // the response has a Content-Length instead of chunks
+		rest   string // sent once the client closed the body
+		reuse  bool
 	}{
 		{name: "end follows", rest: "0\r\n\r\n", reuse: true},
+		// net/http's body reports its end with the last byte of a known
+		// length: CloseAtEnd finds it done.
+		{name: "known length", length: true, reuse: true},
 		{name: "end never comes", reuse: false},
 		{name: "more content", rest: chunk(strings.Repeat("x", 2*maxRest)) + "0\r\n\r\n", reuse: false},
 		{name: "connection close", close: true, rest: "0\r\n\r\n", reuse: false},
@@ -1794,11 +1798,16 @@ func TestCloseAtEnd(t *testing.T) {
 						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 						continue
 					}
-					resp := "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+					resp := "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 					if tc.close {
 						resp += "Connection: close\r\n"
 					}
-					io.WriteString(c, resp+"\r\n"+chunk(event))
+					if tc.length {
+						resp += "Content-Length: " + strconv.Itoa(len(event)) + "\r\n\r\n" + event
+					} else {
+						resp += "Transfer-Encoding: chunked\r\n\r\n" + chunk(event)
+					}
+					io.WriteString(c, resp)
 					select {
 					case <-closed:
 					case <-time.After(bound):
