@@ -63,7 +63,7 @@ type decoder struct {
 	// to what it yields; OpenAI's tool call index counts tool calls only.
 	blocks              map[int]openBlock
 	calls, reasoningOrd int
-	// delta is the delta fastDelta reads into, reused from event to
+	// delta is the delta fastEvent reads into, reused from event to
 	// event: handle keeps none of it but its strings.
 	delta eventDelta
 }
@@ -84,7 +84,7 @@ func (d *decoder) Decode(ev provider.Event, out []*openai.Chunk) ([]*openai.Chun
 		return out, false, nil
 	}
 	var e event
-	if d.fastDelta(data, &e) {
+	if d.fastEvent(data, &e) {
 		return d.handle(&e, data, out)
 	}
 	if err := json.Unmarshal(data, &e); err != nil {

@@ -9,29 +9,37 @@ import (
 	"testing"
 )
 
-// checkFastLikeJSON reads data with fastDelta and, if it takes it,
+// checkFastLikeJSON reads data with fastEvent and, if it takes it,
 // requires json.Unmarshal to fill an event the same. It reports whether
-// fastDelta took it.
+// fastEvent took it.
 func checkFastLikeJSON(t *testing.T, data []byte) bool {
 	t.Helper()
 	d := newDecoder("test", 0, decodeOptions{})
 	var got event
-	if !d.fastDelta(data, &got) {
+	if !d.fastEvent(data, &got) {
 		return false
 	}
 	var want event
 	if err := json.Unmarshal(data, &want); err != nil {
-		t.Fatalf("fastDelta took %q, which json.Unmarshal rejects: %v", data, err)
+		t.Fatalf("fastEvent took %q, which json.Unmarshal rejects: %v", data, err)
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("fastDelta(%q) = %+v (delta %+v), json.Unmarshal %+v (delta %+v)", data, got, got.Delta, want, want.Delta)
+		t.Fatalf("fastEvent(%q) = %+v (delta %+v), json.Unmarshal %+v (delta %+v)", data, got, got.Delta, want, want.Delta)
 	}
 	return true
 }
 
-// fastEvents are content_block_delta events of the usual shapes, which
-// fastDelta must take.
+// fastEvents are events of the usual shapes, which fastEvent must take.
 var fastEvents = []string{
+	`{"type":"content_block_stop","index":0}`,
+	`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":18}}`,
+	`{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"input_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":5,"output_tokens":89,"server_tool_use":{"web_search_requests":1}}}`,
+	`{"type":"message_delta","delta":{"stop_reason":null,"stop_sequence":"END"},"usage":{"output_tokens":null}}`,
+	`{"usage":{"output_tokens":3},"delta":{"stop_reason":"max_tokens"},"type":"message_delta"}`,
+	`{"type":"message_stop"}`,
+	`{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":10,"outputTokenCount":5,"invocationLatency":500,"firstByteLatency":300}}`,
+	`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","stop_reason":null}}`,
+	`{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{"type":"char_location","cited_text":"x"}}}`,
 	`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" word"}}`,
 	`{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"location\": \"San Fra"}}`,
 	`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me solve this step by step:\n\n1. First"}}`,
@@ -45,23 +53,29 @@ var fastEvents = []string{
 	`{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","text":""}}`,
 }
 
-// slowEvents are events fastDelta leaves to json.Unmarshal, valid or not.
+// slowEvents are events fastEvent leaves to json.Unmarshal, valid or not.
 var slowEvents = []string{
 	// Other events.
 	`{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"usage":{"input_tokens":1,"output_tokens":1}}}`,
 	`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`,
-	`{"type":"content_block_stop","index":0}`,
-	`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":18}}`,
-	`{"type":"message_stop"}`, `{"type":"ping"}`, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
+	`{"type":"ping"}`, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
+	`{"index":0}`, // no type: the SSE event's name is, which encoding/json's path reads
 	// Shapes it does not read.
-	`{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{"type":"char_location","cited_text":"x"}}}`,
-	`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","stop_reason":null}}`,
 	`{"type":"content_block_delta","index":0,"delta":null}`, `{"type":"content_block_delta","index":0}`,
+	`{"type":"message_delta","usage":{"output_tokens":5,"output_tokens_details":{"thinking_tokens":3}}}`,
+	`{"type":"message_delta","usage":null}`, `{"type":"message_delta","delta":null}`,
+	`{"type":"message_delta","usage":{"output_tokens":1.5}}`, `{"type":"message_delta","delta":{"stop_reason":5}}`,
+	`{"type":"message_delta","usage":{"output_tokens":1},"usage":{"output_tokens":2}}`,
+	`{"type":"message_delta","usage":{"output_tokens":1,"output_tokens":2}}`,
+	`{"type":"message_stop","message":null}`, `{"type":"content_block_stop","content_block":{"type":"text"}}`,
+	`{"type":"message_stop","extra":[1,]}`, `{"type":"message_stop","extra":"\x"}`,
 	`{"type":"content_block_delta","index":null,"delta":{"type":"text_delta","text":"x"}}`,
 	`{"type":"content_block_delta","index":0,"delta":{"type":null,"text":"x"}}`,
 	`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"},"usage":null}`,
 	`{"type":"content_block_d\u0065lta","index":0,"delta":{"type":"text_delta","text":"x"}}`,
 	// Keys encoding/json matches despite their case or spelling.
+	`{"type":"message_delta","usage":{"Output_tokens":1}}`, `{"type":"message_delta","delta":{"Stop_reason":"x"}}`,
+	`{"type":"message_stop","Message":{}}`, `{"type":"message_stop","USAGE":{}}`,
 	`{"Type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}`,
 	`{"type":"content_block_delta","Index":0,"delta":{"type":"text_delta","text":"x"}}`,
 	`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","Text":"x"}}`,
@@ -83,54 +97,68 @@ var slowEvents = []string{
 	`[]`, `null`, `"content_block_delta"`,
 }
 
-func TestFastDeltaLikeJSON(t *testing.T) {
+func TestFastEventLikeJSON(t *testing.T) {
 	for _, data := range fastEvents {
 		if !checkFastLikeJSON(t, []byte(data)) {
-			t.Errorf("fastDelta declined a usual event: %s", data)
+			t.Errorf("fastEvent declined a usual event: %s", data)
 		}
 	}
 	for _, data := range slowEvents {
 		if checkFastLikeJSON(t, []byte(data)) {
-			t.Errorf("fastDelta took %s", data)
+			t.Errorf("fastEvent took %s", data)
 		}
 	}
 }
 
-// TestFastDeltaTakesRecordedStreams checks every event of the recorded
-// streams of testdata/conformance: fastDelta agrees with json.Unmarshal,
-// and takes each of their content_block_delta events.
-func TestFastDeltaTakesRecordedStreams(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "conformance", "*"))
+// TestFastEventTakesRecordedStreams checks every event of the recorded
+// streams of testdata/conformance, as recorded (indented) and compacted:
+// fastEvent agrees with json.Unmarshal, and takes each event of the types
+// it reads.
+func TestFastEventTakesRecordedStreams(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "conformance", "*.reply.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	deltas := 0
+	taken := 0
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			continue // a directory
+			t.Fatal(err)
 		}
-		for _, line := range bytes.Split(b, []byte("\n")) {
-			data, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("data:"))
-			if !ok {
-				continue
+		var rec struct {
+			Framing string `json:"framing"`
+			Events  []struct {
+				Data json.RawMessage `json:"data"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal(b, &rec); err != nil || rec.Framing != "sse" {
+			continue // not a stream
+		}
+		for _, ev := range rec.Events {
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, ev.Data); err != nil {
+				t.Fatalf("%s: %v", f, err)
 			}
-			data = bytes.TrimSpace(data)
-			took := checkFastLikeJSON(t, data)
-			if bytes.Contains(data, []byte(`"content_block_delta"`)) {
-				deltas++
-				if !took {
-					t.Errorf("%s: fastDelta declined %s", f, data)
+			for _, data := range [][]byte{ev.Data, compact.Bytes()} {
+				took := checkFastLikeJSON(t, data)
+				for _, typ := range fastTypes {
+					if bytes.Contains(compact.Bytes(), []byte(`"type":`+typ)) && !bytes.Contains(compact.Bytes(), []byte(`"output_tokens_details"`)) {
+						if !took {
+							t.Errorf("%s: fastEvent declined %s", f, data)
+						}
+						taken++
+					}
 				}
 			}
 		}
 	}
-	if deltas == 0 {
-		t.Log("no content_block_delta in the recorded streams")
+	if taken == 0 {
+		t.Error("no event of the types fastEvent reads in the recorded streams")
 	}
+	t.Logf("%d recorded events taken", taken)
 }
 
-func FuzzFastDelta(f *testing.F) {
+func FuzzFastEvent(f *testing.F) {
 	for _, s := range append(append([]string{}, fastEvents...), slowEvents...) {
 		f.Add(s)
 	}
@@ -139,9 +167,9 @@ func FuzzFastDelta(f *testing.F) {
 	})
 }
 
-// TestFastDeltaAllocs pins what fastDelta allocates for a text delta: its
+// TestFastEventAllocs pins what fastEvent allocates for a text delta: its
 // text, nothing else.
-func TestFastDeltaAllocs(t *testing.T) {
+func TestFastEventAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
@@ -149,7 +177,7 @@ func TestFastDeltaAllocs(t *testing.T) {
 	data := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" word"}}`)
 	allocs := testing.AllocsPerRun(100, func() {
 		var e event
-		if !d.fastDelta(data, &e) {
+		if !d.fastEvent(data, &e) {
 			t.Fatal("declined")
 		}
 	})
