@@ -192,7 +192,7 @@ type stream struct {
 	err     error           // sticky
 
 	// complete is set once the decoder has seen the protocol's final
-	// event: Close keeps the connection (closeAtEnd). Atomic, as Close
+	// event: Close keeps the connection (closerAtEnd). Atomic, as Close
 	// may run beside Next.
 	complete  atomic.Bool
 	closeOnce sync.Once
