@@ -14,17 +14,18 @@ import (
 //	{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}
 //	{"type":"message_stop"}
 //
+// and its start two (message_start, content_block_start of a text block).
 // fastEvent reads those without encoding/json, whose reflection was most of
-// the cost of relaying an Anthropic stream (and, for the three at its end,
+// the cost of relaying an Anthropic stream (and, for the events of its end,
 // some 10 µs a stream on the way to its last byte). It fills e as
 // json.Unmarshal would and declines (false) anything else, valid JSON or
-// not: another event type (message_start and content_block_start, once a
-// stream, stay with encoding/json), a key that differs from a field only
-// by case (which encoding/json would match), a repeated key, a null where
-// a value is expected, a number that is not a plain integer, a usage field
-// it does not read. Keys that no field matches are skipped, as encoding/json
-// skips them, once checked as strictly. What it declines goes to
-// encoding/json as before; the tests hold the two paths to the same result.
+// not: another event type, a block other than text, a key that differs
+// from a field only by case (which encoding/json would match), a repeated
+// key, a null where a value is expected, a number that is not a plain
+// integer, a usage field it does not read. Keys that no field matches are
+// skipped, as encoding/json skips them, once checked as strictly. What it
+// declines goes to encoding/json as before; the tests hold the two paths
+// to the same result.
 func (d *decoder) fastEvent(data []byte, e *event) bool {
 	p := jsonscan.New(data)
 	p.WS()
@@ -51,6 +52,18 @@ func (d *decoder) fastEvent(data []byte, e *event) bool {
 			}
 			e.Usage = new(usage)
 			return readUsage(&p, e.Usage)
+		case "message":
+			if p.Null() {
+				return false
+			}
+			e.Message = new(message)
+			return readMessage(&p, e.Message)
+		case "content_block":
+			if p.Null() {
+				return false
+			}
+			e.ContentBlock = new(contentBlock)
+			return readTextBlock(&p, e.ContentBlock)
 		default:
 			return p.Unknown(key, eventFields)
 		}
@@ -69,18 +82,79 @@ func (d *decoder) fastEvent(data []byte, e *event) bool {
 	return true
 }
 
-// The keys fastEvent reads: every field of event (those it declines, such
-// as message, included, so that a key differing from one only by case is
-// declined), of its delta and of its usage.
+// The keys fastEvent reads: every field of event and of the objects in it
+// (those it declines included, so that a key differing from one only by
+// case is declined).
 var (
-	eventFields = []string{"type", "index", "delta", "usage", "message", "content_block"}
-	deltaFields = []string{"type", "text", "partial_json", "thinking", "signature", "stop_reason"}
-	usageFields = []string{"input_tokens", "output_tokens", "cache_creation_input_tokens",
+	eventFields   = []string{"type", "index", "delta", "usage", "message", "content_block"}
+	deltaFields   = []string{"type", "text", "partial_json", "thinking", "signature", "stop_reason"}
+	messageFields = []string{"id", "type", "role", "model", "content", "stop_reason", "usage"}
+	blockFields   = []string{"type", "text", "thinking", "signature", "data", "id", "name", "input"}
+	usageFields   = []string{"input_tokens", "output_tokens", "cache_creation_input_tokens",
 		"cache_read_input_tokens", "output_tokens_details"}
 )
 
 // fastTypes are the literals of the event types fastEvent reads.
-var fastTypes = [...]string{`"content_block_delta"`, `"content_block_stop"`, `"message_delta"`, `"message_stop"`}
+var fastTypes = [...]string{`"content_block_delta"`, `"content_block_stop"`, `"message_delta"`, `"message_stop"`,
+	`"message_start"`, `"content_block_start"`}
+
+// readMessage reads message_start's message into m, which is empty: its
+// strings, an empty content (the only one a stream's start has; any other
+// is declined), its stop reason and usage.
+func readMessage(p *jsonscan.Scanner, m *message) bool {
+	return p.Object(messageFields, func(key []byte) bool {
+		switch string(key) {
+		case "id":
+			return p.String(&m.ID)
+		case "type":
+			return p.String(&m.Type)
+		case "role":
+			return p.String(&m.Role)
+		case "model":
+			return p.String(&m.Model)
+		case "content":
+			n, ok := p.AtMostOne(func() bool { return false })
+			if !ok || n != 0 {
+				return false
+			}
+			m.Content = []contentBlock{} // as encoding/json makes it: empty, not nil
+			return true
+		case "stop_reason":
+			if p.Null() {
+				return true
+			}
+			m.StopReason = new(string)
+			return p.String(m.StopReason)
+		case "usage":
+			if p.Null() {
+				return false
+			}
+			m.Usage = new(usage)
+			return readUsage(p, m.Usage)
+		}
+		return p.Unknown(key, messageFields) // stop_sequence, container
+	})
+}
+
+// readTextBlock reads content_block_start's block into b, which is empty,
+// if it has a type and text only (a text block); the other blocks' fields
+// are declined.
+func readTextBlock(p *jsonscan.Scanner, b *contentBlock) bool {
+	return p.Object(blockFields, func(key []byte) bool {
+		switch string(key) {
+		case "type":
+			return p.String(&b.Type)
+		case "text":
+			return p.String(&b.Text)
+		}
+		for _, f := range blockFields {
+			if f == string(key) {
+				return false // a field of another block type
+			}
+		}
+		return p.Unknown(key, blockFields) // citations
+	})
+}
 
 // readDelta reads an event's delta object into dl, afresh.
 func readDelta(p *jsonscan.Scanner, dl *eventDelta) bool {
