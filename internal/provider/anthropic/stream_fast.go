@@ -120,11 +120,7 @@ func readMessage(p *jsonscan.Scanner, m *message) bool {
 			m.Content = []contentBlock{} // as encoding/json makes it: empty, not nil
 			return true
 		case "stop_reason":
-			if p.Null() {
-				return true
-			}
-			m.StopReason = new(string)
-			return p.String(m.StopReason)
+			return readOpt(p, &m.StopReason, p.String)
 		case "usage":
 			if p.Null() {
 				return false
@@ -178,11 +174,7 @@ func readDelta(p *jsonscan.Scanner, dl *eventDelta) bool {
 		case "signature":
 			return p.String(&dl.Signature)
 		case "stop_reason":
-			if p.Null() {
-				return true
-			}
-			dl.StopReason = new(string)
-			return p.String(dl.StopReason)
+			return readOpt(p, &dl.StopReason, p.String)
 		}
 		return p.Unknown(key, deltaFields) // stop_sequence, stop_details
 	})
@@ -198,13 +190,13 @@ func readUsage(p *jsonscan.Scanner, u *usage) bool {
 	return p.Object(usageFields, func(key []byte) bool {
 		switch string(key) {
 		case "input_tokens":
-			return readCount(p, &u.InputTokens)
+			return readOpt(p, &u.InputTokens, p.IntField)
 		case "output_tokens":
-			return readCount(p, &u.OutputTokens)
+			return readOpt(p, &u.OutputTokens, p.IntField)
 		case "cache_creation_input_tokens":
-			return readCount(p, &u.CacheCreationInputTokens)
+			return readOpt(p, &u.CacheCreationInputTokens, p.IntField)
 		case "cache_read_input_tokens":
-			return readCount(p, &u.CacheReadInputTokens)
+			return readOpt(p, &u.CacheReadInputTokens, p.IntField)
 		case "output_tokens_details":
 			return false
 		}
@@ -212,15 +204,16 @@ func readUsage(p *jsonscan.Scanner, u *usage) bool {
 	})
 }
 
-// readCount reads an integer into a new *n, or null, which leaves it nil.
-func readCount(p *jsonscan.Scanner, n **int) bool {
+// readOpt reads a value with read into a new *dst, or null, which leaves
+// it nil, as encoding/json decodes a pointer field.
+func readOpt[T any](p *jsonscan.Scanner, dst **T, read func(*T) bool) bool {
 	if p.Null() {
 		return true
 	}
-	v := new(int)
-	if !p.IntField(v) {
+	v := new(T)
+	if !read(v) {
 		return false
 	}
-	*n = v
+	*dst = v
 	return true
 }
