@@ -47,11 +47,7 @@ func (d *decoder) fastEvent(data []byte, e *event) bool {
 			}
 			e.Delta = &d.delta
 		case "usage":
-			if p.Null() {
-				return false
-			}
-			e.Usage = new(usage)
-			return readUsage(&p, e.Usage)
+			return readUsage(&p, &e.Usage)
 		case "message":
 			if p.Null() {
 				return false
@@ -122,11 +118,7 @@ func readMessage(p *jsonscan.Scanner, m *message) bool {
 		case "stop_reason":
 			return readOpt(p, &m.StopReason, p.String)
 		case "usage":
-			if p.Null() {
-				return false
-			}
-			m.Usage = new(usage)
-			return readUsage(p, m.Usage)
+			return readUsage(p, &m.Usage)
 		}
 		return p.Unknown(key, messageFields) // stop_sequence, container
 	})
@@ -143,12 +135,10 @@ func readTextBlock(p *jsonscan.Scanner, b *contentBlock) bool {
 		case "text":
 			return p.String(&b.Text)
 		}
-		for _, f := range blockFields {
-			if f == string(key) {
-				return false // a field of another block type
-			}
-		}
-		return p.Unknown(key, blockFields) // citations
+		// The fields of other block types are declined (Unknown declines
+		// any key equal to a field, but for case or not); keys of no
+		// field, such as citations, skipped.
+		return p.Unknown(key, blockFields)
 	})
 }
 
@@ -183,10 +173,15 @@ func readDelta(p *jsonscan.Scanner, dl *eventDelta) bool {
 // deltaTypes are the literals of the delta types handle reads.
 var deltaTypes = [...]string{`"text_delta"`, `"input_json_delta"`, `"thinking_delta"`, `"signature_delta"`}
 
-// readUsage reads a usage object's token counts into u, which is empty.
-// output_tokens_details is declined; keys of no field (server_tool_use,
-// service_tier) are skipped.
-func readUsage(p *jsonscan.Scanner, u *usage) bool {
+// readUsage reads a usage object's token counts into a new *dst; a null
+// is declined, and so is output_tokens_details; keys of no field
+// (server_tool_use, service_tier) are skipped.
+func readUsage(p *jsonscan.Scanner, dst **usage) bool {
+	if p.Null() {
+		return false
+	}
+	u := new(usage)
+	*dst = u
 	return p.Object(usageFields, func(key []byte) bool {
 		switch string(key) {
 		case "input_tokens":
