@@ -60,16 +60,104 @@ func TestBatchesLinesAndFlushesAfterInterval(t *testing.T) {
 	}
 }
 
+// waitWrites waits until rec has n writes, or fails.
+func waitWrites(t *testing.T, rec *recorder, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rec.get()) < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	got := rec.get()
+	if len(got) != n {
+		t.Fatalf("writes = %q, want %d", got, n)
+	}
+	return got
+}
+
 func TestFlushesAtLimit(t *testing.T) {
 	rec := &recorder{}
 	w := New(rec, time.Hour, 16)
 	w.Write([]byte("0123456789\n"))
+	time.Sleep(10 * time.Millisecond)
 	if len(rec.get()) != 0 {
 		t.Fatal("flushed below the limit")
 	}
 	w.Write([]byte("abcdef\n"))
-	if got := rec.get(); len(got) != 1 || got[0] != "0123456789\nabcdef\n" {
+	if got := waitWrites(t, rec, 1); got[0] != "0123456789\nabcdef\n" {
 		t.Fatalf("writes = %q, want both lines in one write at the limit", got)
+	}
+}
+
+// A Write never waits for the underlying writer until maxBacklog times
+// the limit is waiting: the lines logged while a batch is being written
+// (a log file stalled by the disk) are buffered and written next, in
+// order. Past the backlog, a Write waits, so memory stays bounded.
+func TestWriteDoesNotWaitForTheWriter(t *testing.T) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var mu sync.Mutex
+	var writes []string
+	w := New(writerFunc(func(p []byte) (int, error) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		writes = append(writes, string(p))
+		return len(p), nil
+	}), time.Hour, 10)
+	var want strings.Builder
+	line := func(i int) []byte { return fmt.Appendf(nil, "line %02d\n", i) } // 8 bytes
+	n := 0
+	writeTo := func(end int) {
+		for ; n < end; n++ {
+			want.Write(line(n))
+			w.Write(line(n))
+		}
+	}
+	wrote := make(chan struct{})
+	// The first two lines reach the limit: a background write starts
+	// and blocks.
+	writeTo(2)
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no write at the limit")
+	}
+	go func() {
+		defer close(wrote)
+		// The lines after it are buffered while it does, up to the
+		// backlog (160 bytes: 20 lines).
+		writeTo(21)
+	}()
+	select {
+	case <-wrote:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Write waited for a blocked writer below the backlog")
+	}
+	blocked := make(chan struct{})
+	go func() {
+		defer close(blocked)
+		writeTo(30)
+	}()
+	select {
+	case <-blocked:
+		t.Fatal("Write did not wait with a full backlog")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-blocked
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(writes, ""); got != want.String() {
+		t.Fatalf("written %q, want %q", got, want.String())
+	}
+	if len(writes) > 5 {
+		t.Fatalf("%d writes, want the lines batched: %q", len(writes), writes)
 	}
 }
 
@@ -86,17 +174,25 @@ func TestCloseFlushesThenWritesThrough(t *testing.T) {
 	}
 }
 
-func TestWriteErrorAtLimit(t *testing.T) {
+// A Write that meets a full backlog writes it, and returns the writer's
+// error; the failed batch is dropped, not written again.
+func TestWriteErrorAtBacklog(t *testing.T) {
 	boom := errors.New("disk full")
 	rec := &recorder{err: boom}
 	w := New(rec, time.Hour, 4)
-	if _, err := w.Write([]byte("toolong\n")); !errors.Is(err, boom) {
+	if _, err := w.Write(bytes.Repeat([]byte("x"), maxBacklog*4)); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want %v", err, boom)
 	}
+	if err := w.Flush(); err != nil {
+		t.Fatalf("Flush of nothing = %v", err)
+	}
+	rec.mu.Lock()
 	rec.err = nil
+	rec.mu.Unlock()
+	w.Write([]byte("ok\n"))
 	w.Flush()
-	if got := rec.get(); len(got) != 0 {
-		t.Fatalf("a failed batch was written again: %q", got)
+	if got := rec.get(); strings.Join(got, "|") != "ok\n" {
+		t.Fatalf("writes = %q, want only the line after the failed batch", got)
 	}
 }
 
@@ -123,11 +219,16 @@ func TestConcurrentWritesStayWhole(t *testing.T) {
 	if len(lines) != 8*200 {
 		t.Fatalf("%d lines, want %d", len(lines), 8*200)
 	}
+	next := make(map[int]int) // each goroutine's lines in its order
 	for _, l := range lines {
 		var g, i int
 		if n, err := fmt.Sscanf(l, "goroutine %d line %d", &g, &i); n != 2 || err != nil {
 			t.Fatalf("torn line %q", l)
 		}
+		if i != next[g] {
+			t.Fatalf("goroutine %d: line %d after %d", g, i, next[g]-1)
+		}
+		next[g]++
 	}
 }
 
