@@ -105,6 +105,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*generation, err
 func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
 	g.stealth = s.stealthModels(g.req)
 	g.byok = s.byokClients(r.Context(), g)
+	g.route = s.routerCall(r, g)
 	if err := s.rateLimit(r.Context(), w, g); err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation, f wi
 
 // respond serves a non-streamed request.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) error {
-	res, err := s.router.Chat(r.Context(), g.req, s.routerCall(r, g))
+	res, err := s.router.Chat(r.Context(), g.req, g.route)
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func (g *generation) collect(resp *openai.ChatResponse) {
 // whether they had.
 func (s *Server) openStream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) (sr *router.StreamResult, committed bool, err error) {
 	ka := startKeepAlive(w, s.keepAlive)
-	sr, err = s.router.ChatStream(r.Context(), g.req, s.routerCall(r, g))
+	sr, err = s.router.ChatStream(r.Context(), g.req, g.route)
 	committed = ka.stop()
 	if err != nil {
 		if !committed {

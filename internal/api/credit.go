@@ -40,12 +40,19 @@ type TokenCounter interface {
 	Text(family, text string) int
 }
 
-// reserve takes the credit hold of g's request, capping its max_tokens
-// when the balance affords less than the model's full output. The prompt
-// is first sized by tokenize.ChatBound, one pass over its bytes; only if
-// the balance cannot cover that is it counted with the model's tokenizer
-// and the hold taken again.
+// reserve plans g's request and takes its credit hold, capping its
+// max_tokens when the balance affords less than the model's full output.
+// The hold is priced on the plan's candidates, and the request is sent
+// with that plan (g.route.Plan): it goes to none the hold does not cover.
+// The prompt is first sized by tokenize.ChatBound, one pass over its
+// bytes; only if the balance cannot cover that is it counted with the
+// model's tokenizer and the hold taken again.
 func (s *Server) reserve(ctx context.Context, w http.ResponseWriter, g *generation) error {
+	plan, err := s.router.Prepare(g.req, g.route)
+	if err != nil {
+		return err
+	}
+	g.route.Plan = plan
 	budget := s.budget(g)
 	q, err := s.quote(g, tokenize.ChatBound(g.req))
 	if err != nil {
@@ -99,12 +106,9 @@ type quote struct {
 }
 
 // quote prices g's request for a prompt of promptTokens at the highest
-// prices among the endpoints it may be routed to.
+// prices among the endpoints of its plan.
 func (s *Server) quote(g *generation, promptTokens int) (quote, error) {
-	ceiling, err := s.router.Ceiling(g.req, promptTokens, g.byok)
-	if err != nil {
-		return quote{}, err
-	}
+	ceiling := s.router.Ceiling(g.route.Plan, promptTokens)
 	p := ceiling.Pricing
 	var pc money.Cost
 	// A prompt written to the cache may cost more than a plain one.

@@ -61,6 +61,9 @@ type generation struct {
 	stealth []*catalog.Model
 	// byok are the account's own provider clients (see byok.go).
 	byok map[string]provider.Provider
+	// route is what the router is asked (routerCall), with the plan the
+	// hold was priced on (see reserve).
+	route router.Call
 }
 
 // serve records the endpoint that answered, the attempts and the routing

@@ -2,8 +2,6 @@ package router
 
 import (
 	"github.com/switchyard-dev/switchyard/internal/catalog"
-	"github.com/switchyard-dev/switchyard/internal/openai"
-	"github.com/switchyard-dev/switchyard/internal/provider"
 )
 
 // Ceiling is the most any endpoint the request may be routed to would
@@ -19,15 +17,10 @@ type Ceiling struct {
 	MaxOutput int
 }
 
-// Ceiling plans req (as Chat would with the account's own provider
-// clients byok, without sending anything) and returns the price ceiling
-// of its candidates for a prompt of promptTokens, at list prices. The
-// errors are the routing errors the request would get.
-func (r *Router) Ceiling(req *openai.ChatRequest, promptTokens int, byok map[string]provider.Provider) (Ceiling, error) {
-	p, err := r.Plan(req, PlanOptions{BYOK: byok})
-	if err != nil {
-		return Ceiling{}, err
-	}
+// Ceiling returns the price ceiling of p's candidates (a plan Prepare
+// made) for a prompt of promptTokens, at list prices. A request sent with
+// that plan (Call.Plan) is routed to none but them.
+func (r *Router) Ceiling(p *Plan, promptTokens int) Ceiling {
 	now := r.now()
 	var c Ceiling
 	for _, cand := range p.Candidates {
@@ -47,5 +40,5 @@ func (r *Router) Ceiling(req *openai.ChatRequest, promptTokens int, byok map[str
 		}
 		c.MaxOutput = max(c.MaxOutput, out)
 	}
-	return c, nil
+	return c
 }

@@ -169,6 +169,10 @@ type Call struct {
 	// account's key first (Candidate.BYOK) and, failing that, with the
 	// operator's like any other.
 	BYOK map[string]provider.Provider
+	// Plan is the request's routing decision, made beforehand by Prepare
+	// with this Call: the candidates its credit hold was priced on
+	// (Ceiling). Nil: Chat and ChatStream plan the request themselves.
+	Plan *Plan
 }
 
 // Result is the outcome of a successful non-streamed request.
@@ -237,6 +241,19 @@ func (r *Router) ChatStream(ctx context.Context, req *openai.ChatRequest, call C
 	return &StreamResult{Stream: s, Candidate: c, Attempts: attempts, Explain: explain}, nil
 }
 
+// Prepare plans req as Chat and ChatStream would for call (the provider
+// that served the conversation last, the explanation, the account's own
+// keys) without sending anything. A caller that prices the request first
+// (Ceiling) hands the plan back in call.Plan, so that the request is
+// planned once and routed to none but the candidates it was priced on.
+func (r *Router) Prepare(req *openai.ChatRequest, call Call) (*Plan, error) {
+	po := PlanOptions{Explain: call.Explain, BYOK: call.BYOK}
+	if req.Provider == nil || len(req.Provider.Order) == 0 {
+		po.Sticky = r.sticky.lookup(req, call, r.now())
+	}
+	return r.Plan(req, po)
+}
+
 // errStreamOpen tells each that a stream started: its outcome is recorded
 // when it ends, not now.
 var errStreamOpen = errors.New("stream open")
@@ -297,13 +314,12 @@ func (r *Router) upstreamRequest(c Candidate, req *openai.ChatRequest, call Call
 // attempt, and the explanation when asked.
 func (r *Router) each(ctx context.Context, req *openai.ChatRequest, call Call,
 	try func(Candidate, time.Time) (health.Outcome, error)) (Candidate, []Attempt, *Explanation, error) {
-	po := PlanOptions{Explain: call.Explain, BYOK: call.BYOK}
-	if req.Provider == nil || len(req.Provider.Order) == 0 {
-		po.Sticky = r.sticky.lookup(req, call, r.now())
-	}
-	p, err := r.Plan(req, po)
-	if err != nil {
-		return Candidate{}, nil, nil, err
+	p := call.Plan
+	if p == nil {
+		var err error
+		if p, err = r.Prepare(req, call); err != nil {
+			return Candidate{}, nil, nil, err
+		}
 	}
 	plan := withBYOK(p.Candidates, call.BYOK, req.Provider != nil && len(req.Provider.Order) > 0)
 	var attempts []Attempt

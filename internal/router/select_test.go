@@ -1,8 +1,10 @@
 package router
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -370,18 +372,60 @@ func TestTimeOfDayPrices(t *testing.T) {
 // The ceiling is, rate by rate, the highest price of the candidates.
 func TestCeiling(t *testing.T) {
 	r, _ := selectRouter(t, rand.New(rand.NewPCG(1, 1)))
-	c, err := r.Ceiling(&openai.ChatRequest{Model: "s/m"}, 100, nil)
-	if err != nil {
-		t.Fatal(err)
+	ceiling := func(req *openai.ChatRequest) Ceiling {
+		t.Helper()
+		p, err := r.Prepare(req, Call{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Ceiling(p, 100)
 	}
-	if c.Pricing.Prompt != money.MustRate("0.000003") || c.Pricing.Completion != money.MustRate("0.000003") {
+	if c := ceiling(&openai.ChatRequest{Model: "s/m"}); c.Pricing.Prompt != money.MustRate("0.000003") ||
+		c.Pricing.Completion != money.MustRate("0.000003") {
 		t.Fatalf("ceiling %+v", c.Pricing)
 	}
 	only := &openai.ChatRequest{Model: "s/m", Provider: &openai.ProviderPrefs{Only: []string{"a"}}}
-	if c, _ := r.Ceiling(only, 100, nil); c.Pricing.Prompt != money.MustRate("0.000001") {
+	if c := ceiling(only); c.Pricing.Prompt != money.MustRate("0.000001") {
 		t.Fatalf("ceiling with only a: %+v", c.Pricing)
 	}
-	if _, err := r.Ceiling(&openai.ChatRequest{Model: "s/none"}, 1, nil); err == nil {
+	if _, err := r.Prepare(&openai.ChatRequest{Model: "s/none"}, Call{}); err == nil {
 		t.Fatal("no error for an unknown model")
+	}
+}
+
+// A request sent with a plan Prepare made is routed by that plan, the one
+// its hold was priced on, not planned again: here the plan allowed
+// provider a only, and a's failure ends the request although the request
+// itself names no provider.
+func TestChatFollowsPreparedPlan(t *testing.T) {
+	var calls []string
+	r, _ := selectRouter(t, rand.New(rand.NewPCG(1, 1)))
+	for _, slug := range []string{"a", "b", "c"} {
+		r.clients[slug] = keyed{name: slug, calls: &calls}
+	}
+	r.clients["a"] = keyed{name: "a", status: http.StatusServiceUnavailable, calls: &calls}
+	r.planner = newPlanner(r)
+	r.retries = 0
+	only := &openai.ChatRequest{Model: "s/m", Messages: user("hi"), Provider: &openai.ProviderPrefs{Only: []string{"a"}}}
+	p, err := r.Prepare(only, Call{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Candidates) != 1 {
+		t.Fatalf("plan %d candidates, want a alone", len(p.Candidates))
+	}
+	req := &openai.ChatRequest{Model: "s/m", Messages: user("hi")}
+	if _, err := r.Chat(context.Background(), req, Call{Plan: p}); err == nil {
+		t.Fatal("served by a provider outside the plan")
+	}
+	for _, c := range calls {
+		if c != "a" {
+			t.Fatalf("calls %v: the request left its plan", calls)
+		}
+	}
+	// Without a plan, the same request is planned and fails over.
+	calls = nil
+	if res, err := r.Chat(context.Background(), req, Call{}); err != nil || res.Candidate.Provider.Slug == "a" {
+		t.Fatalf("without a plan: %v, calls %v", err, calls)
 	}
 }
