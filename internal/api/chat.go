@@ -186,6 +186,7 @@ func (g *generation) collect(resp *openai.ChatResponse) {
 func (s *Server) openStream(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat) (sr *router.StreamResult, committed bool, err error) {
 	ka := startKeepAlive(w, s.keepAlive)
 	sr, err = s.router.ChatStream(r.Context(), g.req, g.route)
+	g.route = router.Call{} // routed: a stream, idle for minutes maybe, need not keep its plan
 	committed = ka.stop()
 	if err != nil {
 		if !committed {
