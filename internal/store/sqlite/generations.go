@@ -28,9 +28,10 @@ var generationColumnCount = strings.Count(generationColumns, ",") + 1
 // 32,766 parameters per statement).
 const importRows = 500
 
-// insertGenerationsSQL is an INSERT of n generations' appendGenerationArgs.
+// insertGenerationsSQL is an INSERT of n generations' appendGenerationArgs
+// (OR FAIL, which keeps no statement journal: see padded).
 func insertGenerationsSQL(n int) string {
-	return `INSERT INTO generations (` + generationColumns + `) VALUES ` + placeholders(generationColumnCount, n)
+	return `INSERT OR FAIL INTO generations (` + generationColumns + `) VALUES ` + placeholders(generationColumnCount, n)
 }
 
 // placeholders is n parenthesised rows of cols question marks.

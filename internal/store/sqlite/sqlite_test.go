@@ -3,9 +3,11 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,10 +247,10 @@ func BenchmarkImport(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImpor
 // BenchmarkImportRecords is BenchmarkImport without the rollups.
 func BenchmarkImportRecords(b *testing.B) { benchIngest(b, 20_000, storetest.BenchImportRecords) }
 
-// TestMigrationKeepsUsage migrates a database holding rollups in the
-// 0005 layout and finds every row in the clustered tables of 0006.
-func TestMigrationKeepsUsage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "switchyard.db")
+// migratedTo creates the database at path with the first n migrations
+// applied as the store applies them, and returns it opened directly.
+func migratedTo(t *testing.T, path string, n int) *sql.DB {
+	t.Helper()
 	db := rawDB(t, path)
 	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`); err != nil {
 		t.Fatal(err)
@@ -257,7 +259,7 @@ func TestMigrationKeepsUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for v, f := range files[:5] {
+	for v, f := range files[:n] {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -269,6 +271,14 @@ func TestMigrationKeepsUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return db
+}
+
+// TestMigrationKeepsUsage migrates a database holding rollups in the
+// 0005 layout and finds every row in the clustered tables of 0006.
+func TestMigrationKeepsUsage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	db := migratedTo(t, path, 5)
 	for _, q := range []string{
 		`INSERT INTO usage_model_daily VALUES ('2026-12-01', 'a/x', '*', 3, 1, 300, 30, 5, 7000),
 			('2026-12-01', 'a/x', 'programming', 3, 1, 300, 30, 5, 7000),
@@ -302,4 +312,148 @@ func TestMigrationKeepsUsage(t *testing.T) {
 	if err != nil || len(apps) != 1 || apps[0].App != "https://app.example" || apps[0].Prompt != 300 {
 		t.Errorf("apps after migration: %v, %v", apps, err)
 	}
+}
+
+// TestMigrationDefersForeignKeys migrates generations and ledger entries
+// of the 0006 layout to the tables of 0007, whose foreign keys are
+// deferred: every row, column, index and constraint is as it was, ledger
+// ids go on counting, and a key the commit finds broken still writes
+// nothing.
+func TestMigrationDefersForeignKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	db := migratedTo(t, path, 6)
+	for _, q := range []string{
+		`INSERT INTO accounts (id, name, balance, total_credits, total_usage, created_at)
+			VALUES (1, 'a', 1095, 1100, 5, '2026-12-01T00:00:00.000Z')`,
+		`INSERT INTO api_keys (hash, account_id, created_at) VALUES ('h', 1, '2026-12-01T00:00:00.000Z')`,
+		`INSERT INTO generations (id, account_id, key_hash, model, provider_slug, streamed, prompt_tokens, cost,
+			created_at, provider_responses, is_byok, status, error, category, app_private)
+			VALUES ('gen-a', 1, 'h', 'a/x', 'p', 1, 12, 5, '2026-12-01T00:01:00.000Z',
+				'[{"provider":"p","status":200}]', 0, 200, '', 'programming', 1),
+			('gen-b', 1, 'h', 'a/x', 'p', 0, 3, 0, '2026-12-01T00:02:00.000Z', '[]', 1, 502, 'upstream failed', '', 0)`,
+		`INSERT INTO ledger (id, account_id, kind, amount, generation_id, key_hash, note, created_at, ref)
+			VALUES (1, 1, 'purchase', 1100, NULL, NULL, 'card', '2026-12-01T00:00:00.000Z', 'evt-1'),
+			(2, 1, 'generation', -5, 'gen-a', 'h', '', '2026-12-01T00:01:00.000Z', ''),
+			(9, 1, 'adjustment', 7, NULL, NULL, 'removed below', '2026-12-01T00:03:00.000Z', '')`,
+		`DELETE FROM ledger WHERE id = 9`, // sqlite_sequence stays at 9
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.50s: %v", q, err)
+		}
+	}
+	layout := func() string {
+		return dump(t, db, `SELECT type, name, tbl_name, COALESCE(sql, '') FROM sqlite_schema
+			WHERE tbl_name IN ('generations', 'ledger') AND type = 'index' ORDER BY name`) +
+			dump(t, db, `SELECT 'generations', * FROM pragma_table_xinfo('generations')`) +
+			dump(t, db, `SELECT 'ledger', * FROM pragma_table_xinfo('ledger')`) +
+			dump(t, db, `SELECT 'generations', "table", "from", "to" FROM pragma_foreign_key_list('generations') ORDER BY 2, 3`) +
+			dump(t, db, `SELECT 'ledger', "table", "from", "to" FROM pragma_foreign_key_list('ledger') ORDER BY 2, 3`)
+	}
+	rows := func() string {
+		return dump(t, db, `SELECT * FROM generations ORDER BY id`) + dump(t, db, `SELECT * FROM ledger ORDER BY id`)
+	}
+	layoutBefore, rowsBefore := layout(), rows()
+
+	s := open(t, path)
+	if got := layout(); got != layoutBefore {
+		t.Errorf("layout after migration:\n%s\nbefore:\n%s", got, layoutBefore)
+	}
+	if got := rows(); got != rowsBefore {
+		t.Errorf("rows after migration:\n%s\nbefore:\n%s", got, rowsBefore)
+	}
+	for table, want := range map[string]int{"generations": 2, "ledger": 3} {
+		var ddl string
+		if err := db.QueryRow(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&ddl); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(ddl, "REFERENCES"); n != want || strings.Count(ddl, "DEFERRABLE INITIALLY DEFERRED") != n {
+			t.Errorf("%s after migration: want %d deferred foreign keys:\n%s", table, want, ddl)
+		}
+	}
+	for _, table := range []string{"generations_0006", "ledger_0007"} {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE tbl_name = ?`, table).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s left behind: %d objects, %v", table, n, err)
+		}
+	}
+	if got := dump(t, db, `PRAGMA foreign_key_check`) + dump(t, db, `PRAGMA integrity_check`); got != "ok\n" {
+		t.Errorf("checks after migration: %q", got)
+	}
+
+	ctx := t.Context()
+	if m, err := s.VerifyLedger(ctx); err != nil || len(m) != 0 {
+		t.Errorf("VerifyLedger = %v, %v", m, err)
+	}
+	if _, err := s.AddPurchase(ctx, 1, 50, 0, "evt-2", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddPurchase(ctx, 1, 50, 0, "evt-1", ""); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("replayed purchase evt-1: %v, want ErrAlreadyExists", err)
+	}
+	var id int64
+	if err := db.QueryRow(`SELECT MAX(id) FROM ledger`).Scan(&id); err != nil || id != 10 {
+		t.Errorf("new ledger entry id = %d, %v; want 10, after the deleted 9", id, err)
+	}
+	if _, err := s.RecordGenerations(ctx, []store.Generation{{ID: "gen-c", AccountID: 1, KeyHash: "h", Cost: 3}}); err != nil {
+		t.Fatalf("RecordGenerations after migration: %v", err)
+	}
+	if _, err := s.RecordGenerations(ctx, []store.Generation{{ID: "gen-d", AccountID: 1, KeyHash: "h", Cost: -1}}); err == nil {
+		t.Error("a negative cost was recorded: the CHECK constraint is gone")
+	}
+
+	// The import's INSERT takes a generation of an account that does not
+	// exist; only the COMMIT finds the broken key, and rolls back.
+	err := s.ImportGenerations(ctx, []store.Generation{
+		{ID: "gen-e", AccountID: 1, KeyHash: "h", Model: "a/x"},
+		{ID: "gen-f", AccountID: 99, KeyHash: "h", Model: "a/x"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Errorf("import of a generation of no account: %v, want a foreign key error", err)
+	}
+	if _, err := s.Generation(ctx, "gen-e"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("gen-e of the failed import: %v, want ErrNotFound", err)
+	}
+	// The connection is out of that transaction: writes go on.
+	if _, err := s.RecordGenerations(ctx, []store.Generation{{ID: "gen-g", AccountID: 1, KeyHash: "h", Cost: 1}}); err != nil {
+		t.Errorf("RecordGenerations after a failed commit: %v", err)
+	}
+	if m, err := s.VerifyLedger(ctx); err != nil || len(m) != 0 {
+		t.Errorf("VerifyLedger at the end = %v, %v", m, err)
+	}
+}
+
+// dump returns the rows of query, a line each.
+func dump(t *testing.T, db *sql.DB, query string) string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			fmt.Fprintf(&b, "%v", v)
+		}
+		b.WriteString("\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
