@@ -127,8 +127,10 @@ func dsn(path string, writer bool) string {
 		q.Add("_pragma", "synchronous(FULL)")
 		// Statement journals (the pages a statement changed, to roll it
 		// back alone) kept in memory: on disk they spill to a temporary
-		// file after four pages, on every multi-row INSERT of a flush.
-		// They play no part in crash recovery; the WAL does.
+		// file after four pages. A statement in a transaction keeps one
+		// when it could fail after changing some rows (the billing
+		// flush's INSERTs cannot since migration 0007). They play no
+		// part in crash recovery; the WAL does.
 		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 	} else {
