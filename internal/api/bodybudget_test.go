@@ -75,15 +75,40 @@ func TestInflightBodyBudget(t *testing.T) {
 		t.Fatalf("%d requests reached the upstream, want only the first", n)
 	}
 
+	drained(t, &e.api.bodies)
 	resp := e.post("/api/v1/chat/completions", body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("after the first finished: status %d, want 200", resp.StatusCode)
 	}
 	// Refused, too large and broken bodies give back what they took too.
+	// One announced over the limit is refused before the budget, so even
+	// with the budget taken it is a 413, not a 503.
+	e.api.bodies.take(2900)
 	errorEnvelope(t, e.post("/api/v1/chat/completions", strings.Repeat("x", 4096)), http.StatusRequestEntityTooLarge)
+	e.api.bodies.give(2900)
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/chat/completions",
+		io.MultiReader(strings.NewReader(strings.Repeat("x", 4096)))) // chunked: found too large reading
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		errorEnvelope(t, resp, http.StatusRequestEntityTooLarge)
+		resp.Body.Close()
+	}
 	errorEnvelope(t, e.post("/api/v1/chat/completions", `{"model":`), http.StatusBadRequest)
-	if used := e.api.bodies.used.Load(); used != 0 {
-		t.Fatalf("%d body bytes still taken with no request in flight", used)
+	errorEnvelope(t, e.post("/api/v1/chat/completions", ""), http.StatusBadRequest)
+	drained(t, &e.api.bodies)
+}
+
+// drained waits until the requests before have given back their body
+// bytes: a handler gives them back as it returns, which can be just after
+// its client has read the response.
+func drained(t *testing.T, b *bodyBudget) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); b.used.Load() != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d body bytes still taken with no request in flight", b.used.Load())
+		}
 	}
 }
 

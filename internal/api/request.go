@@ -40,8 +40,13 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 			}()
 		}
 	}
+	if r.ContentLength > s.maxBody {
+		// Refused unread, and before the budget: a client error, not a
+		// wait for room. net/http closes the connection on the rest.
+		return nil, 0, errTooLarge(s.maxBody)
+	}
 	src := io.Reader(http.MaxBytesReader(w, r.Body, s.maxBody))
-	size := min(r.ContentLength, s.maxBody)
+	size := r.ContentLength
 	var br *budgetReader
 	if size > 0 {
 		if !s.bodies.take(size) {
@@ -62,8 +67,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 		var refused *apierr.Error
 		switch {
 		case errors.As(err, &tooLarge):
-			return nil, 0, apierr.New(apierr.TooLarge, "request body exceeds the limit of %d bytes", s.maxBody).
-				With("error_type", "payload_too_large")
+			return nil, 0, errTooLarge(s.maxBody)
 		case errors.As(err, &refused):
 			return nil, 0, refused
 		case errors.Is(err, os.ErrDeadlineExceeded):
@@ -77,6 +81,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 		return nil, 0, apierr.New(apierr.InvalidRequest, "request body is empty; expected a JSON object")
 	}
 	return body, held, nil
+}
+
+// errTooLarge is the error for a request body over limit bytes.
+func errTooLarge(limit int64) *apierr.Error {
+	return apierr.New(apierr.TooLarge, "request body exceeds the limit of %d bytes", limit).
+		With("error_type", "payload_too_large")
 }
 
 // readSized reads r to its end into a buffer of the size bytes announced
