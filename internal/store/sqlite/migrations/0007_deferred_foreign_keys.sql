@@ -16,7 +16,9 @@
 -- indexes as 0001 to 0006 left them. generations is renamed first, which
 -- points the ledger's key at the old table until the ledger too is
 -- rebuilt; then nothing refers to the old table and it is dropped. The
--- copy rewrites both tables, once: on a large database it takes a while.
+-- copy rewrites both tables, once: on a large database it takes a while
+-- and free disk of about twice their size (the new tables, and the WAL
+-- that carries them); the old tables' pages are reused later.
 
 ALTER TABLE generations RENAME TO generations_0006;
 
