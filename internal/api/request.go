@@ -42,7 +42,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	}
 	if r.ContentLength > s.maxBody {
 		// Refused unread, and before the budget: a client error, not a
-		// wait for room. net/http closes the connection on the rest.
+		// wait for room. net/http reads away a short rest of the body
+		// after the response, or closes the connection on a long one.
 		return nil, 0, errTooLarge(s.maxBody)
 	}
 	src := io.Reader(http.MaxBytesReader(w, r.Body, s.maxBody))
