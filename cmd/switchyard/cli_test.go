@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
+	"github.com/switchyard-dev/switchyard/internal/syncbuf"
 )
 
 var plaintextKeyRE = regexp.MustCompile(`^sk-sy-v1-[0-9a-f]{64}$`)
@@ -233,24 +233,6 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
-// lineBuffer is an io.Writer safe to read while serve writes to it.
-type lineBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lineBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lineBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestServeDemo runs "switchyard serve --demo" as a user would: flags win
 // over the environment, the printed demo key gets an answer at the printed
 // URL, and cancelling (Ctrl-C) stops it cleanly.
@@ -262,7 +244,7 @@ func TestServeDemo(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr lineBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"}, &stdout, &stderr)

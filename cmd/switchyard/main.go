@@ -183,10 +183,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer gctune.Start(uint64(cfg.GCHeadroom), 100)()
 	}
 	// A line per request: batched into a write every logFlushInterval
-	// instead of a write(2) each.
+	// instead of a write(2) each, and formatted there, off the request's
+	// path.
 	logOut := logbuf.New(stderr, logFlushInterval, 64<<10)
 	defer logOut.Close()
-	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(logOut.Handler(func(w io.Writer) slog.Handler {
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	}))
 	return app.Run(ctx, cfg, app.Env{Stdout: stdout, Logger: logger, Getenv: os.Getenv})
 }
 

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,31 +22,14 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/config"
 	"github.com/switchyard-dev/switchyard/internal/demo"
+	"github.com/switchyard-dev/switchyard/internal/syncbuf"
 )
-
-// lockedBuffer collects Run's stdout; it is safe to read while Run writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // demoServer is a running app.Run in demo mode.
 type demoServer struct {
 	addr   string
 	key    string
-	stdout *lockedBuffer
+	stdout *syncbuf.Buffer
 	cancel func()       // cancels Run's context
 	stop   func() error // cancels Run's context and returns Run's error
 }
@@ -64,7 +46,7 @@ func startDemo(t *testing.T) *demoServer {
 	cfg.ShutdownTimeout = 20 * time.Second
 
 	ctx, cancel := context.WithCancel(t.Context())
-	stdout := &lockedBuffer{}
+	stdout := &syncbuf.Buffer{}
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -311,7 +293,7 @@ func TestRunRejectsInvalidConfig(t *testing.T) {
 	cfg.Addr = "nope"
 	cfg.DB = filepath.Join(t.TempDir(), "never-created.db")
 	cfg.Demo = true
-	var stdout lockedBuffer
+	var stdout syncbuf.Buffer
 	ready := false
 	err := Run(t.Context(), cfg, Env{Stdout: &stdout, Logger: slog.New(slog.DiscardHandler),
 		Getenv: func(string) string { return "" }, Ready: func(string) { ready = true }})

@@ -24,6 +24,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
 	"github.com/switchyard-dev/switchyard/internal/store/storeopen"
+	"github.com/switchyard-dev/switchyard/internal/syncbuf"
 )
 
 // protocolCase is one protocol declared in a config file, served by a
@@ -197,7 +198,7 @@ func checkCall(t *testing.T, finish string, calls []sdk.ChatCompletionMessageToo
 // runApp starts the app with cfg, getenv and a funded key, and returns its
 // OpenAI-compatible base URL, the key and what it prints. The app stops
 // with the test.
-func runApp(t *testing.T, cfg config.Config, getenv func(string) string) (base, key string, stdout *lockedBuffer) {
+func runApp(t *testing.T, cfg config.Config, getenv func(string) string) (base, key string, stdout *syncbuf.Buffer) {
 	t.Helper()
 	st, err := storeopen.Open(context.Background(), cfg.DB)
 	if err != nil {
@@ -210,7 +211,7 @@ func runApp(t *testing.T, cfg config.Config, getenv func(string) string) (base, 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc, done := make(chan string, 1), make(chan error, 1)
-	stdout = new(lockedBuffer)
+	stdout = new(syncbuf.Buffer)
 	go func() {
 		done <- Run(ctx, cfg, Env{Stdout: stdout, Logger: slog.New(slog.DiscardHandler),
 			Getenv: getenv, Ready: func(a string) { addrc <- a }})

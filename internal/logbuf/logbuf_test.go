@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/syncbuf"
 )
 
 // recorder records each write it gets.
@@ -93,20 +95,8 @@ func TestFlushesAtLimit(t *testing.T) {
 // (a log file stalled by the disk) are buffered and written next, in
 // order. Past the backlog, a Write waits, so memory stays bounded.
 func TestWriteDoesNotWaitForTheWriter(t *testing.T) {
-	entered, release := make(chan struct{}, 1), make(chan struct{})
-	var mu sync.Mutex
-	var writes []string
-	w := New(writerFunc(func(p []byte) (int, error) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		mu.Lock()
-		defer mu.Unlock()
-		writes = append(writes, string(p))
-		return len(p), nil
-	}), time.Hour, 10)
+	stuck := newStuckWriter()
+	w := New(stuck, time.Hour, 10)
 	var want strings.Builder
 	line := func(i int) []byte { return fmt.Appendf(nil, "line %02d\n", i) } // 8 bytes
 	n := 0
@@ -121,7 +111,7 @@ func TestWriteDoesNotWaitForTheWriter(t *testing.T) {
 	// and blocks.
 	writeTo(2)
 	select {
-	case <-entered:
+	case <-stuck.entered:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no write at the limit")
 	}
@@ -146,13 +136,12 @@ func TestWriteDoesNotWaitForTheWriter(t *testing.T) {
 		t.Fatal("Write did not wait with a full backlog")
 	case <-time.After(50 * time.Millisecond):
 	}
-	close(release)
+	close(stuck.release)
 	<-blocked
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	writes := stuck.get()
 	if got := strings.Join(writes, ""); got != want.String() {
 		t.Fatalf("written %q, want %q", got, want.String())
 	}
@@ -198,13 +187,8 @@ func TestWriteErrorAtBacklog(t *testing.T) {
 
 // Lines written concurrently arrive whole and none is lost.
 func TestConcurrentWritesStayWhole(t *testing.T) {
-	var out bytes.Buffer
-	var mu sync.Mutex
-	w := New(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return out.Write(p)
-	}), time.Millisecond, 256)
+	var out syncbuf.Buffer
+	w := New(&out, time.Millisecond, 256)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -231,6 +215,28 @@ func TestConcurrentWritesStayWhole(t *testing.T) {
 		next[g]++
 	}
 }
+
+// stuckWriter is an underlying writer whose writes wait until release is
+// closed; entered receives a value as the first one starts.
+type stuckWriter struct {
+	entered, release chan struct{}
+	rec              recorder
+}
+
+func newStuckWriter() *stuckWriter {
+	return &stuckWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+func (s *stuckWriter) Write(p []byte) (int, error) {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-s.release
+	return s.rec.Write(p)
+}
+
+func (s *stuckWriter) get() []string { return s.rec.get() }
 
 type writerFunc func([]byte) (int, error)
 
