@@ -37,8 +37,9 @@ const maxBacklog = 16
 
 // Writer buffers what is written to it and has it written to the
 // underlying writer an interval after the first unwritten byte, as soon as
-// limit bytes are waiting, and on Flush and Close. Each Write reaches the
-// underlying writer whole and in order. It is safe for concurrent use.
+// limit bytes are waiting (a record queued by its Handler counts for
+// recordSize), and on Flush and Close. Each Write reaches the underlying
+// writer whole and in order. It is safe for concurrent use.
 type Writer struct {
 	w        io.Writer
 	interval time.Duration
@@ -61,8 +62,8 @@ type Writer struct {
 	// out guards what follows: records are formatted into text, a sink
 	// that the handlers made by Handler write to, and only while out is
 	// held.
-	text   sink
-	spare2 []byte // a formatted batch's buffer, for reuse
+	text      sink
+	spareText []byte // a formatted batch's buffer, for reuse
 }
 
 // queued is a record logged through the Writer's Handler, waiting to be
@@ -174,7 +175,7 @@ func (b *Writer) take(close bool) batch {
 func (b *Writer) writeOut(p batch) error {
 	out := p.buf
 	if len(p.recs) > 0 {
-		b.text.buf = b.spare2[:0]
+		b.text.buf = b.spareText[:0]
 		last := 0
 		for i := range p.recs {
 			q := &p.recs[i]
@@ -203,7 +204,7 @@ func (b *Writer) writeOut(p batch) error {
 	_, err := b.w.Write(out)
 	if cap(out) <= 4*b.limit { // not grown by a huge line or a backlog
 		if len(p.recs) > 0 {
-			b.spare2 = out[:0]
+			b.spareText = out[:0]
 		} else {
 			b.keep(out)
 		}
