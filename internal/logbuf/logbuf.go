@@ -188,35 +188,33 @@ func (b *Writer) writeOut(p batch) error {
 		}
 		out = append(b.text.buf, p.buf[last:]...)
 		b.text.buf = nil
-		clear(p.recs) // what they refer to is garbage now
-		b.mu.Lock()
-		if cap(p.buf) > 0 && cap(p.buf) <= 4*b.limit {
-			b.spare = p.buf[:0]
-		}
-		if cap(p.recs) <= b.limit/recordSize {
-			b.spareQ = p.recs[:0]
-		}
-		b.mu.Unlock()
 	}
-	if len(out) == 0 {
-		return nil
+	var err error
+	if len(out) > 0 {
+		_, err = b.w.Write(out)
 	}
-	_, err := b.w.Write(out)
-	if cap(out) <= 4*b.limit { // not grown by a huge line or a backlog
-		if len(p.recs) > 0 {
-			b.spareText = out[:0]
-		} else {
-			b.keep(out)
+	// Keep what is not grown by a huge line or a backlog. With records,
+	// out is the formatted copy and p.buf is free too.
+	small := func(c []byte) bool { return cap(c) > 0 && cap(c) <= 4*b.limit }
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(p.recs) == 0 {
+		if small(out) {
+			b.spare = out[:0]
 		}
+		return err
+	}
+	if small(p.buf) {
+		b.spare = p.buf[:0]
+	}
+	if small(out) {
+		b.spareText = out[:0]
+	}
+	clear(p.recs) // what they refer to is garbage now
+	if cap(p.recs) <= b.limit/recordSize {
+		b.spareQ = p.recs[:0]
 	}
 	return err
-}
-
-// keep keeps p's memory for the next batch's bytes.
-func (b *Writer) keep(p []byte) {
-	b.mu.Lock()
-	b.spare = p[:0]
-	b.mu.Unlock()
 }
 
 // Handler returns a slog.Handler whose records are formatted by the
