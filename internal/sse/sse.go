@@ -43,11 +43,16 @@ type Reader struct {
 	skipLF     bool  // the last line ended in CR: a following LF belongs to it
 	burst      bool  // the last read filled the buffer, so it may grow
 	started    bool  // a line has been read, so a byte order mark is data
-	data       []byte
-	name       string
-	lastName   string // the previous event name, reused to save allocations
-	id         string
-	maxSize    int
+	// first is the value of the event's first data line, where it is in
+	// buf (see pin); data holds an event's data once it has two lines, or
+	// once buf had to move the first.
+	first    []byte
+	pinned   bool
+	data     []byte
+	name     string
+	lastName string // the previous event name, reused to save allocations
+	id       string
+	maxSize  int
 	// Comments, when non-nil, receives each comment line's text (without
 	// the leading colon), valid only during the call. Keep-alives from
 	// upstreams arrive here.
@@ -104,6 +109,7 @@ var (
 // returns it again.
 func (r *Reader) Next() (Event, error) {
 	r.data = r.data[:0]
+	r.first, r.pinned = nil, false
 	r.name = ""
 	hasData := false
 	for {
@@ -136,14 +142,20 @@ func (r *Reader) Next() (Event, error) {
 		}
 		switch string(field) {
 		case "data":
-			if hasData {
-				r.data = append(r.data, '\n')
+			if !hasData {
+				if len(value) > r.maxSize {
+					return Event{}, r.tooLarge()
+				}
+				r.pin(value)
+				hasData = true
+				break
 			}
-			if len(r.data)+len(value) > r.maxSize {
+			r.unpin()
+			if len(r.data)+1+len(value) > r.maxSize {
 				return Event{}, r.tooLarge()
 			}
+			r.data = append(r.data, '\n')
 			r.data = append(r.data, value...)
-			hasData = true
 		case "event":
 			if string(value) != r.lastName {
 				r.lastName = string(value)
@@ -159,7 +171,28 @@ func (r *Reader) Next() (Event, error) {
 }
 
 func (r *Reader) event() Event {
-	return Event{Name: r.name, ID: r.id, Data: r.data}
+	data := r.data
+	if r.pinned {
+		data, r.first, r.pinned = r.first, nil, false
+	}
+	return Event{Name: r.name, ID: r.id, Data: data}
+}
+
+// pin keeps value, an event's first data line, where it is in the buffer
+// instead of copying it: the usual event is one data line, which arrives
+// with the blank line that ends it, so its Data is the buffer's bytes and
+// the reader holds no copy of it between events (an idle stream keeps no
+// event's data). Whatever moves the buffer's bytes unpins it first.
+func (r *Reader) pin(value []byte) {
+	r.first, r.pinned = value, true
+}
+
+// unpin copies the pinned first data line into data.
+func (r *Reader) unpin() {
+	if r.pinned {
+		r.data = append(r.data[:0], r.first...)
+		r.first, r.pinned = nil, false
+	}
 }
 
 // tooLarge makes ErrEventTooLarge sticky, so that the rest of an oversized
@@ -212,15 +245,18 @@ func (r *Reader) readRawLine() ([]byte, error) {
 			}
 			return nil, r.err
 		}
+		// Each of the branches below moves the buffer's bytes.
 		if r.burst {
 			// The last read filled the buffer: the upstream sends faster
 			// than one small read a time. A bigger buffer drains what it
 			// sent together in fewer reads and lets EventBuffered see it.
 			r.burst = false
+			r.unpin()
 			grown := make([]byte, 2*len(r.buf))
 			r.end = copy(grown, r.buf[r.start:r.end])
 			r.start, r.buf = 0, grown
 		} else if r.start > 0 {
+			r.unpin()
 			r.end = copy(r.buf, r.buf[r.start:r.end])
 			r.start = 0
 		}
@@ -235,6 +271,7 @@ func (r *Reader) readRawLine() ([]byte, error) {
 			if limit := r.maxSize + len(dataPrefix) + 1; limit > len(r.buf) && limit < n {
 				n = limit
 			}
+			r.unpin()
 			grown := make([]byte, n)
 			copy(grown, r.buf[:r.end])
 			r.buf = grown

@@ -643,6 +643,31 @@ func TestReaderAllocs(t *testing.T) {
 	}
 }
 
+// TestReaderKeepsNoCopy: an event of one data line that arrives whole is
+// handed over in the reader's buffer, not copied: a fresh reader's first
+// event costs no allocation beyond the reader itself, so a stream waiting
+// for its next event holds no copy of the last one.
+func TestReaderKeepsNoCopy(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage instrumentation and the race detector allocate")
+	}
+	const event = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+	var src strings.Reader
+	fresh := func() *sse.Reader {
+		src.Reset(event)
+		return sse.NewReader(&src)
+	}
+	base := testing.AllocsPerRun(100, func() { fresh() })
+	first := testing.AllocsPerRun(100, func() {
+		if _, err := fresh().Next(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if first > base {
+		t.Errorf("a fresh reader's first event allocates %v times beyond the reader's %v", first-base, base)
+	}
+}
+
 // TestReaderBurst: events sent together are drained in few reads, and
 // EventBuffered sees them, though the buffer starts small for idle
 // streams: it grows while reads keep filling it.
