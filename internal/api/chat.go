@@ -221,9 +221,6 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f 
 	defer s.overhead.track(sr, g.start, s.now)()
 	s.beginRelay(w, g, sr, committed)
 	sw := sse.NewWriter(w)
-	// Each chunk's JSON, reused from chunk to chunk. It starts empty: a
-	// stream that waits for its first chunk holds no buffer.
-	var buf []byte
 	for {
 		// Chunks are written without flushing and flushed when the next
 		// is not at hand yet: chunks the upstream sent together leave in
@@ -248,16 +245,32 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f 
 		if len(chunk.Choices) == 0 {
 			continue // a usage-only chunk: we send our own, with the cost
 		}
-		if buf, err = g.appendChunk(buf[:0], f.chunk(g, chunk)); err != nil {
+		written, err := g.writeChunk(sw, f.chunk(g, chunk))
+		if err != nil {
 			return s.endStream(w, r, g, f, err)
 		}
-		if err := sw.DataNoFlush(buf); err != nil {
+		if !written {
 			s.clientLeft(r, g)
 			return nil
 		}
 	}
-	s.endRelay(r, g, f, sw, buf)
+	s.endRelay(r, g, f, sw)
 	return nil
+}
+
+// writeChunk writes v, a streamed chunk of a wireFormat, as an event
+// without flushing it. Its JSON is encoded in a pooled buffer, given back
+// once the event is in the response's buffer: a stream that waits for its
+// next chunk, for minutes maybe, holds none. The error is the encoding's;
+// written is false if the client is gone.
+func (g *generation) writeChunk(sw *sse.Writer, v any) (written bool, err error) {
+	buf := responseBufs.Get().(*[]byte)
+	b, err := g.appendChunk((*buf)[:0], v)
+	if err == nil {
+		written = sw.DataNoFlush(b) == nil
+	}
+	putResponseBuf(buf, b)
+	return written, err
 }
 
 // beginRelay notes the endpoint that serves g and commits the response
@@ -284,15 +297,12 @@ func upstreamStopped(g *generation) error {
 }
 
 // endRelay settles a stream that ended well and writes its final chunk
-// (the usage, with the cost) and [DONE], in buf's memory. They are not
-// flushed: net/http flushes them with the end of the response, all in
-// one write.
-func (s *Server) endRelay(r *http.Request, g *generation, f wireFormat, sw *sse.Writer, buf []byte) {
+// (the usage, with the cost) and [DONE]. They are not flushed: net/http
+// flushes them with the end of the response, all in one write.
+func (s *Server) endRelay(r *http.Request, g *generation, f wireFormat, sw *sse.Writer) {
 	u := s.settle(g)
 	s.record(r.Context(), g, u)
-	if b, err := g.appendChunk(buf[:0], f.final(g, u, nil)); err == nil {
-		sw.DataNoFlush(b)
-	}
+	g.writeChunk(sw, f.final(g, u, nil))
 	sw.DataNoFlush([]byte("[DONE]"))
 }
 
@@ -376,15 +386,22 @@ func writeResponse(w http.ResponseWriter, v any) {
 	}
 	b = openai.EscapeHTML(b, 0)
 	writeJSONBytes(w, http.StatusOK, b)
+	putResponseBuf(buf, b)
+}
+
+// responseBufs holds the buffers responses and streamed chunks are encoded
+// into; those that grew beyond maxPooledResponse are left to the
+// collector.
+var responseBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// putResponseBuf gives buf back to responseBufs with b, what was encoded
+// in its memory.
+func putResponseBuf(buf *[]byte, b []byte) {
 	if cap(b) <= maxPooledResponse {
 		*buf = b[:0]
 		responseBufs.Put(buf)
 	}
 }
-
-// responseBufs holds the buffers writeResponse encodes into; those that
-// grew beyond maxPooledResponse are left to the collector.
-var responseBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 const maxPooledResponse = 64 << 10
 
