@@ -155,6 +155,15 @@ func Send(client *http.Client, hr *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// StreamBody returns resp's body for a stream to read, and drops resp's
+// headers, read by then: net/http's chunked body keeps its Response (for
+// the trailers), and with it the headers, for as long as the stream lasts
+// (half a KiB of every open stream).
+func StreamBody(resp *http.Response) io.ReadCloser {
+	resp.Header = nil
+	return resp.Body
+}
+
 // maxMalformedRaw bounds the raw data kept in a Malformed error.
 const maxMalformedRaw = 1 << 10
 

@@ -149,7 +149,7 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 		return nil, err
 	}
 	events, dec := a.streamEvents(resp, newDecoder(a.name, a.now().Unix(), opts))
-	return provider.NewStream(ctx, a.name, resp.Body, events, dec), nil
+	return provider.NewStream(ctx, a.name, provider.StreamBody(resp), events, dec), nil
 }
 
 // encode translates req into the upstream body and returns it with the

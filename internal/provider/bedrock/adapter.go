@@ -174,7 +174,8 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 		return nil, err
 	}
 	dec := newDecoder(a.name, a.newChatID(), req.UpstreamModel, a.now().Unix(), opts)
-	return provider.NewStream(ctx, a.name, resp.Body, provider.AWSEvents(resp.Body), dec), nil
+	respBody := provider.StreamBody(resp)
+	return provider.NewStream(ctx, a.name, respBody, provider.AWSEvents(respBody), dec), nil
 }
 
 // encode translates req into the upstream body. A request that cannot be

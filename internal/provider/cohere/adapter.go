@@ -132,7 +132,8 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 		return nil, err
 	}
 	dec := newDecoder(a.name, upstreamModel(req), a.now().Unix(), exclude)
-	return provider.NewStream(ctx, a.name, resp.Body, provider.SSEEvents(resp.Body), dec), nil
+	respBody := provider.StreamBody(resp)
+	return provider.NewStream(ctx, a.name, respBody, provider.SSEEvents(respBody), dec), nil
 }
 
 // upstreamModel is the model a response reports: Cohere does not echo it.

@@ -174,9 +174,10 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 	if err != nil {
 		return nil, err
 	}
-	sn := &sniffer{r: resp.Body}
+	respBody := provider.StreamBody(resp)
+	sn := &sniffer{r: respBody}
 	dec := newDecoder(a.name, sn, a.now().Unix(), m.exclude)
-	return provider.NewStream(ctx, a.name, resp.Body, provider.SSEEvents(sn), dec), nil
+	return provider.NewStream(ctx, a.name, respBody, provider.SSEEvents(sn), dec), nil
 }
 
 // Model returns the upstream model id of req, without a "models/" prefix.

@@ -146,7 +146,8 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 		return nil, err
 	}
 	dec := newDecoder(a, exclude)
-	return provider.NewStream(ctx, a.name, resp.Body, provider.NDJSONEvents(resp.Body, maxResponseBody), dec), nil
+	respBody := provider.StreamBody(resp)
+	return provider.NewStream(ctx, a.name, respBody, provider.NDJSONEvents(respBody, maxResponseBody), dec), nil
 }
 
 // send posts body upstream with ctx. A non-2xx answer becomes a

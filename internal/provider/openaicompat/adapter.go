@@ -150,7 +150,7 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 		}
 		return responseChunks(r), nil
 	}
-	return newStream(ctx, a.name, resp.Body, tr), nil
+	return newStream(ctx, a.name, provider.StreamBody(resp), tr), nil
 }
 
 // send posts body upstream with ctx, so that a client disconnect cancels
