@@ -180,7 +180,10 @@ func (r *reader) messages(out *[]Message) bool {
 	if r.peek() != '[' {
 		return false
 	}
-	msgs := make([]Message, 0, 4)
+	// Room for a system prompt and a user message, the most common
+	// request: a stream keeps its request while it lasts, and two Messages
+	// spare are 400 bytes of it. Longer conversations grow the slice.
+	msgs := make([]Message, 0, 2)
 	ok := r.array(func() bool {
 		if r.peek() != '{' {
 			return false
