@@ -44,7 +44,7 @@ func (s *Server) byokRoutes(mux *http.ServeMux) {
 }
 
 // manage authenticates a management key.
-func (s *Server) manage(r *http.Request) (caller, error) {
+func (s *Server) manage(r *http.Request) (*caller, error) {
 	c, err := s.authenticate(r)
 	if err == nil && !c.key.IsManagement {
 		err = apierr.New(apierr.Forbidden, "this endpoint needs a management key").With("error_type", "permission_denied")

@@ -25,7 +25,7 @@ type generation struct {
 	id      string
 	start   time.Time
 	created int64
-	caller  caller
+	caller  *caller // nil until authenticated; shared with the key cache: read only
 	attr    attribution
 	req     *openai.ChatRequest
 	// hold is the request's credit reservation (see reserve); settled by
@@ -208,7 +208,7 @@ func (s *Server) logGeneration(ctx context.Context, g *generation, rec *store.Ge
 // A nil err, an unauthenticated caller or a generation already recorded
 // is a no-op.
 func (s *Server) recordFailure(g *generation, err error) {
-	if err == nil || g == nil || g.recorded || g.caller.account.ID == 0 {
+	if err == nil || g == nil || g.recorded || g.caller == nil || g.caller.account.ID == 0 {
 		return
 	}
 	e := apierr.From(err)

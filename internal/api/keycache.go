@@ -26,25 +26,25 @@ type keyCache struct {
 }
 
 type cachedKey struct {
-	c     caller
+	c     *caller // read only: requests share it
 	until time.Time
 }
 
 func newKeyCache() *keyCache { return &keyCache{m: make(map[string]cachedKey)} }
 
 // get returns the cached caller of hash, if it is fresh at now.
-func (kc *keyCache) get(hash string, now time.Time) (caller, bool) {
+func (kc *keyCache) get(hash string, now time.Time) (*caller, bool) {
 	kc.mu.Lock()
 	defer kc.mu.Unlock()
 	e, ok := kc.m[hash]
 	if !ok || now.After(e.until) {
-		return caller{}, false
+		return nil, false
 	}
 	return e.c, true
 }
 
 // put caches c until now + keyCacheTTL.
-func (kc *keyCache) put(hash string, c caller, now time.Time) {
+func (kc *keyCache) put(hash string, c *caller, now time.Time) {
 	kc.mu.Lock()
 	defer kc.mu.Unlock()
 	if len(kc.m) >= maxCachedKeys {

@@ -442,7 +442,7 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 // managedKey authenticates a management key and returns the inference key
 // the path names, if it is one of the caller's account. Any other key is
 // not found, whether or not it exists.
-func (s *Server) managedKey(r *http.Request) (caller, store.Key, error) {
+func (s *Server) managedKey(r *http.Request) (*caller, store.Key, error) {
 	c, err := s.manage(r)
 	if err != nil {
 		return c, store.Key{}, err

@@ -220,7 +220,7 @@ func (s *Server) presetVersions(w http.ResponseWriter, r *http.Request) error {
 
 // managePresets authenticates a management key and returns the preset
 // store.
-func (s *Server) managePresets(r *http.Request) (caller, store.PresetStore, error) {
+func (s *Server) managePresets(r *http.Request) (*caller, store.PresetStore, error) {
 	c, err := s.manage(r)
 	return c, s.store, err
 }

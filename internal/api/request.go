@@ -214,16 +214,16 @@ func errInvalidKey() *apierr.Error {
 
 // authenticate resolves the bearer key. The plaintext is hashed at once and
 // never logged; lookups are by hash, compared in constant time.
-func (s *Server) authenticate(r *http.Request) (caller, error) {
+func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	auth := r.Header.Get("Authorization")
 	token, ok := strings.CutPrefix(auth, "Bearer ")
 	token = strings.TrimSpace(token)
 	if !ok || token == "" {
-		return caller{}, apierr.New(apierr.Unauthorized, "missing API key: send Authorization: Bearer <key>").
+		return nil, apierr.New(apierr.Unauthorized, "missing API key: send Authorization: Bearer <key>").
 			With("error_type", "authentication")
 	}
 	if !apikey.LooksValid(token) {
-		return caller{}, errInvalidKey()
+		return nil, errInvalidKey()
 	}
 	hash := apikey.Hash(token)
 	now := s.now()
@@ -233,21 +233,21 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 		k, a, err := s.store.KeyByHash(r.Context(), hash)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return caller{}, errInvalidKey()
+			return nil, errInvalidKey()
 		case err != nil:
-			return caller{}, apierr.Wrap(apierr.Internal, err, "internal error while checking the API key")
+			return nil, apierr.Wrap(apierr.Internal, err, "internal error while checking the API key")
 		case !apikey.Equal(k.Hash, hash):
-			return caller{}, errInvalidKey()
+			return nil, errInvalidKey()
 		}
-		c = caller{key: k, account: a, seq: seq}
+		c = &caller{key: k, account: a, seq: seq}
 		s.keys.put(hash, c, now)
 	}
 	k := c.key
 	switch {
 	case k.Disabled:
-		return caller{}, apierr.New(apierr.Unauthorized, "API key is disabled").With("error_type", "authentication")
+		return nil, apierr.New(apierr.Unauthorized, "API key is disabled").With("error_type", "authentication")
 	case k.Expired(now):
-		return caller{}, apierr.New(apierr.Unauthorized, "API key expired at %s", k.ExpiresAt.UTC().Format(time.RFC3339)).
+		return nil, apierr.New(apierr.Unauthorized, "API key expired at %s", k.ExpiresAt.UTC().Format(time.RFC3339)).
 			With("error_type", "authentication")
 	}
 	return c, nil
@@ -255,7 +255,7 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 
 // authenticateInference is authenticate for endpoints that spend credits
 // (the credit hold checks the balance; see reserve).
-func (s *Server) authenticateInference(r *http.Request) (caller, error) {
+func (s *Server) authenticateInference(r *http.Request) (*caller, error) {
 	c, err := s.authenticate(r)
 	if err != nil {
 		return c, err
