@@ -52,10 +52,11 @@ const (
 	// idleStreamBudget is what the gateway may hold per open idle stream,
 	// heap and goroutine stacks included: today's figure (35.5-36 KiB, 10
 	// of them stacks: the handler's 8 and the background reader's 2; up to
-	// 38.7 in a noisy run) plus a little, so that a regression shows. Issue 8's target is 40 KiB of
-	// resident memory per stream; switchyard bench measures the process's
-	// RSS (some 2 KiB above this, the garbage between collections) and
-	// httputil.ReverseProxy at 55-56 KiB. Two regressions show here first:
+	// 38.7 in a noisy run) plus a little, so that a regression shows.
+	// Issue 8's target is 40 KiB of resident memory per stream; switchyard
+	// bench measures the process's RSS (some 1-2 KiB above this, the
+	// garbage between collections) and httputil.ReverseProxy at 55-56 KiB.
+	// Two regressions show here first:
 	// the handler's stack passing 8 KiB on its way to the upstream (it
 	// doubles to 16 and stays so for as long as the stream lasts: a frame
 	// grown on the path of api's Server.run, openStream and relay,
