@@ -240,3 +240,38 @@ func (c *countRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n++
 	return c.rt.RoundTrip(r)
 }
+
+// TestStreamBody: a stream's body, its response's headers dropped, still
+// reads to its end, trailers included (net/http's chunked body merges them
+// into the Response it keeps).
+func TestStreamBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Trailer", "X-Usage")
+		io.WriteString(w, "data: one\n\n")
+		w.(http.Flusher).Flush() // chunked
+		io.WriteString(w, "data: two\n\n")
+		w.Header().Set("X-Usage", "7")
+	}))
+	defer srv.Close()
+	hr, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := Send(srv.Client(), hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := StreamBody(resp)
+	defer body.Close()
+	if resp.Header != nil {
+		t.Errorf("the response keeps its headers: %v", resp.Header)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil || string(b) != "data: one\n\ndata: two\n\n" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if got := resp.Trailer.Get("X-Usage"); got != "7" {
+		t.Errorf("trailer X-Usage = %q, want 7", got)
+	}
+}
