@@ -79,7 +79,8 @@ type Store interface {
 
 	// RecordGeneration atomically inserts the generation record and charges
 	// its cost: the account's balance falls and its total usage and the
-	// key's usage rise by g.Cost, with a ledger entry, in one transaction.
+	// key's usage rise by g.Cost, with a ledger entry (a batch of one, as
+	// BillingStore.RecordGenerations writes), in one transaction.
 	//
 	// The charge is unconditional: the pre-flight check is Balance > 0
 	// (Account.CheckBalance), so a balance goes negative by at most the cost
@@ -263,6 +264,10 @@ type Generation struct {
 	Categorize func() string
 	// AppPrivate keeps the generation's app out of public rankings.
 	AppPrivate bool
+	// LedgerID is the ledger entry that charged the generation, set by the
+	// store as it records it (a value given is ignored): 0 for a free
+	// generation and for one imported with its usage (ImportGenerations).
+	LedgerID int64
 }
 
 // ProviderResponse is one routing attempt of a generation: an endpoint tried
@@ -328,10 +333,18 @@ type LedgerMismatch struct {
 }
 
 // Ledger entry kinds, stored in the ledger's kind column. Credits are
-// positive amounts, generation charges negative ones; billing adds more
+// positive amounts, charges negative ones; billing adds more
 // (LedgerPurchase…).
 const (
-	LedgerCredit     = "credit"
+	LedgerCredit = "credit"
+	// LedgerUsage is what one recorded batch of generations charged
+	// through one key: minus the sum of their costs. Its generations carry
+	// its id as their LedgerID; its note counts them.
+	LedgerUsage = "usage"
+	// LedgerGeneration is the charge of a single generation, its id the
+	// entry's Ref: how generations were charged before usage entries
+	// (SQLite migration 0008, PostgreSQL 0006). Such entries stay, and
+	// their generations carry their ids as LedgerID.
 	LedgerGeneration = "generation"
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,15 +62,26 @@ func (s *Store) RecordGenerations(ctx context.Context, gens []store.Generation) 
 	return balances, nil
 }
 
-// insertGenerationsSQL inserts the generations of genArrays (in the order
-// given, which is the lock order) whose ids are not yet stored, with the
-// ledger charge of each that costs something, and returns their ids.
-// Ledger rows reference generations inserted by the same statement: the
-// foreign key is checked at its end.
-const insertGenerationsSQL = `
-	WITH inserted AS (
-		INSERT INTO generations (` + generationColumns + `)
-		SELECT ` + generationColumns + `
+// readColumns are the columns scanGeneration reads.
+const readColumns = generationColumns + `, COALESCE(ledger_id, 0)`
+
+// insertGenerationsSQL inserts the generations of genArrays ($1-$32, in
+// the order given, which is the lock order) whose ids are not yet stored,
+// with a ledger entry for each key ($33, and its account $34) that those
+// that cost something charge, and returns their ids.
+//
+// Each generation names its entry, which sums what the generations
+// actually inserted cost; so the entries' ids are drawn from the ledger's
+// sequence first, one per key the batch could charge (a key whose
+// generations were all stored before leaves its id unused). Rows of one
+// statement reference each other: foreign keys are checked at its end.
+var insertGenerationsSQL = `
+	WITH entries AS MATERIALIZED (
+		SELECT nextval(pg_get_serial_sequence('ledger', 'id')) AS id, key_hash, account_id
+		FROM unnest($33::text[], $34::bigint[]) AS o (key_hash, account_id)
+	), inserted AS (
+		INSERT INTO generations (` + generationColumns + `, ledger_id)
+		SELECT ` + qualified("g", generationColumns) + `, e.id
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		            $9::boolean[], $10::boolean[], $11::text[], $12::text[],
 		            $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[],
@@ -77,15 +89,26 @@ const insertGenerationsSQL = `
 		            $25::bigint[], $26::timestamptz[], $27::text[], $28::boolean[],
 		            $29::integer[], $30::text[], $31::text[], $32::boolean[])
 		     WITH ORDINALITY AS g (` + generationColumns + `, ord)
-		ORDER BY ord
+		LEFT JOIN entries e ON g.cost > 0 AND e.key_hash = g.key_hash AND e.account_id = g.account_id
+		ORDER BY g.ord
 		ON CONFLICT (id) DO NOTHING
-		RETURNING id, account_id, key_hash, cost, created_at
+		RETURNING id, account_id, key_hash, cost, ledger_id
 	), charged AS (
-		INSERT INTO ledger (account_id, kind, amount, generation_id, key_hash, created_at)
-		SELECT account_id, '` + store.LedgerGeneration + `', -cost, id, key_hash, created_at
-		FROM inserted WHERE cost > 0
+		INSERT INTO ledger (id, account_id, kind, amount, key_hash, note, created_at)
+		OVERRIDING SYSTEM VALUE
+		SELECT ledger_id, account_id, '` + store.LedgerUsage + `', -sum(cost)::bigint, key_hash,
+		       CASE count(*) WHEN 1 THEN '1 generation' ELSE count(*) || ' generations' END, $35
+		FROM inserted WHERE ledger_id IS NOT NULL
+		GROUP BY ledger_id, account_id, key_hash
 	)
 	SELECT id FROM inserted`
+
+// qualified is columns, a comma-separated list, each prefixed with
+// table and a dot.
+func qualified(table, columns string) string {
+	cols := strings.Split(strings.Join(strings.Fields(columns), ""), ",")
+	return table + "." + strings.Join(cols, ", "+table+".")
+}
 
 // genArrays holds a batch's generation columns, one array each, for
 // insertGenerationsSQL.
@@ -152,12 +175,13 @@ func (a *genArrays) args() []any {
 }
 
 // record writes gens (from batch.Prepare) in tx: each generation whose id is
-// not yet stored, its ledger charge, and the charges to keys and accounts.
+// not yet stored, the ledger entries that charge them (one per key), and
+// the charges to keys and accounts.
 // It returns the generations it inserted and the balance of every account
 // of gens.
 //
 // It makes three round trips whatever the batch's size: one checks the
-// keys, one statement inserts the generations and their ledger rows, and a
+// keys, one statement inserts the generations and their ledger entries, and a
 // pipelined pgx.Batch charges the keys and then the accounts, one UPDATE
 // each in the order of batch.Sum, so that rows are locked in the order the
 // batch package prescribes (generation ids, keys, accounts) and concurrent
@@ -173,7 +197,16 @@ func record(ctx context.Context, tx pgx.Tx, gens []store.Generation) ([]store.Ge
 			return nil, nil, err
 		}
 	}
-	rows, err := tx.Query(ctx, insertGenerationsSQL, cols.args()...)
+	// The keys that could be charged, and their accounts.
+	var (
+		chargedKeys     []string
+		chargedAccounts []int64
+	)
+	for _, o := range batch.Owners(costly(gens)) {
+		chargedKeys, chargedAccounts = append(chargedKeys, o.KeyHash), append(chargedAccounts, o.AccountID)
+	}
+	args := append(cols.args(), chargedKeys, chargedAccounts, store.Timestamp(time.Now()))
+	rows, err := tx.Query(ctx, insertGenerationsSQL, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("insert generations: %w", err)
 	}
@@ -226,6 +259,17 @@ func record(ctx context.Context, tx pgx.Tx, gens []store.Generation) ([]store.Ge
 	return recorded, balances, nil
 }
 
+// costly returns the generations of gens that cost something.
+func costly(gens []store.Generation) []store.Generation {
+	var out []store.Generation
+	for _, g := range gens {
+		if g.Cost > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // checkOwners returns ErrNotFound unless each owner's key is a key of its
 // account (deleted keys included: they are still charged).
 func checkOwners(ctx context.Context, tx pgx.Tx, owners []batch.Owner) error {
@@ -259,7 +303,7 @@ func checkOwners(ctx context.Context, tx pgx.Tx, owners []batch.Owner) error {
 
 // Generation implements store.Store.
 func (s *Store) Generation(ctx context.Context, id string) (store.Generation, error) {
-	g, err := scanGeneration(s.pool.QueryRow(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = $1`, id))
+	g, err := scanGeneration(s.pool.QueryRow(ctx, `SELECT `+readColumns+` FROM generations WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -271,7 +315,7 @@ func (s *Store) Generation(ctx context.Context, id string) (store.Generation, er
 
 // RecentGenerations implements store.Store.
 func (s *Store) RecentGenerations(ctx context.Context, accountID int64, limit int) ([]store.Generation, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+generationColumns+` FROM generations
+	rows, err := s.pool.Query(ctx, `SELECT `+readColumns+` FROM generations
 		WHERE account_id = $1 ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $2`, accountID, limit)
 	out, err := collectRows(rows, err, func(row pgx.CollectableRow) (store.Generation, error) { return scanGeneration(row) })
 	if err != nil {
@@ -280,7 +324,7 @@ func (s *Store) RecentGenerations(ctx context.Context, accountID int64, limit in
 	return out, nil
 }
 
-// scanGeneration scans a row of generationColumns.
+// scanGeneration scans a row of readColumns.
 func scanGeneration(row pgx.Row) (store.Generation, error) {
 	var (
 		g        store.Generation
@@ -291,7 +335,7 @@ func scanGeneration(row pgx.Row) (store.Generation, error) {
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		&g.CreatedAt, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate)
+		&g.CreatedAt, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate, &g.LedgerID)
 	if err == nil {
 		g.ProviderResponses, err = jsoncol.DecodeProviderResponses([]byte(attempts))
 	}

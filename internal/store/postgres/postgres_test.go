@@ -205,12 +205,17 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	if !k.CreatedAt.Equal(created) || !k.UpdatedAt.Equal(created) || k.Limit != nil || k.LimitReset != "" || k.ExpiresAt != nil || k.Usage != 10 {
 		t.Errorf("migrated key = %+v", k)
 	}
-	if g, err := s.Generation(t.Context(), "gen-old"); err != nil || g.IsBYOK || g.Cost != 10 {
+	g, err := s.Generation(t.Context(), "gen-old")
+	if err != nil || g.IsBYOK || g.Cost != 10 {
 		t.Errorf("migrated generation = %+v, %v", g, err)
 	}
 	entries, err := s.Ledger(t.Context(), 1, 0)
 	if err != nil || len(entries) != 2 || entries[0].Ref != "gen-old" || entries[1].Ref != "" {
 		t.Errorf("migrated ledger = %+v, %v", entries, err)
+	}
+	// 0006 points the generation at the entry that charged it.
+	if len(entries) > 0 && g.LedgerID != entries[0].ID {
+		t.Errorf("migrated generation names ledger entry %d, want %d", g.LedgerID, entries[0].ID)
 	}
 	if spend, err := s.KeySpend(t.Context(), "h", time.Time{}, false); err != nil || spend != 10 {
 		t.Errorf("KeySpend after migration = %s, %v; want 10", spend, err)

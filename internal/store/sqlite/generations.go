@@ -24,6 +24,16 @@ const generationColumns = `id, account_id, key_hash, model, provider_slug, provi
 // generationColumnCount is the number of generationColumns.
 var generationColumnCount = strings.Count(generationColumns, ",") + 1
 
+// recordColumns are the columns record writes: a generation's, and the
+// ledger entry that charged it (NULL for none).
+const recordColumns = generationColumns + `, ledger_id`
+
+// recordColumnCount is the number of recordColumns.
+var recordColumnCount = generationColumnCount + 1
+
+// readColumns are the columns scanGeneration reads.
+const readColumns = generationColumns + `, COALESCE(ledger_id, 0)`
+
 // importRows is how many rows one multi-row INSERT carries (SQLite allows
 // 32,766 parameters per statement).
 const importRows = 500
@@ -129,7 +139,7 @@ var errStoredBefore = errors.New("a generation of the batch is already recorded"
 // in tx with the statements of st (see record), and returns the balance
 // of every account of gens. Writes are serial here, so the lock order
 // batch describes matters only to PostgreSQL; this follows it all the
-// same.
+// same, but for the ledger entries, which lock no row that exists.
 func recordIn(ctx context.Context, tx *sql.Tx, st *recordStmts, gens, fresh []store.Generation) (map[int64]money.Amount, error) {
 	keyOfAccount := st.keyOfAccount.in(ctx, tx)
 	for _, o := range batch.Owners(gens) {
@@ -141,33 +151,48 @@ func recordIn(ctx context.Context, tx *sql.Tx, st *recordStmts, gens, fresh []st
 			return nil, fmt.Errorf("key %.8s… of account %d: %w", o.KeyHash, o.AccountID, store.ErrNotFound)
 		}
 	}
+	sums, err := batch.Sum(gens, fresh)
+	if err != nil {
+		return nil, err
+	}
 
-	// Multi-row statements of recordChunks rows: each INSERT of
-	// generations skips ids already stored, which makes it change fewer
-	// rows than it was given, and each of charges writes their ledger
-	// entries.
-	var (
-		args    []any
-		err     error
-		charged []store.Generation
-	)
+	// The ledger entries first, one per key charged: each generation
+	// names its entry.
+	entries := make(map[batch.Owner]int64, len(sums.Owners))
+	if len(sums.Owners) > 0 {
+		insertUsage := st.insertUsage.in(ctx, tx)
+		at := formatTime(time.Now())
+		for _, c := range sums.Owners {
+			var id int64
+			if err := insertUsage.QueryRowContext(ctx, c.AccountID, -c.Amount, c.KeyHash, c.Note(), at).Scan(&id); err != nil {
+				return nil, fmt.Errorf("insert ledger entry: %w", err)
+			}
+			entries[c.Owner] = id
+		}
+	}
+
+	// Multi-row statements of recordChunks rows: each INSERT skips ids
+	// already stored, which makes it change fewer rows than it was given.
+	var args []any
 	for i := 0; i < len(fresh); {
 		c := chunkFor(len(fresh) - i)
 		chunk := fresh[i:min(i+recordChunks[c], len(fresh))]
 		i += len(chunk)
 		if args == nil {
-			args = make([]any, 0, recordChunks[c]*generationColumnCount)
+			args = make([]any, 0, recordChunks[c]*recordColumnCount)
 		}
 		args = args[:0]
 		for _, g := range chunk {
 			if args, err = appendGenerationArgs(args, g); err != nil {
 				return nil, err
 			}
+			var entry any // NULL: free
 			if g.Cost > 0 {
-				charged = append(charged, g)
+				entry = entries[batch.Owner{KeyHash: g.KeyHash, AccountID: g.AccountID}]
 			}
+			args = append(args, entry)
 		}
-		args = appendNulls(args, (recordChunks[c]-len(chunk))*generationColumnCount)
+		args = appendNulls(args, (recordChunks[c]-len(chunk))*recordColumnCount)
 		res, err := st.insertGenerations[c].in(ctx, tx).ExecContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("insert generations: %w", err)
@@ -176,24 +201,7 @@ func recordIn(ctx context.Context, tx *sql.Tx, st *recordStmts, gens, fresh []st
 			return nil, cmp.Or(err, errStoredBefore)
 		}
 	}
-	for i := 0; i < len(charged); {
-		c := chunkFor(len(charged) - i)
-		chunk := charged[i:min(i+recordChunks[c], len(charged))]
-		i += len(chunk)
-		args = args[:0]
-		for _, g := range chunk {
-			args = appendChargeArgs(args, g)
-		}
-		args = appendNulls(args, (recordChunks[c]-len(chunk))*ledgerColumnCount)
-		if _, err := st.insertCharges[c].in(ctx, tx).ExecContext(ctx, args...); err != nil {
-			return nil, fmt.Errorf("insert ledger entries: %w", err)
-		}
-	}
 
-	sums, err := batch.Sum(gens, fresh)
-	if err != nil {
-		return nil, err
-	}
 	if len(sums.Keys) > 0 {
 		chargeKey := st.chargeKey.in(ctx, tx)
 		for _, c := range sums.Keys {
@@ -248,12 +256,6 @@ func unstored(ctx context.Context, tx *sql.Tx, gens []store.Generation) ([]store
 	return out, nil
 }
 
-// appendChargeArgs appends the values of g's ledger charge in the order of
-// ledgerColumns.
-func appendChargeArgs(args []any, g store.Generation) []any {
-	return append(args, g.AccountID, store.LedgerGeneration, -g.Cost, g.ID, g.KeyHash, "", "", formatTime(g.CreatedAt))
-}
-
 // mustAffect returns err, or else errNone if the statement changed no row.
 func mustAffect(res sql.Result, err, errNone error) error {
 	if err != nil {
@@ -271,7 +273,7 @@ func mustAffect(res sql.Result, err, errNone error) error {
 
 // Generation implements store.Store.
 func (s *Store) Generation(ctx context.Context, id string) (store.Generation, error) {
-	g, err := scanGeneration(s.read.QueryRowContext(ctx, `SELECT `+generationColumns+` FROM generations WHERE id = ?`, id))
+	g, err := scanGeneration(s.read.QueryRowContext(ctx, `SELECT `+readColumns+` FROM generations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -283,7 +285,7 @@ func (s *Store) Generation(ctx context.Context, id string) (store.Generation, er
 
 // RecentGenerations implements store.Store.
 func (s *Store) RecentGenerations(ctx context.Context, accountID int64, limit int) ([]store.Generation, error) {
-	out, err := collect(ctx, s.read, scanGeneration, `SELECT `+generationColumns+` FROM generations
+	out, err := collect(ctx, s.read, scanGeneration, `SELECT `+readColumns+` FROM generations
 		WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, accountID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("recent generations of account %d: %w", accountID, err)
@@ -291,7 +293,7 @@ func (s *Store) RecentGenerations(ctx context.Context, accountID int64, limit in
 	return out, nil
 }
 
-// scanGeneration scans a row of generationColumns.
+// scanGeneration scans a row of readColumns.
 func scanGeneration(row scanner) (store.Generation, error) {
 	var (
 		g        store.Generation
@@ -302,7 +304,7 @@ func scanGeneration(row scanner) (store.Generation, error) {
 		&g.Streamed, &g.Cancelled, &g.FinishReason, &g.NativeFinishReason,
 		&g.PromptTokens, &g.CompletionTokens, &g.ReasoningTokens, &g.CachedTokens, &g.CacheWriteTokens,
 		&g.Cost, &g.LatencyMs, &g.GenerationTimeMs, &g.HTTPReferer, &g.AppTitle, &g.User, &g.SessionID, &g.Attempts,
-		timeText{&g.CreatedAt}, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate)
+		timeText{&g.CreatedAt}, &attempts, &g.IsBYOK, &g.Status, &g.Error, &g.Category, &g.AppPrivate, &g.LedgerID)
 	if err == nil {
 		g.ProviderResponses, err = jsoncol.DecodeProviderResponses(attempts)
 	}

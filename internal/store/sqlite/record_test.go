@@ -138,6 +138,7 @@ func testRecordChunks(t *testing.T, sizes []int,
 	}
 
 	stored := map[string]store.Generation{} // by id, as recorded first
+	wantEntries := 0                        // ledger entries: one per key charged by each batch
 	i := 0
 	for b, n := range sizes {
 		var gens []store.Generation
@@ -154,17 +155,24 @@ func testRecordChunks(t *testing.T, sizes []int,
 				recordTestGeneration("gen-000001", 999_002, o.account, o.key))
 		}
 		want := map[int64]money.Amount{}
+		keysCharged := map[string]bool{}
 		for _, g := range gens {
 			want[g.AccountID] = 0
 			if _, ok := stored[g.ID]; ok {
 				continue
 			}
 			stored[g.ID] = g
+			keysCharged[g.KeyHash] = keysCharged[g.KeyHash] || g.Cost > 0
 			balance[g.AccountID] -= g.Cost
 			usage[g.KeyHash] += g.Cost
 		}
 		for id := range want {
 			want[id] = balance[id]
+		}
+		for _, charged := range keysCharged {
+			if charged {
+				wantEntries++
+			}
 		}
 		got, err := write(ctx, s, gens)
 		if err != nil {
@@ -175,6 +183,17 @@ func testRecordChunks(t *testing.T, sizes []int,
 		}
 	}
 
+	// Each generation that costs something names its ledger entry; the
+	// entry's every column is what its generations make it.
+	type entry struct {
+		account int64
+		kind    string
+		amount  money.Amount
+		key     string
+		note    string
+	}
+	charged := map[int64]entry{}
+	counts := map[int64]int{}
 	for _, want := range stored {
 		got, err := s.Generation(ctx, want.ID)
 		if err != nil {
@@ -183,10 +202,57 @@ func testRecordChunks(t *testing.T, sizes []int,
 		if !got.CreatedAt.Equal(store.Timestamp(want.CreatedAt)) {
 			t.Errorf("%s: CreatedAt %v, want %v", want.ID, got.CreatedAt, store.Timestamp(want.CreatedAt))
 		}
-		got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
+		if (got.LedgerID != 0) != (want.Cost > 0) {
+			t.Errorf("%s costs %v and names ledger entry %d", want.ID, want.Cost, got.LedgerID)
+		}
+		if want.Cost > 0 {
+			e := charged[got.LedgerID]
+			if e.key != "" && (e.key != want.KeyHash || e.account != want.AccountID) {
+				t.Errorf("%s (key %s of account %d) charged by entry %d of key %s of account %d",
+					want.ID, want.KeyHash, want.AccountID, got.LedgerID, e.key, e.account)
+			}
+			e.account, e.kind, e.key = want.AccountID, store.LedgerUsage, want.KeyHash
+			e.amount -= want.Cost
+			charged[got.LedgerID] = e
+			counts[got.LedgerID]++
+		}
+		got.CreatedAt, want.CreatedAt, got.LedgerID = time.Time{}, time.Time{}, 0
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Generation(%s):\n got %+v\nwant %+v", want.ID, got, want)
 		}
+	}
+	for id, e := range charged {
+		e.note = fmt.Sprintf("%d generations", counts[id])
+		if counts[id] == 1 {
+			e.note = "1 generation"
+		}
+		charged[id] = e
+	}
+	entries := map[int64]entry{}
+	rows, err := s.read.QueryContext(ctx, `SELECT id, account_id, kind, amount, key_hash, note FROM ledger
+		WHERE kind <> ? AND generation_id IS NULL AND ref = ''`, store.LedgerCredit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id int64
+			e  entry
+		)
+		if err := rows.Scan(&id, &e.account, &e.kind, &e.amount, &e.key, &e.note); err != nil {
+			t.Fatal(err)
+		}
+		entries[id] = e
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(entries, charged) {
+		t.Errorf("ledger entries:\n got %v\nwant %v", entries, charged)
+	}
+	if len(entries) != wantEntries {
+		t.Errorf("%d ledger entries, want %d: one per key charged by each batch", len(entries), wantEntries)
 	}
 	for _, o := range owners {
 		k, err := s.Key(ctx, o.key)
@@ -201,42 +267,6 @@ func testRecordChunks(t *testing.T, sizes []int,
 		if a, err := s.Account(ctx, id); err != nil || a.Balance != b {
 			t.Errorf("Account(%d) = balance %v, %v; want %v", id, a.Balance, err, b)
 		}
-	}
-	// Every column of the ledger's charges, which the store reads only in
-	// part.
-	type charge struct {
-		account        int64
-		kind           string
-		amount         money.Amount
-		generation     string
-		key, ref, note string
-		at             string
-	}
-	var charges, wantCharges []charge
-	rows, err := s.read.QueryContext(ctx, `SELECT account_id, kind, amount, generation_id, key_hash, ref, note, created_at
-		FROM ledger WHERE generation_id IS NOT NULL ORDER BY generation_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c charge
-		if err := rows.Scan(&c.account, &c.kind, &c.amount, &c.generation, &c.key, &c.ref, &c.note, &c.at); err != nil {
-			t.Fatal(err)
-		}
-		charges = append(charges, c)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range slices.Sorted(maps.Keys(stored)) {
-		if g := stored[id]; g.Cost > 0 {
-			wantCharges = append(wantCharges, charge{g.AccountID, store.LedgerGeneration, -g.Cost, g.ID, g.KeyHash, "", "",
-				store.Timestamp(g.CreatedAt).Format(timeLayout)})
-		}
-	}
-	if !slices.Equal(charges, wantCharges) {
-		t.Errorf("ledger charges:\n got %v\nwant %v", charges, wantCharges)
 	}
 	if ms, err := s.VerifyLedger(ctx); err != nil || len(ms) != 0 {
 		t.Errorf("VerifyLedger = %v, %v", ms, err)

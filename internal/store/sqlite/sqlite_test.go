@@ -318,7 +318,7 @@ func TestMigrationKeepsUsage(t *testing.T) {
 // of the 0006 layout to the tables of 0007, whose foreign keys are
 // deferred: every row, column, index and constraint is as it was, ledger
 // ids go on counting, and a key the commit finds broken still writes
-// nothing.
+// nothing. Then 0008 points each charged generation at its entry.
 func TestMigrationDefersForeignKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchyard.db")
 	db := migratedTo(t, path, 6)
@@ -354,14 +354,25 @@ func TestMigrationDefersForeignKeys(t *testing.T) {
 	}
 	layoutBefore, rowsBefore := layout(), rows()
 
-	s := open(t, path)
+	b, err := os.ReadFile("migrations/0007_deferred_foreign_keys.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(string(b)); err != nil {
+		t.Fatalf("0007: %v", err)
+	}
 	if got := layout(); got != layoutBefore {
 		t.Errorf("layout after migration:\n%s\nbefore:\n%s", got, layoutBefore)
 	}
 	if got := rows(); got != rowsBefore {
 		t.Errorf("rows after migration:\n%s\nbefore:\n%s", got, rowsBefore)
 	}
-	for table, want := range map[string]int{"generations": 2, "ledger": 3} {
+	if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (7, '0007_deferred_foreign_keys.sql', '')`); err != nil {
+		t.Fatal(err)
+	}
+	// 0008 adds generations.ledger_id, which points gen-a at its charge.
+	s := open(t, path)
+	for table, want := range map[string]int{"generations": 3, "ledger": 3} {
 		var ddl string
 		if err := db.QueryRow(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&ddl); err != nil {
 			t.Fatal(err)
@@ -384,6 +395,11 @@ func TestMigrationDefersForeignKeys(t *testing.T) {
 	if m, err := s.VerifyLedger(ctx); err != nil || len(m) != 0 {
 		t.Errorf("VerifyLedger = %v, %v", m, err)
 	}
+	for id, want := range map[string]int64{"gen-a": 2, "gen-b": 0} {
+		if g, err := s.Generation(ctx, id); err != nil || g.LedgerID != want {
+			t.Errorf("%s after migration: ledger entry %d, %v; want %d", id, g.LedgerID, err, want)
+		}
+	}
 	if _, err := s.AddPurchase(ctx, 1, 50, 0, "evt-2", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +419,7 @@ func TestMigrationDefersForeignKeys(t *testing.T) {
 
 	// The import's INSERT takes a generation of an account that does not
 	// exist; only the COMMIT finds the broken key, and rolls back.
-	err := s.ImportGenerations(ctx, []store.Generation{
+	err = s.ImportGenerations(ctx, []store.Generation{
 		{ID: "gen-e", AccountID: 1, KeyHash: "h", Model: "a/x"},
 		{ID: "gen-f", AccountID: 99, KeyHash: "h", Model: "a/x"},
 	})

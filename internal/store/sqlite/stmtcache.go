@@ -5,11 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/switchyard-dev/switchyard/internal/store"
 )
 
 // recordChunks are the row counts of the multi-row INSERTs that record
-// writes generations and ledger entries with, smallest first: a few
+// writes generations with, smallest first: a few
 // statements prepared once serve batches of every size, where preparing
 // one of the batch's exact size on every flush cost as much CPU as
 // binding its values. A batch is written by as few statements as
@@ -66,12 +67,6 @@ func appendNulls(args []any, n int) []any {
 	return args
 }
 
-// ledgerColumns are the columns appendChargeArgs gives values of.
-const ledgerColumns = `account_id, kind, amount, generation_id, key_hash, ref, note, created_at`
-
-// ledgerColumnCount is the number of ledgerColumns.
-var ledgerColumnCount = strings.Count(ledgerColumns, ",") + 1
-
 // cachedStmt is a query and, once prepared on the writer pool, its
 // statement.
 type cachedStmt struct {
@@ -93,28 +88,28 @@ func (c *cachedStmt) in(ctx context.Context, tx *sql.Tx) *sql.Stmt {
 // recordStmts are the statements of record. Open prepares the
 // store's once, and Close closes them.
 type recordStmts struct {
-	// insertGenerations[i] inserts up to recordChunks[i] generations,
-	// skipping ids already stored.
+	// insertGenerations[i] inserts up to recordChunks[i] generations
+	// (recordColumns), skipping ids already stored.
 	insertGenerations [len(recordChunks)]cachedStmt
-	// insertCharges[i] writes up to recordChunks[i] ledger entries.
-	insertCharges [len(recordChunks)]cachedStmt
-	keyOfAccount  cachedStmt // whether key hash ? is a key of account ?
-	chargeKey     cachedStmt // adds ? to the usage of key hash ?
-	chargeAccount cachedStmt // charges ? (given twice) to account ?, returning its balance
+	keyOfAccount      cachedStmt // whether key hash ? is a key of account ?
+	insertUsage       cachedStmt // a usage entry: account, amount, key hash, note, time; returning its id
+	chargeKey         cachedStmt // adds ? to the usage of key hash ?
+	chargeAccount     cachedStmt // charges ? (given twice) to account ?, returning its balance
 }
 
 // newRecordStmts returns record's queries, not yet prepared.
 func newRecordStmts() *recordStmts {
 	rs := &recordStmts{
 		keyOfAccount: cachedStmt{query: `SELECT EXISTS (SELECT 1 FROM api_keys WHERE hash = ? AND account_id = ?)`},
-		chargeKey:    cachedStmt{query: `UPDATE api_keys SET total_usage = total_usage + ? WHERE hash = ?`},
+		insertUsage: cachedStmt{query: `INSERT INTO ledger (account_id, kind, amount, key_hash, note, created_at)
+			VALUES (?, '` + store.LedgerUsage + `', ?, ?, ?, ?) RETURNING id`},
+		chargeKey: cachedStmt{query: `UPDATE api_keys SET total_usage = total_usage + ? WHERE hash = ?`},
 		chargeAccount: cachedStmt{query: `UPDATE accounts SET balance = balance - ?, total_usage = total_usage + ?
 			WHERE id = ? RETURNING balance`},
 	}
 	for i, n := range recordChunks {
-		rs.insertGenerations[i].query = padded("generations", generationColumns, generationColumnCount, n) +
+		rs.insertGenerations[i].query = padded("generations", recordColumns, recordColumnCount, n) +
 			` ON CONFLICT (id) DO NOTHING`
-		rs.insertCharges[i].query = padded("ledger", ledgerColumns, ledgerColumnCount, n)
 	}
 	return rs
 }
@@ -123,9 +118,9 @@ func newRecordStmts() *recordStmts {
 func (rs *recordStmts) all() []*cachedStmt {
 	var out []*cachedStmt
 	for i := range recordChunks {
-		out = append(out, &rs.insertGenerations[i], &rs.insertCharges[i])
+		out = append(out, &rs.insertGenerations[i])
 	}
-	return append(out, &rs.keyOfAccount, &rs.chargeKey, &rs.chargeAccount)
+	return append(out, &rs.keyOfAccount, &rs.insertUsage, &rs.chargeKey, &rs.chargeAccount)
 }
 
 // prepareRecordStmts prepares record's statements on db, the writer

@@ -78,20 +78,10 @@ func testRecordGenerations(t *testing.T, s store.Store) {
 		wantGeneration(t, s, g)
 	}
 
-	// The charges are in the ledger, referring to their generations.
-	entries, err := s.Ledger(ctx, a.ID, 0)
-	if err != nil {
-		t.Fatalf("Ledger: %v", err)
-	}
-	charged := map[string]money.Amount{}
-	for _, e := range entries {
-		if e.Kind == store.LedgerGeneration {
-			charged[e.Ref] = e.Amount
-		}
-	}
-	want := map[string]money.Amount{gens[0].ID: -1000, gens[1].ID: -2000, gens[2].ID: -3000}
-	if !maps.Equal(charged, want) {
-		t.Errorf("ledger generation charges = %v, want %v", charged, want)
+	// The charges are in the ledger: one entry per key, which its
+	// generations name.
+	if n := wantUsageEntries(t, s, a.ID, gens); n != 2 {
+		t.Errorf("account %d: %d usage entries, want 2 (one per key charged)", a.ID, n)
 	}
 
 	// The same batch again charges nothing and still reports balances;
@@ -138,6 +128,9 @@ func testRecordGenerations(t *testing.T, s store.Store) {
 	if balances, err := s.RecordGenerations(ctx, nil); err != nil || len(balances) != 0 {
 		t.Errorf("RecordGenerations(nil) = %v, %v; want none", balances, err)
 	}
+	all := append(append(gens, fresh, single), many...)
+	wantUsageEntries(t, s, a.ID, all)
+	wantUsageEntries(t, s, b.ID, all)
 	wantLedgerConsistent(t, s)
 }
 
@@ -160,9 +153,10 @@ func testRecordGenerationsDuplicateInBatch(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatalf("Ledger: %v", err)
 	}
-	if len(entries) != 3 { // the opening credit and two charges
-		t.Errorf("ledger has %d entries, want 3: %+v", len(entries), entries)
+	if len(entries) != 2 { // the opening credit and the batch's charge
+		t.Errorf("ledger has %d entries, want 2: %+v", len(entries), entries)
 	}
+	wantUsageEntries(t, s, a.ID, []store.Generation{first, other})
 	wantLedgerConsistent(t, s)
 }
 
@@ -279,22 +273,15 @@ func testConcurrentBatches(t *testing.T, s store.Store) {
 			t.Fatalf("Ledger: %v", err)
 		}
 		var sum money.Amount
-		seen := map[string]bool{}
 		for _, e := range entries {
 			sum += e.Amount
-			if e.Kind == store.LedgerGeneration {
-				if seen[e.Ref] {
-					t.Errorf("generation %s charged twice", e.Ref)
-				}
-				seen[e.Ref] = true
-			}
 		}
 		if bal := mustAccountByID(t, s, id).Balance; sum != bal {
 			t.Errorf("account %d: ledger sum %s, balance %s", id, sum, bal)
 		}
-		if len(seen) != pool/2 {
-			t.Errorf("account %d: %d generations charged, want %d", id, len(seen), pool/2)
-		}
+		// Each generation names one entry, whose amount is its
+		// generations' costs: none is charged twice.
+		wantUsageEntries(t, s, id, gens)
 	}
 	wantLedgerConsistent(t, s)
 }

@@ -198,7 +198,7 @@ func testLedger(t *testing.T, s store.Store) {
 		{store.LedgerFee, -10, "ref-1", "buy"},
 		{store.LedgerPurchase, usd(1), "ref-1", "buy"},
 		{store.LedgerCredit, 99, "", "top-up"},
-		{store.LedgerGeneration, -1234, g.ID, ""},
+		{store.LedgerUsage, -1234, "", "1 generation"},
 		{store.LedgerCredit, usd(5), "", "initial credits"},
 	}
 	if got := lines(all); !slices.Equal(got, wantLines) {
@@ -213,9 +213,7 @@ func testLedger(t *testing.T, s store.Store) {
 		if i > 0 && e.ID >= all[i-1].ID {
 			t.Errorf("entry %d: id %d not below %d (newest first)", i, e.ID, all[i-1].ID)
 		}
-		if e.Kind != store.LedgerGeneration {
-			wantRecentUTC(t, "ledger CreatedAt", e.CreatedAt, before)
-		}
+		wantRecentUTC(t, "ledger CreatedAt", e.CreatedAt, before)
 	}
 	if bal := mustAccountByID(t, s, a.ID).Balance; sum != bal {
 		t.Errorf("ledger sum %s, balance %s", sum, bal)

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -207,6 +208,70 @@ func wantLedgerConsistent(t *testing.T, s store.Store) {
 	}
 }
 
+// wantUsageEntries checks the account's usage entries against the
+// generations that charged it, gens (which may hold others' and repeat
+// ids, and must hold every generation recorded with a cost for the
+// account): each that costs something names an entry of kind
+// store.LedgerUsage, and those are the account's only usage entries, each
+// of minus the costs of the generations that name it, its note their
+// count. It returns how many entries there are.
+func wantUsageEntries(t *testing.T, s store.Store, accountID int64, gens []store.Generation) int {
+	t.Helper()
+	type usage struct {
+		amount money.Amount
+		n      int
+	}
+	want := map[int64]usage{}
+	seen := map[string]bool{}
+	for _, g := range gens {
+		if g.AccountID != accountID || seen[g.ID] {
+			continue
+		}
+		seen[g.ID] = true
+		got, err := s.Generation(t.Context(), g.ID)
+		if err != nil {
+			t.Fatalf("Generation(%s): %v", g.ID, err)
+		}
+		if (got.LedgerID != 0) != (got.Cost > 0) {
+			t.Errorf("generation %s costs %s and names ledger entry %d", g.ID, got.Cost, got.LedgerID)
+		}
+		if got.LedgerID != 0 {
+			u := want[got.LedgerID]
+			want[got.LedgerID] = usage{u.amount - got.Cost, u.n + 1}
+		}
+	}
+	entries, err := s.Ledger(t.Context(), accountID, 0)
+	if err != nil {
+		t.Fatalf("Ledger: %v", err)
+	}
+	got := map[int64]usage{}
+	for _, e := range entries {
+		if e.Kind != store.LedgerUsage {
+			continue
+		}
+		n := 0
+		if _, err := fmt.Sscanf(e.Note, "%d generation", &n); err != nil || e.Note != fmt.Sprintf("%d %s", n, plural(n, "generation")) {
+			t.Errorf("usage entry %d: note %q, want its count of generations", e.ID, e.Note)
+		}
+		if e.Ref != "" {
+			t.Errorf("usage entry %d: ref %q, want none", e.ID, e.Ref)
+		}
+		got[e.ID] = usage{e.Amount, n}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("account %d: usage entries (id: amount, generations) %v, want %v", accountID, got, want)
+	}
+	return len(got)
+}
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
 // wantRecentUTC checks a store-assigned timestamp.
 func wantRecentUTC(t *testing.T, what string, got time.Time, before time.Time) {
 	t.Helper()
@@ -249,11 +314,14 @@ func equalPtr[T any](a, b *T, eq func(T, T) bool) bool {
 	return eq(*a, *b)
 }
 
+// equalGeneration ignores LedgerID, which the store assigns (see
+// wantUsageEntries).
 func equalGeneration(a, b store.Generation) bool {
 	ta, tb := a.CreatedAt, b.CreatedAt
 	pa, pb := a.ProviderResponses, b.ProviderResponses
 	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
 	a.ProviderResponses, b.ProviderResponses = nil, nil
+	a.LedgerID, b.LedgerID = 0, 0
 	return reflect.DeepEqual(a, b) && ta.Equal(tb) && slices.Equal(pa, pb)
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/money"
@@ -55,10 +56,13 @@ func Owners(gens []store.Generation) []Owner {
 	for _, g := range gens {
 		out = append(out, Owner{g.KeyHash, g.AccountID})
 	}
-	slices.SortFunc(out, func(a, b Owner) int {
-		return cmp.Or(cmp.Compare(a.KeyHash, b.KeyHash), cmp.Compare(a.AccountID, b.AccountID))
-	})
+	slices.SortFunc(out, compareOwners)
 	return slices.Compact(out)
+}
+
+// compareOwners orders owners by key hash, then account.
+func compareOwners(a, b Owner) int {
+	return cmp.Or(cmp.Compare(a.KeyHash, b.KeyHash), cmp.Compare(a.AccountID, b.AccountID))
 }
 
 // KeyCharge is what a batch adds to a key's usage.
@@ -73,16 +77,36 @@ type AccountCharge struct {
 	Amount money.Amount
 }
 
+// OwnerCharge is what a batch charges through one key of an account: the
+// amount of its ledger entry (store.LedgerUsage), and how many
+// generations it covers.
+type OwnerCharge struct {
+	Owner
+	Amount      money.Amount
+	Generations int
+}
+
+// Note is the note of c's ledger entry: how many generations it charges.
+func (c OwnerCharge) Note() string {
+	if c.Generations == 1 {
+		return "1 generation"
+	}
+	return strconv.Itoa(c.Generations) + " generations"
+}
+
 // Charges is what the recorded generations of a batch charge.
 type Charges struct {
+	Owners   []OwnerCharge   // owners charged more than zero, sorted as Owners sorts them
 	Keys     []KeyCharge     // keys charged more than zero, by hash
 	Accounts []AccountCharge // every account of the batch, by id, even if charged zero
 }
 
 // Sum totals the costs of recorded (the generations of all that were
-// inserted; those already stored are not) per key and per account. Every
-// account of all is listed, so that the caller learns its balance.
+// inserted; those already stored are not) per owner, per key and per
+// account. Every account of all is listed, so that the caller learns its
+// balance.
 func Sum(all, recorded []store.Generation) (Charges, error) {
+	owners := map[Owner]OwnerCharge{}
 	keys := map[string]money.Amount{}
 	accounts := map[int64]money.Amount{}
 	for _, g := range all {
@@ -96,8 +120,18 @@ func Sum(all, recorded []store.Generation) (Charges, error) {
 		if accounts[g.AccountID], err = add(accounts[g.AccountID], g.Cost); err != nil {
 			return Charges{}, err
 		}
+		if g.Cost > 0 {
+			o := Owner{g.KeyHash, g.AccountID}
+			c := owners[o]
+			c.Owner, c.Amount, c.Generations = o, c.Amount+g.Cost, c.Generations+1 // ≤ the key's sum: no overflow
+			owners[o] = c
+		}
 	}
 	var c Charges
+	for _, o := range owners {
+		c.Owners = append(c.Owners, o)
+	}
+	slices.SortFunc(c.Owners, func(a, b OwnerCharge) int { return compareOwners(a.Owner, b.Owner) })
 	for _, h := range slices.Sorted(maps.Keys(keys)) {
 		if keys[h] > 0 {
 			c.Keys = append(c.Keys, KeyCharge{h, keys[h]})

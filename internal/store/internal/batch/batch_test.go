@@ -67,16 +67,19 @@ func TestOwners(t *testing.T) {
 }
 
 func TestSum(t *testing.T) {
-	all := []store.Generation{g("1", 2, "k", 5), g("2", 1, "j", 7), g("3", 2, "i", 11), g("4", 3, "h", 13), g("5", 2, "i", 0)}
-	recorded := []store.Generation{all[0], all[2], all[1], all[4]} // "4" was already stored
+	all := []store.Generation{g("1", 2, "k", 5), g("2", 1, "j", 7), g("3", 2, "i", 11), g("4", 3, "h", 13), g("5", 2, "i", 0),
+		g("6", 2, "i", 4)}
+	recorded := []store.Generation{all[0], all[2], all[1], all[4], all[5]} // "4" was already stored
 	c, err := Sum(all, recorded)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := []KeyCharge{{"i", 11}, {"j", 7}, {"k", 5}}
-	wantAccounts := []AccountCharge{{1, 7}, {2, 16}, {3, 0}}
-	if !slices.Equal(c.Keys, wantKeys) || !slices.Equal(c.Accounts, wantAccounts) {
-		t.Errorf("Sum = %+v, want keys %v, accounts %v", c, wantKeys, wantAccounts)
+	// A free generation is in no owner's count: no entry charges it.
+	wantOwners := []OwnerCharge{{Owner{"i", 2}, 15, 2}, {Owner{"j", 1}, 7, 1}, {Owner{"k", 2}, 5, 1}}
+	wantKeys := []KeyCharge{{"i", 15}, {"j", 7}, {"k", 5}}
+	wantAccounts := []AccountCharge{{1, 7}, {2, 20}, {3, 0}}
+	if !slices.Equal(c.Owners, wantOwners) || !slices.Equal(c.Keys, wantKeys) || !slices.Equal(c.Accounts, wantAccounts) {
+		t.Errorf("Sum = %+v, want owners %v, keys %v, accounts %v", c, wantOwners, wantKeys, wantAccounts)
 	}
 
 	huge := []store.Generation{g("1", 1, "k", math.MaxInt64), g("2", 1, "k", 1)}
