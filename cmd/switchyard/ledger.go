@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
@@ -52,8 +53,9 @@ func printLedger(w io.Writer, entries []store.LedgerEntry) error {
 
 func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ledger verify", "ledger verify [--db DSN]",
-		"Checks that every account's balance equals the sum of its ledger entries. It lists the\n"+
-			"accounts that do not, and then exits with status 1.", stderr)
+		"Checks that every account's balance equals the sum of its ledger entries, and that every\n"+
+			"entry charging generations charges what the generations that name it cost. It lists the\n"+
+			"accounts and entries that do not, and then exits with status 1.", stderr)
 	db := dbFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -71,19 +73,46 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("ledger verify: %w", err)
 	}
-	if len(bad) == 0 {
-		fmt.Fprintf(stdout, "ledger OK: %s, balances equal the sum of their entries\n", plural(len(accounts), "account"))
+	charges, err := st.VerifyCharges(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger verify: %w", err)
+	}
+	if len(bad) == 0 && len(charges) == 0 {
+		fmt.Fprintf(stdout, "ledger OK: %s, balances equal the sum of their entries, charges the costs of their generations\n",
+			plural(len(accounts), "account"))
 		return nil
 	}
-	t := newTable(stdout, "ACCOUNT", "BALANCE", "LEDGER SUM", "DIFFERENCE")
-	for _, m := range bad {
-		t.row(strconv.FormatInt(m.AccountID, 10), m.Balance.String(), m.LedgerSum.String(), (m.Balance - m.LedgerSum).String())
+	var problems []string
+	if len(bad) > 0 {
+		t := newTable(stdout, "ACCOUNT", "BALANCE", "LEDGER SUM", "DIFFERENCE")
+		for _, m := range bad {
+			t.row(strconv.FormatInt(m.AccountID, 10), m.Balance.String(), m.LedgerSum.String(), (m.Balance - m.LedgerSum).String())
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		problems = append(problems, fmt.Sprintf("the balances of %d of %s differ from the sum of their ledger entries",
+			len(bad), plural(len(accounts), "account")))
 	}
-	if err := t.flush(); err != nil {
-		return err
+	if len(charges) > 0 {
+		if len(bad) > 0 {
+			fmt.Fprintln(stdout)
+		}
+		t := newTable(stdout, "ENTRY", "ACCOUNT", "KIND", "AMOUNT", "GENERATIONS' COSTS", "GENERATIONS", "OF OTHERS")
+		for _, m := range charges {
+			t.row(strconv.FormatInt(m.EntryID, 10), strconv.FormatInt(m.AccountID, 10), m.Kind, m.Amount.String(),
+				m.Costs.String(), strconv.FormatInt(m.Generations, 10), strconv.FormatInt(m.Foreign, 10))
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		what := "1 ledger entry does not charge what its generations cost"
+		if len(charges) > 1 {
+			what = fmt.Sprintf("%d ledger entries do not charge what their generations cost", len(charges))
+		}
+		problems = append(problems, what)
 	}
-	return fmt.Errorf("ledger verify: the balances of %d of %s differ from the sum of their ledger entries",
-		len(bad), plural(len(accounts), "account"))
+	return fmt.Errorf("ledger verify: %s", strings.Join(problems, "; "))
 }
 
 // plural returns "1 account" or "n accounts".

@@ -166,7 +166,7 @@ func TestCreditsAndLedger(t *testing.T) {
 	}
 
 	out := runOK(t, "ledger", "verify")
-	if out != "ledger OK: 2 accounts, balances equal the sum of their entries\n" {
+	if out != "ledger OK: 2 accounts, balances equal the sum of their entries, charges the costs of their generations\n" {
 		t.Errorf("ledger verify: %q", out)
 	}
 
@@ -227,6 +227,54 @@ func TestLedgerVerifyMismatch(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	want := regexp.MustCompile(`(?m)^` + strconv.FormatInt(id, 10) + ` +3\.000000001 +3 +0\.000000001$`)
+	if !want.MatchString(stdout.String()) || strings.Contains(stdout.String(), "ledger OK") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+}
+
+// TestLedgerVerifyCharges: a generation's cost changed behind the ledger's
+// back is reported with the entry that charged it, and the command fails.
+func TestLedgerVerifyCharges(t *testing.T) {
+	db := usingDB(t)
+	createKey(t, "--name", "k", "--credits", "1")
+	st := openDB(t)
+	accounts, err := st.ListAccounts(t.Context())
+	if err != nil || len(accounts) != 1 {
+		t.Fatalf("ListAccounts = %v, %v", accounts, err)
+	}
+	keys, err := st.ListKeys(t.Context(), accounts[0].ID)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("ListKeys = %v, %v", keys, err)
+	}
+	k := keys[0]
+	if _, err := st.RecordGenerations(t.Context(), []store.Generation{
+		{ID: "gen-a", AccountID: k.AccountID, KeyHash: k.Hash, Cost: 5},
+		{ID: "gen-b", AccountID: k.AccountID, KeyHash: k.Hash, Cost: 7},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.Generation(t.Context(), "gen-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	raw, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE generations SET cost = 6 WHERE id = 'gen-a'`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	var stdout, stderr bytes.Buffer
+	err = run(t.Context(), []string{"ledger", "verify"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "1 ledger entry does not charge what its generations cost") ||
+		strings.Contains(err.Error(), "balances") {
+		t.Fatalf("error %v", err)
+	}
+	want := regexp.MustCompile(`(?m)^` + strconv.FormatInt(g.LedgerID, 10) + ` +` + strconv.FormatInt(k.AccountID, 10) +
+		` +usage +-0\.000000012 +0\.000000013 +2 +0$`)
 	if !want.MatchString(stdout.String()) || strings.Contains(stdout.String(), "ledger OK") {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}

@@ -112,6 +112,12 @@ type Store interface {
 	// sum of its ledger entries, ordered by account id; none when the
 	// store is consistent.
 	VerifyLedger(ctx context.Context) ([]LedgerMismatch, error)
+	// VerifyCharges returns every ledger entry that charges generations
+	// (LedgerUsage, LedgerGeneration, or any entry a generation names)
+	// whose amount is not minus the sum of the costs of the generations
+	// that name it, or that a generation of another account or key names,
+	// ordered by entry id; none when the store is consistent.
+	VerifyCharges(ctx context.Context) ([]ChargeMismatch, error)
 
 	// Close releases the store's resources.
 	Close() error
@@ -330,6 +336,19 @@ type LedgerMismatch struct {
 	AccountID int64
 	Balance   money.Amount // accounts.balance
 	LedgerSum money.Amount // sum of the account's ledger entries
+}
+
+// ChargeMismatch is a ledger entry that does not charge what the
+// generations that name it cost (see Store.VerifyCharges).
+type ChargeMismatch struct {
+	EntryID   int64
+	AccountID int64
+	Kind      string
+	Amount    money.Amount // the entry's: minus Costs when consistent
+	Costs     money.Amount // the sum of the costs of the generations that name it
+	// Generations name the entry; Foreign of them belong to another
+	// account or key than the entry.
+	Generations, Foreign int64
 }
 
 // Ledger entry kinds, stored in the ledger's kind column. Credits are

@@ -122,6 +122,19 @@ func TestVerifyLedgerDetectsMismatch(t *testing.T) {
 	}
 }
 
+// TestVerifyChargesDetectsMismatch: see storetest.VerifyChargesDetectsMismatch.
+func TestVerifyChargesDetectsMismatch(t *testing.T) {
+	t.Parallel()
+	connURL := pgtest.Schema(t)
+	s := open(t, connURL)
+	conn := pgtest.Connect(t, t.Context(), connURL)
+	defer conn.Close(context.Background())
+	storetest.VerifyChargesDetectsMismatch(t, s, func(q string) error {
+		_, err := conn.Exec(t.Context(), q)
+		return err
+	})
+}
+
 // TestMaintainUsage vacuums and analyzes the rollups after a load, so the
 // rankings' plans see real row counts and their index-only scans can skip
 // the heap. It checks reltuples, which only VACUUM or ANALYZE set (-1 until

@@ -336,3 +336,28 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]store.LedgerMismatch, error
 	}
 	return out, nil
 }
+
+// VerifyCharges implements store.Store.
+func (s *Store) VerifyCharges(ctx context.Context) ([]store.ChargeMismatch, error) {
+	out, err := collect(ctx, s.read, scanChargeMismatch, `
+		SELECT l.id, l.account_id, l.kind, l.amount, COALESCE(c.costs, 0), COALESCE(c.n, 0), COALESCE(c.foreign_n, 0)
+		FROM ledger l
+		LEFT JOIN (
+			SELECT g.ledger_id, SUM(g.cost) AS costs, COUNT(*) AS n,
+			       SUM(CASE WHEN g.account_id <> e.account_id OR g.key_hash <> e.key_hash THEN 1 ELSE 0 END) AS foreign_n
+			FROM generations g JOIN ledger e ON e.id = g.ledger_id
+			GROUP BY g.ledger_id
+		) c ON c.ledger_id = l.id
+		WHERE (l.kind IN (?, ?) OR c.n > 0) AND (l.amount <> -COALESCE(c.costs, 0) OR c.foreign_n > 0)
+		ORDER BY l.id`, store.LedgerUsage, store.LedgerGeneration)
+	if err != nil {
+		return nil, fmt.Errorf("verify charges: %w", err)
+	}
+	return out, nil
+}
+
+func scanChargeMismatch(row scanner) (store.ChargeMismatch, error) {
+	var m store.ChargeMismatch
+	err := row.Scan(&m.EntryID, &m.AccountID, &m.Kind, &m.Amount, &m.Costs, &m.Generations, &m.Foreign)
+	return m, err
+}

@@ -120,6 +120,17 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 }
 
+// TestVerifyChargesDetectsMismatch: see storetest.VerifyChargesDetectsMismatch.
+func TestVerifyChargesDetectsMismatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	s := open(t, path)
+	db := rawDB(t, path)
+	storetest.VerifyChargesDetectsMismatch(t, s, func(q string) error {
+		_, err := db.Exec(q)
+		return err
+	})
+}
+
 func TestVerifyLedgerDetectsMismatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchyard.db")
 	s := open(t, path)

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -674,5 +676,46 @@ func testActivity(t *testing.T, s store.Store) {
 	}
 	if rows, err := s.Activity(ctx, other.ID+1000, day1, day2); err != nil || len(rows) != 0 {
 		t.Errorf("Activity(unknown account) = %+v, %v", rows, err)
+	}
+}
+
+// VerifyChargesDetectsMismatch records three generations in s, then with
+// exec, which runs SQL on s's database behind its back, alters a recorded
+// cost and moves a generation to another account's entry: VerifyCharges
+// must report both entries.
+func VerifyChargesDetectsMismatch(t *testing.T, s store.Store, exec func(query string) error) {
+	ctx := t.Context()
+	a, b := mustAccount(t, s, 1000), mustAccount(t, s, 1000)
+	ka, kb := mustKey(t, s, a.ID), mustKey(t, s, b.ID)
+	g1, g2, g3 := gen(t, ka, 5), gen(t, ka, 7), gen(t, kb, 3)
+	mustRecordBatch(t, s, []store.Generation{g1, g2, g3})
+	wantLedgerConsistent(t, s)
+	stored := func(id string) store.Generation {
+		g, err := s.Generation(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	e1, e3 := stored(g1.ID).LedgerID, stored(g3.ID).LedgerID
+	for _, q := range []string{
+		fmt.Sprintf(`UPDATE generations SET cost = 6 WHERE id = '%s'`, g1.ID),
+		fmt.Sprintf(`UPDATE generations SET ledger_id = %d WHERE id = '%s'`, e1, g3.ID),
+	} {
+		if err := exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	ms, err := s.VerifyCharges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.ChargeMismatch{
+		{EntryID: e1, AccountID: a.ID, Kind: store.LedgerUsage, Amount: -12, Costs: 16, Generations: 3, Foreign: 1},
+		{EntryID: e3, AccountID: b.ID, Kind: store.LedgerUsage, Amount: -3},
+	}
+	slices.SortFunc(want, func(x, y store.ChargeMismatch) int { return cmp.Compare(x.EntryID, y.EntryID) })
+	if !slices.Equal(ms, want) {
+		t.Errorf("VerifyCharges =\n%+v\nwant\n%+v", ms, want)
 	}
 }

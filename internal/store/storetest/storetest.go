@@ -196,7 +196,8 @@ func wantKeyUsage(t *testing.T, s store.Store, hash string, usage money.Amount) 
 	}
 }
 
-// wantLedgerConsistent fails t if VerifyLedger reports a mismatch.
+// wantLedgerConsistent fails t if VerifyLedger or VerifyCharges reports a
+// mismatch.
 func wantLedgerConsistent(t *testing.T, s store.Store) {
 	t.Helper()
 	ms, err := s.VerifyLedger(t.Context())
@@ -205,6 +206,13 @@ func wantLedgerConsistent(t *testing.T, s store.Store) {
 	}
 	if len(ms) != 0 {
 		t.Errorf("VerifyLedger: mismatches %+v, want none", ms)
+	}
+	cs, err := s.VerifyCharges(t.Context())
+	if err != nil {
+		t.Fatalf("VerifyCharges: %v", err)
+	}
+	if len(cs) != 0 {
+		t.Errorf("VerifyCharges: mismatches %+v, want none", cs)
 	}
 }
 
