@@ -101,6 +101,10 @@ func testConcurrentSpend(t *testing.T, pg bool) {
 	if err != nil || len(bad) != 0 {
 		t.Errorf("ledger: %v %v", bad, err)
 	}
+	// Each charge is what the generations that name it cost.
+	if bad, err := e.store.VerifyCharges(ctx); err != nil || len(bad) != 0 {
+		t.Errorf("charges: %v %v", bad, err)
+	}
 	entries, err := e.store.Ledger(ctx, e.account.ID, 0)
 	if err != nil {
 		t.Fatal(err)
