@@ -103,11 +103,15 @@ var insertGenerationsSQL = `
 	)
 	SELECT id FROM inserted`
 
+// columnNames splits columns, a comma-separated list, into its names.
+func columnNames(columns string) []string {
+	return strings.Split(strings.Join(strings.Fields(columns), ""), ",")
+}
+
 // qualified is columns, a comma-separated list, each prefixed with
 // table and a dot.
 func qualified(table, columns string) string {
-	cols := strings.Split(strings.Join(strings.Fields(columns), ""), ",")
-	return table + "." + strings.Join(cols, ", "+table+".")
+	return table + "." + strings.Join(columnNames(columns), ", "+table+".")
 }
 
 // genArrays holds a batch's generation columns, one array each, for

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -284,7 +283,7 @@ func (s *Store) ImportGenerations(ctx context.Context, gens []store.Generation) 
 	if len(gens) == 0 {
 		return nil
 	}
-	cols := strings.Split(strings.Join(strings.Fields(generationColumns), ""), ",")
+	cols := columnNames(generationColumns)
 	rows := make([][]any, len(gens))
 	for i, g := range gens {
 		if err := g.Validate(); err != nil {
