@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -270,5 +271,17 @@ func testRecordChunks(t *testing.T, sizes []int,
 	}
 	if ms, err := s.VerifyLedger(ctx); err != nil || len(ms) != 0 {
 		t.Errorf("VerifyLedger = %v, %v", ms, err)
+	}
+}
+
+// TestRecordInsertsFail pins that record's INSERTs are INSERT OR FAIL: a
+// plain INSERT (ABORT), which a constraint could stop half-way, keeps a
+// statement journal, copying every page it changes (see padded).
+func TestRecordInsertsFail(t *testing.T) {
+	for _, c := range newRecordStmts().all() {
+		q := strings.Join(strings.Fields(c.query), " ")
+		if strings.HasPrefix(q, "INSERT") && !strings.HasPrefix(q, "INSERT OR FAIL ") {
+			t.Errorf("record statement %.60q is not INSERT OR FAIL", q)
+		}
 	}
 }
