@@ -382,10 +382,7 @@ func (s *Store) VerifyCharges(ctx context.Context) ([]store.ChargeMismatch, erro
 		) c ON c.ledger_id = l.id
 		WHERE (l.kind IN ($1, $2) OR c.n > 0) AND (l.amount <> -COALESCE(c.costs, 0) OR c.foreign_n > 0)
 		ORDER BY l.id`, store.LedgerUsage, store.LedgerGeneration)
-	if err != nil {
-		return nil, fmt.Errorf("verify charges: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.ChargeMismatch, error) {
+	out, err := collectRows(rows, err, func(row pgx.CollectableRow) (store.ChargeMismatch, error) {
 		var m store.ChargeMismatch
 		err := row.Scan(&m.EntryID, &m.AccountID, &m.Kind, &m.Amount, &m.Costs, &m.Generations, &m.Foreign)
 		return m, err

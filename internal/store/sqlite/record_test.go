@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/batch"
 )
 
 // plan returns the rows and statement sizes chunkFor cuts n rows into.
@@ -223,10 +224,7 @@ func testRecordChunks(t *testing.T, sizes []int,
 		}
 	}
 	for id, e := range charged {
-		e.note = fmt.Sprintf("%d generations", counts[id])
-		if counts[id] == 1 {
-			e.note = "1 generation"
-		}
+		e.note = batch.OwnerCharge{Generations: counts[id]}.Note()
 		charged[id] = e
 	}
 	entries := map[int64]entry{}

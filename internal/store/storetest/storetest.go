@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
+	"github.com/switchyard-dev/switchyard/internal/store/internal/batch"
 )
 
 // Opener opens a Store on one particular database.
@@ -222,14 +223,15 @@ func wantLedgerConsistent(t *testing.T, s store.Store) {
 // account): each that costs something names an entry of kind
 // store.LedgerUsage, and those are the account's only usage entries, each
 // of minus the costs of the generations that name it, its note their
-// count. It returns how many entries there are.
+// count (as batch words it; testLedger holds the words themselves). It returns how many entries there are.
 func wantUsageEntries(t *testing.T, s store.Store, accountID int64, gens []store.Generation) int {
 	t.Helper()
 	type usage struct {
 		amount money.Amount
-		n      int
+		note   string
 	}
 	want := map[int64]usage{}
+	count := map[int64]int{}
 	seen := map[string]bool{}
 	for _, g := range gens {
 		if g.AccountID != accountID || seen[g.ID] {
@@ -244,8 +246,9 @@ func wantUsageEntries(t *testing.T, s store.Store, accountID int64, gens []store
 			t.Errorf("generation %s costs %s and names ledger entry %d", g.ID, got.Cost, got.LedgerID)
 		}
 		if got.LedgerID != 0 {
-			u := want[got.LedgerID]
-			want[got.LedgerID] = usage{u.amount - got.Cost, u.n + 1}
+			count[got.LedgerID]++
+			want[got.LedgerID] = usage{want[got.LedgerID].amount - got.Cost,
+				batch.OwnerCharge{Generations: count[got.LedgerID]}.Note()}
 		}
 	}
 	entries, err := s.Ledger(t.Context(), accountID, 0)
@@ -257,27 +260,15 @@ func wantUsageEntries(t *testing.T, s store.Store, accountID int64, gens []store
 		if e.Kind != store.LedgerUsage {
 			continue
 		}
-		n := 0
-		if _, err := fmt.Sscanf(e.Note, "%d generation", &n); err != nil || e.Note != fmt.Sprintf("%d %s", n, plural(n, "generation")) {
-			t.Errorf("usage entry %d: note %q, want its count of generations", e.ID, e.Note)
-		}
 		if e.Ref != "" {
 			t.Errorf("usage entry %d: ref %q, want none", e.ID, e.Ref)
 		}
-		got[e.ID] = usage{e.Amount, n}
+		got[e.ID] = usage{e.Amount, e.Note}
 	}
 	if !maps.Equal(got, want) {
-		t.Errorf("account %d: usage entries (id: amount, generations) %v, want %v", accountID, got, want)
+		t.Errorf("account %d: usage entries (id: amount, note) %v, want %v", accountID, got, want)
 	}
 	return len(got)
-}
-
-// plural is word, with an s unless n is 1.
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 // wantRecentUTC checks a store-assigned timestamp.

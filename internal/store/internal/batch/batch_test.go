@@ -87,3 +87,11 @@ func TestSum(t *testing.T) {
 		t.Errorf("Sum(overflow) = %v, want ErrInvalid", err)
 	}
 }
+
+func TestOwnerChargeNote(t *testing.T) {
+	for n, want := range map[int]string{1: "1 generation", 2: "2 generations", 300: "300 generations"} {
+		if got := (OwnerCharge{Generations: n}).Note(); got != want {
+			t.Errorf("Note of %d = %q, want %q", n, got, want)
+		}
+	}
+}
