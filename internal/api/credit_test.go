@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/payments"
 	"github.com/switchyard-dev/switchyard/internal/provider/providertest"
+	"github.com/switchyard-dev/switchyard/internal/ratelimit"
 	"github.com/switchyard-dev/switchyard/internal/store"
 )
 
@@ -26,6 +27,15 @@ func milliEnv(t *testing.T, credits money.Amount, o envOptions) (*env, *provider
 }
 
 const milli = money.NanoPerUSD / 1000
+
+// stoppedLimiter is a rate limiter whose clock stands still, for tests
+// whose requests must fall in one minute: on the real clock, requests
+// that straddle a minute's turn see the sliding window's estimate of the
+// minute before (ratelimit/counter.go), not their exact count.
+func stoppedLimiter() *ratelimit.Limiter {
+	now := time.Date(2031, 3, 12, 15, 4, 5, 0, time.UTC)
+	return ratelimit.New(ratelimit.Options{Now: func() time.Time { return now }})
+}
 
 // TestMaxTokensCapped: a request without max_tokens that the balance
 // cannot fully cover is capped at what it affords, not refused.
@@ -109,7 +119,9 @@ func TestExpiredKey(t *testing.T) {
 }
 
 func TestRequestsPerMinute(t *testing.T) {
-	e, _ := milliEnv(t, money.NanoPerUSD, envOptions{options: func(o *Options) { o.RequestsPerMinute = 2 }})
+	e, _ := milliEnv(t, money.NanoPerUSD, envOptions{options: func(o *Options) {
+		o.RequestsPerMinute, o.Limiter = 2, stoppedLimiter()
+	}})
 	for range 2 {
 		if resp := e.post("/api/v1/chat/completions", chatBody); resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %d", resp.StatusCode)
@@ -126,7 +138,7 @@ func TestRequestsPerMinute(t *testing.T) {
 // TestFreeVariantLimit: free variants allow 20 requests a minute per
 // account, whatever becomes of them.
 func TestFreeVariantLimit(t *testing.T) {
-	e, _ := milliEnv(t, money.NanoPerUSD, envOptions{})
+	e, _ := milliEnv(t, money.NanoPerUSD, envOptions{options: func(o *Options) { o.Limiter = stoppedLimiter() }})
 	body := `{"model":"` + modelA + `:free","messages":[{"role":"user","content":"Hi"}]}`
 	for i := range 20 {
 		if resp := e.post("/api/v1/chat/completions", body); resp.StatusCode == http.StatusTooManyRequests {
