@@ -52,13 +52,15 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "also write the tables into `FILE` (e.g. BENCHMARKS.md), between its markers")
 	dir := fs.String("dir", "", "keep the config, database and logs in `DIR` (default: a temporary directory, removed)")
 	profile := fs.Bool("profile", false, "write the gateway's CPU profiles into the --dir directory (gateway-N.pprof, for go tool pprof)")
+	execTrace := fs.Bool("trace", false, "write the gateway's execution traces into the --dir directory (gateway-N.trace, for go tool trace;\n"+
+		"some MB a second under load: pick a scenario or two)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *profile && *dir == "" {
-		return errors.New("bench: --profile needs --dir, where the profiles are kept")
+	if (*profile || *execTrace) && *dir == "" {
+		return errors.New("bench: --profile and --trace need --dir, where the profiles and traces are kept")
 	}
-	o.Profile = *profile
+	o.Profile, o.Trace = *profile, *execTrace
 	if *quick {
 		q := bench.QuickOptions()
 		o.Duration, o.Warmup, o.Rounds, o.Steps = q.Duration, q.Warmup, q.Rounds, q.Steps

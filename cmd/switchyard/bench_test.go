@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/internal/syncbuf"
 )
 
 func TestBenchFlags(t *testing.T) {
@@ -16,8 +21,10 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"bench", "--rounds", "0"}, "--duration, --rate and --rounds must be positive"},
 		{[]string{"bench", "--rate", "2000", "--max-rate", "1000"}, "--max-rate at least --rate"},
 		{[]string{"bench", "extra"}, "unexpected argument"},
-		{[]string{"bench", "--profile"}, "--profile needs --dir"},
+		{[]string{"bench", "--profile"}, "--profile and --trace need --dir"},
+		{[]string{"bench", "--trace"}, "--profile and --trace need --dir"},
 		{[]string{"serve", "--cpuprofile", "/nonexistent/dir/cpu.pprof"}, "--cpuprofile"},
+		{[]string{"serve", "--trace", "/nonexistent/dir/gateway.trace"}, "--trace"},
 		{[]string{"bench-proxy", "--target", "not a url"}, "want an http:// URL"},
 		{[]string{"bench-upstream", "--addr", "256.0.0.1:1"}, "listen on 256.0.0.1:1"},
 	} {
@@ -41,5 +48,48 @@ func TestBenchHelpers(t *testing.T) {
 		if err := run(ctx, args, &stdout, &stderr); err != nil {
 			t.Errorf("%v: %v", args, err)
 		}
+	}
+}
+
+// TestServeRecordings: serve's --cpuprofile and --trace record the process
+// until it shuts down, into files the go tools read.
+func TestServeRecordings(t *testing.T) {
+	dir := t.TempDir()
+	profile, execTrace := filepath.Join(dir, "gateway.pprof"), filepath.Join(dir, "gateway.trace")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncbuf.Buffer
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "x.db"), "--log-level", "warn",
+		"--cpuprofile", profile, "--trace", execTrace}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	// Interrupted once it serves.
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stdout.String(), "base URL"); {
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned before serving: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start within 60s:\n%s", stdout.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, stderr.String())
+	}
+	for path, magic := range map[string]string{profile: "\x1f\x8b", execTrace: "go 1."} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(b), magic) {
+			t.Errorf("%s begins %q, want %q", filepath.Base(path), b[:min(len(b), 16)], magic)
+		}
+	}
+	// The trace was stopped, not cut off: it ends with a complete batch,
+	// which go tool trace needs, so it is more than its header.
+	if fi, err := os.Stat(execTrace); err == nil && fi.Size() < 1024 {
+		t.Errorf("trace of %d bytes", fi.Size())
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"syscall"
@@ -152,11 +153,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	demo := fs.Bool("demo", false, "start simulated providers so it works with no provider keys")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to `file` until shutdown")
+	execTrace := fs.String("trace", "", "write an execution trace (go tool trace) to `file` until shutdown")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+	for _, r := range []struct {
+		flag, path string
+		start      func(io.Writer) error
+		stop       func()
+	}{
+		{"--cpuprofile", *cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{"--trace", *execTrace, trace.Start, trace.Stop},
+	} {
+		if r.path == "" {
+			continue
+		}
+		stop, err := startRecording(r.flag, r.path, r.start, r.stop)
 		if err != nil {
 			return err
 		}
@@ -197,19 +209,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // (and what a crash can lose of the log).
 const logFlushInterval = 100 * time.Millisecond
 
-// startCPUProfile profiles the process into path; stop ends the profile
-// and closes the file.
-func startCPUProfile(path string) (stop func(), err error) {
+// startRecording has start record the process (a CPU profile, an
+// execution trace) into a new file at path, for flag; stop ends the
+// recording and closes the file.
+func startRecording(flag, path string, start func(io.Writer) error, end func()) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	return func() {
-		pprof.StopCPUProfile()
+		end()
 		f.Close()
 	}, nil
 }

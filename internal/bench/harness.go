@@ -77,6 +77,11 @@ type Options struct {
 	// (it is restarted before the idle streams) into Dir, as
 	// gateway-1.pprof, gateway-2.pprof, ...
 	Profile bool
+	// Trace has the gateway write an execution trace of each of its runs
+	// into Dir, as gateway-1.trace, gateway-2.trace, ...: what a request
+	// in the latency's tail waited for (go tool trace). Some MB a second
+	// under load: for a scenario or two at a time.
+	Trace bool
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -316,9 +321,12 @@ func (h *harness) startProxy(ctx context.Context, addr string) error {
 
 func (h *harness) startGateway(ctx context.Context, addr string) error {
 	args := []string{"serve", "--config", h.cfgPath, "--log-level", "info"}
+	h.gatewayRuns++
 	if h.o.Profile {
-		h.gatewayRuns++
 		args = append(args, "--cpuprofile", filepath.Join(h.o.Dir, fmt.Sprintf("gateway-%d.pprof", h.gatewayRuns)))
+	}
+	if h.o.Trace {
+		args = append(args, "--trace", filepath.Join(h.o.Dir, fmt.Sprintf("gateway-%d.trace", h.gatewayRuns)))
 	}
 	var err error
 	h.gateway, err = startProcess(ctx, "gateway", h.o.Exe, args,
