@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -63,8 +65,19 @@ func TestServeRecordings(t *testing.T) {
 		"--cpuprofile", profile, "--trace", execTrace}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, &stdout, &stderr) }()
-	// Interrupted once it serves.
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stdout.String(), "base URL"); {
+	// Interrupted once it answers: the address is announced before the
+	// start's last steps, and requests wait in the listener's queue
+	// until they are done.
+	addrRE := regexp.MustCompile(`serving on (http://127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if m := addrRE.FindStringSubmatch(stdout.String()); m != nil {
+			resp, err := http.Get(m[1] + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			break
+		}
 		select {
 		case err := <-done:
 			t.Fatalf("serve returned before serving: %v\n%s", err, stderr.String())
