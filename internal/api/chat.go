@@ -141,7 +141,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation, 
 	// has the response, so what it reads next includes this generation.
 	rec, charged := s.charge(g, u)
 	writeResponse(w, f.response(g, resp))
-	s.overhead.done(g.start, s.now(), res.Attempts)
+	s.overhead.done(r.Context(), g.start, s.now(), res.Attempts)
 	if charged {
 		// The response leaves now (it has its Content-Length: net/http
 		// has nothing to add at the handler's end), and the log line is
@@ -218,7 +218,7 @@ func (s *Server) failCommitted(w http.ResponseWriter, r *http.Request, g *genera
 // (see run).
 func (s *Server) relay(w http.ResponseWriter, r *http.Request, g *generation, f wireFormat, sr *router.StreamResult, committed bool) error {
 	defer sr.Stream.Close()
-	defer s.overhead.track(sr, g.start, s.now)()
+	defer s.overhead.track(r.Context(), sr, g.start, s.now)()
 	s.beginRelay(w, g, sr, committed)
 	sw := sse.NewWriter(w)
 	for {

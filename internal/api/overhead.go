@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"runtime/trace"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,17 +64,27 @@ func spent(start, end time.Time, attempts []router.Attempt, waited time.Duration
 	return max(d, 0)
 }
 
-// done records a non-streamed request that started at start, was served
-// after attempts and was written by end.
-func (o *overhead) done(start, end time.Time, attempts []router.Attempt) {
-	o.unary.Observe(spent(start, end, attempts, 0).Seconds())
+// done records a non-streamed request of ctx that started at start, was
+// served after attempts and was written by end.
+func (o *overhead) done(ctx context.Context, start, end time.Time, attempts []router.Attempt) {
+	observe(ctx, o.unary, spent(start, end, attempts, 0))
+}
+
+// observe records d in h, and in the execution trace being recorded, if
+// one is, as a log of ctx's task (api.Server.serveTask): the slow tasks
+// of a trace say how much of their time was the gateway's own.
+func observe(ctx context.Context, h prometheus.Observer, d time.Duration) {
+	h.Observe(d.Seconds())
+	if trace.IsEnabled() {
+		trace.Log(ctx, "overhead", d.String())
+	}
 }
 
 // track times the reads of sr's stream (it replaces sr.Stream with a
 // wrapper) and returns the function that records the stream's overhead
-// when the stream has ended: defer s.overhead.track(sr, g.start, s.now)().
-func (o *overhead) track(sr *router.StreamResult, start time.Time, now func() time.Time) func() {
-	ts := &timedStream{Stream: sr.Stream, now: now, attempts: sr.Attempts, start: start, hist: o.streamed}
+// when the stream has ended: defer s.overhead.track(ctx, sr, g.start, s.now)().
+func (o *overhead) track(ctx context.Context, sr *router.StreamResult, start time.Time, now func() time.Time) func() {
+	ts := &timedStream{Stream: sr.Stream, ctx: ctx, now: now, attempts: sr.Attempts, start: start, hist: o.streamed}
 	sr.Stream = ts
 	return ts.done
 }
@@ -80,6 +92,7 @@ func (o *overhead) track(sr *router.StreamResult, start time.Time, now func() ti
 // timedStream adds up the time its reads block.
 type timedStream struct {
 	provider.Stream
+	ctx      context.Context // the request's, for the trace's log
 	now      func() time.Time
 	waited   time.Duration
 	attempts []router.Attempt
@@ -110,5 +123,5 @@ func (t *timedStream) Next() (*openai.Chunk, error) {
 }
 
 func (t *timedStream) done() {
-	t.hist.Observe(spent(t.start, t.now(), t.attempts, t.waited).Seconds())
+	observe(t.ctx, t.hist, spent(t.start, t.now(), t.attempts, t.waited))
 }

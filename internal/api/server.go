@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime/trace"
 	"strconv"
 	"time"
 
@@ -236,20 +237,39 @@ func (s *Server) Handler() http.Handler {
 // handlerFunc is an HTTP handler that returns its error for rendering.
 type handlerFunc func(http.ResponseWriter, *http.Request) error
 
-// handle renders a handler's error in the API envelope.
+// handle renders a handler's error in the API envelope. While an execution
+// trace is being recorded (serve --trace), each request is a task of it.
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
+		if trace.IsEnabled() {
+			s.serveTask(h, w, r)
 			return
 		}
-		if errors.Is(err, http.ErrAbortHandler) {
-			panic(http.ErrAbortHandler)
-		}
-		e := apierr.From(err)
-		s.logError(r, e)
-		writeError(w, e)
+		s.serve(h, w, r)
 	})
+}
+
+func (s *Server) serve(h handlerFunc, w http.ResponseWriter, r *http.Request) {
+	err := h(w, r)
+	if err == nil {
+		return
+	}
+	if errors.Is(err, http.ErrAbortHandler) {
+		panic(http.ErrAbortHandler)
+	}
+	e := apierr.From(err)
+	s.logError(r, e)
+	writeError(w, e)
+}
+
+// serveTask serves r as a task of the execution trace named by its route
+// ("POST /api/v1/chat/completions"): go tool trace shows the tasks' times,
+// the slowest first, and what each one's goroutines did meanwhile. A
+// served request also logs its overhead to the task (overhead.go).
+func (s *Server) serveTask(h handlerFunc, w http.ResponseWriter, r *http.Request) {
+	ctx, task := trace.NewTask(r.Context(), r.Pattern)
+	defer task.End()
+	s.serve(h, w, r.WithContext(ctx))
 }
 
 func (s *Server) logError(r *http.Request, e *apierr.Error) {
