@@ -81,6 +81,9 @@ func TestPaymentRequired(t *testing.T) {
 // TestKeyLimit: a key's daily limit is enforced like a balance and says so.
 func TestKeyLimitEnforced(t *testing.T) {
 	e, _ := milliEnv(t, money.NanoPerUSD, envOptions{})
+	// One day's window for all the requests, even across midnight UTC.
+	now := time.Now()
+	e.api.now = func() time.Time { return now }
 	limit := 20 * milli
 	key, hash, label := apikey.New()
 	if _, err := e.store.CreateKey(context.Background(), store.NewKey{AccountID: e.account.ID, Hash: hash, Name: "capped",
