@@ -136,6 +136,9 @@ type Accountant struct {
 	flushTime      prometheus.Histogram // a batch's record, classification included
 	recordsWritten prometheus.Counter   // records written
 	failures       prometheus.Counter   // failed writes of a batch
+	// flushes counts the flusher's rounds by the priority they ran at
+	// (see run): "low", on its lowered thread, or "normal".
+	flushes *prometheus.CounterVec
 
 	// flushing lets one flush run at a time, so journal writes stay in
 	// order, and none while a balance is read (those hold it shared): a
@@ -209,8 +212,12 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 		Help: "Generation records written with their charges."})
 	a.failures = prometheus.NewCounter(prometheus.CounterOpts{Name: "switchyard_billing_flush_failures_total",
 		Help: "Failed writes of a batch of generation records (kept, and retried at the next flush)."})
+	a.flushes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchyard_billing_flushes_total",
+		Help: "Rounds of the billing flusher, by the OS priority they ran at: low (the flusher's lowered thread) " +
+			"or normal (late, after one that waited long for a core, the last on shutdown, or where priority " +
+			"cannot be lowered)."}, []string{"priority"})
 	if o.Registerer != nil {
-		o.Registerer.MustRegister(a.flushTime, a.recordsWritten, a.failures,
+		o.Registerer.MustRegister(a.flushTime, a.recordsWritten, a.failures, a.flushes,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_billing_pending_records",
 				Help: "Generation records settled and waiting to be written."}, func() float64 {
 				a.mu.Lock()
@@ -503,6 +510,10 @@ func (a *Accountant) forget(b *books, del func()) {
 func (a *Accountant) run() {
 	defer close(a.done)
 	th := background.Lower(a.logger)
+	lowered, unlowered := a.flushes.WithLabelValues("low"), a.flushes.WithLabelValues("normal")
+	if th == nil {
+		lowered = unlowered // the thread keeps the process's priority
+	}
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
 	normal := 0 // flushes left to run at the process's priority
@@ -514,6 +525,7 @@ func (a *Accountant) run() {
 		case <-a.stop:
 			// Nothing should hold a shutdown back: the last flush runs
 			// at the process's priority.
+			unlowered.Inc()
 			atNormalPriority(func() { a.flushAll(context.Background()) })
 			return
 		}
@@ -522,9 +534,11 @@ func (a *Accountant) run() {
 		last = now
 		if normal > 0 || late {
 			normal = max(normal-1, 0)
+			unlowered.Inc()
 			atNormalPriority(func() { a.flush(context.Background()) })
 			continue
 		}
+		lowered.Inc()
 		before, ok := readSched(th)
 		a.flush(context.Background())
 		if after, ok2 := readSched(th); ok && ok2 && a.contended(before, after) {

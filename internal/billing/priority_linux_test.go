@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/switchyard-dev/switchyard/internal/background"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
@@ -48,7 +51,8 @@ func TestFlushPriority(t *testing.T) {
 	ledger := niceLedger{memLedger: newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD}), t: t, nices: make(chan int, 4)}
 	clk := &clock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
 	interval := time.Hour // no tick: a full queue (2 records) wakes the flusher
-	a := NewAccountant(ledger, AccountantOptions{FlushInterval: interval, MaxBatch: 2, Now: clk.now})
+	reg := prometheus.NewRegistry()
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: interval, MaxBatch: 2, Now: clk.now, Registerer: reg})
 	defer a.Close()
 	written := func() int {
 		t.Helper()
@@ -78,6 +82,14 @@ func TestFlushPriority(t *testing.T) {
 	a.Close()
 	if got := written(); got != base {
 		t.Errorf("the last batch, on Close, was written at nice %d, want the process's %d", got, base)
+	}
+	// The flushes metric tells the rounds apart as the batches were.
+	if low, normal := testutil.ToFloat64(a.flushes.WithLabelValues("low")),
+		testutil.ToFloat64(a.flushes.WithLabelValues("normal")); low != 1 || normal != 2 {
+		t.Errorf("switchyard_billing_flushes_total low %v, normal %v; want 1 and 2", low, normal)
+	}
+	if n, err := testutil.GatherAndCount(reg, "switchyard_billing_flushes_total"); err != nil || n != 2 {
+		t.Errorf("registered flushes series: %d, %v; want 2", n, err)
 	}
 }
 
