@@ -136,8 +136,9 @@ type Accountant struct {
 	flushTime      prometheus.Histogram // a batch's record, classification included
 	recordsWritten prometheus.Counter   // records written
 	failures       prometheus.Counter   // failed writes of a batch
-	// flushes counts the flusher's rounds by the priority they ran at
-	// (see run): "low", on its lowered thread, or "normal".
+	// flushes counts the flushes that had records to write by the
+	// priority they ran at (see run): "low", on the flusher's lowered
+	// thread, or "normal".
 	flushes *prometheus.CounterVec
 
 	// flushing lets one flush run at a time, so journal writes stay in
@@ -213,9 +214,9 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 	a.failures = prometheus.NewCounter(prometheus.CounterOpts{Name: "switchyard_billing_flush_failures_total",
 		Help: "Failed writes of a batch of generation records (kept, and retried at the next flush)."})
 	a.flushes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchyard_billing_flushes_total",
-		Help: "Rounds of the billing flusher, by the OS priority they ran at: low (the flusher's lowered thread) " +
-			"or normal (late, after one that waited long for a core, the last on shutdown, or where priority " +
-			"cannot be lowered)."}, []string{"priority"})
+		Help: "Flushes of the billing writer that had generation records to write, by the OS priority they ran at: " +
+			"low (the writer's lowered thread) or normal (a late flush, those after one that waited long for a core, " +
+			"the last on shutdown, and all where priority cannot be lowered)."}, []string{"priority"})
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(a.flushTime, a.recordsWritten, a.failures, a.flushes,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_billing_pending_records",
@@ -525,7 +526,7 @@ func (a *Accountant) run() {
 		case <-a.stop:
 			// Nothing should hold a shutdown back: the last flush runs
 			// at the process's priority.
-			unlowered.Inc()
+			a.countFlush(unlowered)
 			atNormalPriority(func() { a.flushAll(context.Background()) })
 			return
 		}
@@ -534,16 +535,27 @@ func (a *Accountant) run() {
 		last = now
 		if normal > 0 || late {
 			normal = max(normal-1, 0)
-			unlowered.Inc()
+			a.countFlush(unlowered)
 			atNormalPriority(func() { a.flush(context.Background()) })
 			continue
 		}
-		lowered.Inc()
+		a.countFlush(lowered)
 		before, ok := readSched(th)
 		a.flush(context.Background())
 		if after, ok2 := readSched(th); ok && ok2 && a.contended(before, after) {
 			normal = normalFlushes
 		}
+	}
+}
+
+// countFlush counts a flush about to run in c if it has records to write:
+// the rounds of an idle flusher only look at the journal.
+func (a *Accountant) countFlush(c prometheus.Counter) {
+	a.mu.Lock()
+	pending := len(a.queue) > 0
+	a.mu.Unlock()
+	if pending {
+		c.Inc()
 	}
 }
 
