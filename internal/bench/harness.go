@@ -153,6 +153,9 @@ type TargetResult struct {
 	// time per request (switchyard_overhead_seconds) over the C1 and Rate
 	// phases; nil for the other targets.
 	C1Overhead, RateOverhead *Histogram
+	// C1Flush and RateFlush are the gateway's billing flush over the C1
+	// and Rate phases, by its own account; nil for the other targets.
+	C1Flush, RateFlush *Flush
 }
 
 // CPUPerRequest is CPU time per successful request of the Rate phase.
@@ -406,17 +409,21 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 	for _, phase := range []struct {
 		name string
 		run  func(rq *Request) *Result
-		into func(tr *TargetResult) (*Result, *CPU, **Histogram)
+		into func(tr *TargetResult) (*Result, *CPU, **Histogram, **Flush)
 	}{
 		{"concurrency 1", func(rq *Request) *Result { return Closed(ctx, h.hc, rq, 1, slice) },
-			func(tr *TargetResult) (*Result, *CPU, **Histogram) { return tr.C1, &tr.C1CPU, &tr.C1Overhead }},
+			func(tr *TargetResult) (*Result, *CPU, **Histogram, **Flush) {
+				return tr.C1, &tr.C1CPU, &tr.C1Overhead, &tr.C1Flush
+			}},
 		{fmt.Sprintf("%g/s", o.Rate), func(rq *Request) *Result { return Open(ctx, h.hc, rq, o.Rate, slice) },
-			func(tr *TargetResult) (*Result, *CPU, **Histogram) { return tr.Rate, &tr.CPU, &tr.RateOverhead }},
+			func(tr *TargetResult) (*Result, *CPU, **Histogram, **Flush) {
+				return tr.Rate, &tr.CPU, &tr.RateOverhead, &tr.RateFlush
+			}},
 	} {
 		h.logf("%s: %s, %d rounds of %s a target", sc.Name, phase.name, rounds, slice)
 		// The gateway serves only in its own slices, so one reading of
-		// its histogram before the phase and one after it cover them.
-		overheadBefore, err := readOverhead(ctx, h.hc, gatewayBase, sc.Stream)
+		// its metrics before the phase and one after it cover them.
+		before, err := readGateway(ctx, h.hc, gatewayBase, sc.Stream)
 		if err != nil {
 			return row, err
 		}
@@ -429,19 +436,20 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 				if err != nil {
 					return row, err
 				}
-				total, totalCPU, _ := phase.into(t.tr)
+				total, totalCPU, _, _ := phase.into(t.tr)
 				total.add(res)
 				*totalCPU = totalCPU.Add(cpu)
 			}
 		}
-		overheadAfter, err := readOverhead(ctx, h.hc, gatewayBase, sc.Stream)
+		after, err := readGateway(ctx, h.hc, gatewayBase, sc.Stream)
 		if err != nil {
 			return row, err
 		}
-		_, _, overhead := phase.into(row.Targets[Gateway])
-		if *overhead, err = overheadAfter.Sub(overheadBefore); err != nil {
+		_, _, overhead, flush := phase.into(row.Targets[Gateway])
+		if *overhead, err = after.overhead.Sub(before.overhead); err != nil {
 			return row, err
 		}
+		*flush = after.flush.Sub(before.flush)
 	}
 	for _, t := range targets {
 		tr := t.tr

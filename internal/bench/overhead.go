@@ -77,9 +77,68 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
+// Flush is the gateway's billing flush's own account of a phase, from its
+// metrics: the records it wrote, the flushes that wrote them and their
+// time (wall time, low-priority waits included), and how many of those
+// flushes ran at the process's priority rather than the flusher's lowered
+// one (a machine short of CPU, or a late flush).
+type Flush struct {
+	Records, Flushes, Normal float64
+	Seconds                  float64
+}
+
+// Sub returns what f counts beyond before, an earlier reading.
+func (f *Flush) Sub(before *Flush) *Flush {
+	return &Flush{Records: f.Records - before.Records, Flushes: f.Flushes - before.Flushes,
+		Normal: f.Normal - before.Normal, Seconds: f.Seconds - before.Seconds}
+}
+
+// String renders f for the report: "12,345 records, 41 µs a record, 3 of
+// 98 flushes at normal priority"; "—" for no reading or no records.
+func (f *Flush) String() string {
+	if f == nil || f.Records <= 0 {
+		return "—"
+	}
+	perRecord := time.Duration(f.Seconds / f.Records * float64(time.Second))
+	return fmt.Sprintf("%.0f records, %s a record, %.0f of %.0f flushes at normal priority",
+		f.Records, us(perRecord), f.Normal, f.Flushes)
+}
+
+// The billing flush's metrics (internal/billing).
+const (
+	flushSecondsMetric  = "switchyard_billing_flush_seconds"
+	recordsMetric       = "switchyard_billing_records_written_total"
+	flushPriorityMetric = "switchyard_billing_flushes_total"
+)
+
+// gatewayReading is what the harness reads of the gateway's /metrics
+// before and after a phase.
+type gatewayReading struct {
+	overhead *Histogram
+	flush    *Flush
+}
+
+// readGateway reads the gateway's overhead histogram of streams or of
+// non-streamed requests, and its billing flush's counts, from /metrics.
+func readGateway(ctx context.Context, hc *http.Client, base string, stream bool) (*gatewayReading, error) {
+	families, err := readMetrics(ctx, hc, base)
+	if err != nil {
+		return nil, err
+	}
+	return &gatewayReading{overhead: overheadOf(families, stream), flush: flushOf(families)}, nil
+}
+
 // readOverhead reads the gateway's overhead histogram of streams or of
 // non-streamed requests from its /metrics.
 func readOverhead(ctx context.Context, hc *http.Client, base string, stream bool) (*Histogram, error) {
+	families, err := readMetrics(ctx, hc, base)
+	if err != nil {
+		return nil, err
+	}
+	return overheadOf(families, stream), nil
+}
+
+func readMetrics(ctx context.Context, hc *http.Client, base string) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		return nil, err
@@ -97,16 +156,42 @@ func readOverhead(ctx context.Context, hc *http.Client, base string, stream bool
 	if err != nil {
 		return nil, fmt.Errorf("parse the gateway's metrics: %w", err)
 	}
+	return families, nil
+}
+
+func overheadOf(families map[string]*dto.MetricFamily, stream bool) *Histogram {
 	label := fmt.Sprint(stream)
 	if f := families[overheadMetric]; f != nil {
 		for _, m := range f.GetMetric() {
 			if labelValue(m, "stream") == label && m.GetHistogram() != nil {
-				return histogramOf(m.GetHistogram()), nil
+				return histogramOf(m.GetHistogram())
 			}
 		}
 	}
 	// Nothing observed yet for this label: an empty reading.
-	return &Histogram{}, nil
+	return &Histogram{}
+}
+
+// flushOf reads the billing flush's counts; those not exposed read 0.
+func flushOf(families map[string]*dto.MetricFamily) *Flush {
+	f := &Flush{}
+	if fam := families[flushSecondsMetric]; fam != nil && len(fam.GetMetric()) == 1 {
+		h := fam.GetMetric()[0].GetHistogram()
+		f.Seconds = h.GetSampleSum()
+	}
+	if fam := families[recordsMetric]; fam != nil && len(fam.GetMetric()) == 1 {
+		f.Records = fam.GetMetric()[0].GetCounter().GetValue()
+	}
+	if fam := families[flushPriorityMetric]; fam != nil {
+		for _, m := range fam.GetMetric() {
+			v := m.GetCounter().GetValue()
+			f.Flushes += v
+			if labelValue(m, "priority") == "normal" {
+				f.Normal += v
+			}
+		}
+	}
+	return f
 }
 
 func labelValue(m *dto.Metric, name string) string {

@@ -105,3 +105,48 @@ func TestReadOverhead(t *testing.T) {
 		t.Error("a 404 from /metrics read without error")
 	}
 }
+
+// TestReadFlush reads the billing flush's metrics as internal/billing
+// exposes them, and what a phase added to them.
+func TestReadFlush(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	ctx := context.Background()
+
+	none, err := readGateway(ctx, srv.Client(), srv.URL, false)
+	if err != nil || *none.flush != (Flush{}) || none.overhead.Count() != 0 {
+		t.Fatalf("no metrics exposed: %+v, %v; want zeros", none, err)
+	}
+
+	seconds := prometheus.NewHistogram(prometheus.HistogramOpts{Name: flushSecondsMetric, Help: "test"})
+	records := prometheus.NewCounter(prometheus.CounterOpts{Name: recordsMetric, Help: "test"})
+	flushes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: flushPriorityMetric, Help: "test"}, []string{"priority"})
+	reg.MustRegister(seconds, records, flushes)
+	seconds.Observe(0.004)
+	records.Add(100)
+	flushes.WithLabelValues("low").Inc()
+	before, err := readGateway(ctx, srv.Client(), srv.URL, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seconds.Observe(0.002)
+	seconds.Observe(0.006)
+	records.Add(200)
+	flushes.WithLabelValues("low").Inc()
+	flushes.WithLabelValues("normal").Inc()
+	after, err := readGateway(ctx, srv.Client(), srv.URL, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := after.flush.Sub(before.flush)
+	if got.Records != 200 || got.Flushes != 2 || got.Normal != 1 || math.Abs(got.Seconds-0.008) > 1e-9 {
+		t.Errorf("phase's flush %+v, want 200 records, 2 flushes, 1 normal, 8 ms", got)
+	}
+	if s := got.String(); s != "200 records, 40 µs a record, 1 of 2 flushes at normal priority" {
+		t.Errorf("rendered %q", s)
+	}
+	if s := (&Flush{}).String(); s != "—" {
+		t.Errorf("no records rendered %q, want a dash", s)
+	}
+}

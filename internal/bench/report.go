@@ -199,6 +199,19 @@ func (r *Report) loadTables(w io.Writer) {
 			g.C1Overhead.Count()+g.RateOverhead.Count())
 	}
 
+	fmt.Fprintf(w, "\n### The billing flush, by its own account\n\n")
+	fmt.Fprintln(w, "The gateway's billing metrics over each phase: the generation records written, the wall time "+
+		"of the flushes that wrote them a record (waits for a core included: the flusher runs at low OS priority), "+
+		"and how many of those flushes ran at the process's priority instead (`switchyard_billing_flushes_total`: "+
+		"a late flush, or those after one that waited long for a core).")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| Scenario | at c=1 | at %g/s |\n", o.Rate)
+	fmt.Fprintln(w, "|---|--:|--:|")
+	for _, row := range r.Rows {
+		g := row.Targets[Gateway]
+		fmt.Fprintf(w, "| %s | %s | %s |\n", row.Scenario.Name, g.C1Flush, g.RateFlush)
+	}
+
 	fmt.Fprintf(w, "\n### Capacity, time to first byte, memory\n\n")
 	fmt.Fprintf(w, "Max RPS: the highest rate tried whose p99 stayed under %s with no errors. "+
 		"TTFB at concurrency 1 (µs, p50 / p99). Peak RSS: the highest VmRSS sampled during the scenario.\n\n", o.LatencyBound)

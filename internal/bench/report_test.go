@@ -30,7 +30,8 @@ func testReport() *Report {
 			Direct: {C1: result(n, 100*time.Microsecond, 300*time.Microsecond), Rate: result(n, 200*time.Microsecond, time.Millisecond), CPU: CPU{Exec: n * 50 * time.Microsecond}},
 			Floor:  {C1: result(n, 300*time.Microsecond, time.Millisecond), Rate: result(n, 400*time.Microsecond, 2*time.Millisecond), CPU: CPU{Exec: n * floorCPU}, MaxRPS: 4000, PeakRSS: 20 << 20},
 			Gateway: {C1: result(n, gwP50, 1200*time.Microsecond), Rate: result(n, 600*time.Microsecond, 3*time.Millisecond), CPU: CPU{Exec: n * gwCPU}, MaxRPS: 2000, PeakRSS: 40 << 20,
-				C1Overhead: &Histogram{Bounds: []float64{100e-6, 250e-6, math.Inf(1)}, Counts: []uint64{500, 1000, 1000}}},
+				C1Overhead: &Histogram{Bounds: []float64{100e-6, 250e-6, math.Inf(1)}, Counts: []uint64{500, 1000, 1000}},
+				C1Flush:    &Flush{Records: 1000, Flushes: 10, Normal: 1, Seconds: 0.05}},
 		}}
 	}
 	return &Report{
@@ -79,6 +80,7 @@ func TestMarkdown(t *testing.T) {
 		"| anthropic-sse20-1k | 4000 | 2000 | 150 / 500 | 250 / 600 | +100 / +100 | 20.0 MiB | 40.0 MiB |",
 		"| 100 | 100 | 0 | 0 |",
 		"| json-1k | 100 / 247 | — | 1000 |", // none observed at the rate: a dash, not 0 / 0
+		"| json-1k | 1000 records, 50 µs a record, 1 of 10 flushes at normal priority | — |",
 		"| anthropic-sse20-1k: CPU/request ≤ 2.0× floor | 2.50× | **missed** |",
 	} {
 		if !strings.Contains(md, want) {
