@@ -93,7 +93,7 @@ func (f *Flush) Sub(before *Flush) *Flush {
 		Normal: f.Normal - before.Normal, Seconds: f.Seconds - before.Seconds}
 }
 
-// String renders f for the report: "12,345 records, 41 µs a record, 3 of
+// String renders f for the report: "12345 records, 41 µs a record, 3 of
 // 98 flushes at normal priority"; "—" for no reading or no records.
 func (f *Flush) String() string {
 	if f == nil || f.Records <= 0 {
@@ -126,16 +126,6 @@ func readGateway(ctx context.Context, hc *http.Client, base string, stream bool)
 		return nil, err
 	}
 	return &gatewayReading{overhead: overheadOf(families, stream), flush: flushOf(families)}, nil
-}
-
-// readOverhead reads the gateway's overhead histogram of streams or of
-// non-streamed requests from its /metrics.
-func readOverhead(ctx context.Context, hc *http.Client, base string, stream bool) (*Histogram, error) {
-	families, err := readMetrics(ctx, hc, base)
-	if err != nil {
-		return nil, err
-	}
-	return overheadOf(families, stream), nil
 }
 
 func readMetrics(ctx context.Context, hc *http.Client, base string) (map[string]*dto.MetricFamily, error) {

@@ -63,8 +63,8 @@ func TestHistogramSub(t *testing.T) {
 	}
 }
 
-// TestReadOverhead reads the histogram as client_golang exposes it: the
-// label asked for, empty before any observation of it.
+// TestReadOverhead: readGateway reads the histogram as client_golang
+// exposes it: the label asked for, empty before any observation of it.
 func TestReadOverhead(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: overheadMetric, Help: "test",
@@ -74,7 +74,14 @@ func TestReadOverhead(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 
-	empty, err := readOverhead(ctx, srv.Client(), srv.URL, true)
+	overhead := func(hc *http.Client, base string, stream bool) (*Histogram, error) {
+		r, err := readGateway(ctx, hc, base, stream)
+		if err != nil {
+			return nil, err
+		}
+		return r.overhead, nil
+	}
+	empty, err := overhead(srv.Client(), srv.URL, true)
 	if err != nil || empty.Count() != 0 {
 		t.Fatalf("before any observation: %+v, %v", empty, err)
 	}
@@ -82,7 +89,7 @@ func TestReadOverhead(t *testing.T) {
 		h.WithLabelValues("true").Observe(d)
 	}
 	h.WithLabelValues("false").Observe(50e-6)
-	got, err := readOverhead(ctx, srv.Client(), srv.URL, true)
+	got, err := overhead(srv.Client(), srv.URL, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,13 +102,13 @@ func TestReadOverhead(t *testing.T) {
 			t.Fatalf("streams' histogram counts %v, want %v", got.Counts, want)
 		}
 	}
-	unary, err := readOverhead(ctx, srv.Client(), srv.URL, false)
+	unary, err := overhead(srv.Client(), srv.URL, false)
 	if err != nil || unary.Count() != 1 {
 		t.Errorf("non-streamed histogram: %+v, %v; want 1 observation", unary, err)
 	}
 	missing := httptest.NewServer(http.NotFoundHandler())
 	defer missing.Close()
-	if _, err := readOverhead(ctx, missing.Client(), missing.URL, true); err == nil {
+	if _, err := overhead(missing.Client(), missing.URL, true); err == nil {
 		t.Error("a 404 from /metrics read without error")
 	}
 }
