@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/syncbuf"
 )
@@ -69,24 +68,18 @@ func TestServeRecordings(t *testing.T) {
 	// start's last steps, and requests wait in the listener's queue
 	// until they are done.
 	addrRE := regexp.MustCompile(`serving on (http://127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if m := addrRE.FindStringSubmatch(stdout.String()); m != nil {
-			resp, err := http.Get(m[1] + "/healthz")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			break
+	var addr string
+	awaitServe(t, &stdout, &stderr, done, "address", func(out string) bool {
+		if m := addrRE.FindStringSubmatch(out); m != nil {
+			addr = m[1]
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned before serving: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start within 60s:\n%s", stdout.String())
-		}
+		return addr != ""
+	})
+	resp, err := http.Get(addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
 	}
+	resp.Body.Close()
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("%v: %v\n%s", args, err, stderr.String())

@@ -253,22 +253,14 @@ func TestServeDemo(t *testing.T) {
 	servingRE := regexp.MustCompile(`OpenAI-compatible base URL: (http://127\.0\.0\.1:\d+/api/v1)\)`)
 	keyRE := regexp.MustCompile(`(?m)^\s*(sk-sy-v1-[0-9a-f]{64})\s*$`)
 	var base, key string
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		out := stdout.String()
-		if m, k := servingRE.FindStringSubmatch(out), keyRE.FindStringSubmatch(out); m != nil && k != nil {
-			base, key = m[1], k[1]
-			break
+	awaitServe(t, &stdout, &stderr, done, "a URL and a key", func(out string) bool {
+		m, k := servingRE.FindStringSubmatch(out), keyRE.FindStringSubmatch(out)
+		if m == nil || k == nil {
+			return false
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned early: %v\nstdout: %s\nstderr: %s", err, out, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve printed no URL and key within 60s:\n%s", out)
-		}
-	}
+		base, key = m[1], k[1]
+		return true
+	})
 
 	client := &http.Client{Timeout: 90 * time.Second}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/chat/completions", strings.NewReader(
@@ -323,5 +315,23 @@ func TestServeDemo(t *testing.T) {
 	}
 	if _, err := st.Account(t.Context(), acct.ID+2); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a third account exists: %v", err)
+	}
+}
+
+// awaitServe waits up to 60 s for a serve running in the background to
+// print what printed recognises, and fails the test if serve returns
+// (done) or the time runs out first.
+func awaitServe(t *testing.T, stdout, stderr *syncbuf.Buffer, done <-chan error, what string, printed func(string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !printed(stdout.String()) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned early: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve printed no %s within 60s:\n%s", what, stdout.String())
+		}
 	}
 }
