@@ -112,15 +112,34 @@ func scenarioNames() string {
 
 // benchUpstream serves the fake upstream until interrupted.
 func benchUpstream(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlagSet(bench.UpstreamCommand, bench.UpstreamCommand+" --addr HOST:PORT",
+	fs := newFlagSet(bench.UpstreamCommand, bench.UpstreamCommand+" --addr HOST:PORT [--tls-addr HOST:PORT --tls-cert FILE --tls-key FILE]",
 		"Serves the benchmark's fake OpenAI and Anthropic upstream (used by \"switchyard bench\").", stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address `HOST:PORT`")
+	tlsAddr := fs.String("tls-addr", "", "also serve over TLS (HTTP/2 and HTTP/1.1) at `HOST:PORT`")
+	var kp bench.KeyPair
+	fs.StringVar(&kp.Cert, "tls-cert", "", "PEM `FILE` of the TLS listener's certificate")
+	fs.StringVar(&kp.Key, "tls-key", "", "PEM `FILE` of the TLS certificate's key")
 	chunks := fs.Int("chunks", 20, "chat chunks per stream")
 	interval := fs.Duration("chunk-interval", 0, "pause between two stream events")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return bench.Serve(ctx, *addr, bench.NewUpstream(bench.UpstreamOptions{Chunks: *chunks, ChunkInterval: *interval}), nil)
+	if (*tlsAddr != "") != (kp.Cert != "" && kp.Key != "") {
+		return fmt.Errorf("%s: --tls-addr needs --tls-cert and --tls-key, and they need it", bench.UpstreamCommand)
+	}
+	h := bench.NewUpstream(bench.UpstreamOptions{Chunks: *chunks, ChunkInterval: *interval})
+	if *tlsAddr == "" {
+		return bench.Serve(ctx, *addr, h, nil)
+	}
+	// Both listeners until either fails or ctx ends.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- bench.Serve(ctx, *tlsAddr, h, &kp) }()
+	go func() { errc <- bench.Serve(ctx, *addr, h, nil) }()
+	err := <-errc
+	cancel()
+	return errors.Join(err, <-errc)
 }
 
 // benchProxy serves the floor, a plain reverse proxy, until interrupted.
@@ -134,7 +153,7 @@ func benchProxy(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	u, err := url.Parse(*target)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return fmt.Errorf("%s: --target %q: want an http:// URL", bench.ProxyCommand, *target)
+		return fmt.Errorf("%s: --target %q: want an http:// or https:// URL", bench.ProxyCommand, *target)
 	}
 	return bench.Serve(ctx, *addr, bench.NewProxy(u, log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)), nil)
 }

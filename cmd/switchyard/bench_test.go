@@ -26,8 +26,10 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"bench", "--trace"}, "--profile and --trace need --dir"},
 		{[]string{"serve", "--cpuprofile", "/nonexistent/dir/cpu.pprof"}, "--cpuprofile"},
 		{[]string{"serve", "--trace", "/nonexistent/dir/gateway.trace"}, "--trace"},
-		{[]string{"bench-proxy", "--target", "not a url"}, "want an http:// URL"},
+		{[]string{"bench-proxy", "--target", "not a url"}, "want an http:// or https:// URL"},
 		{[]string{"bench-upstream", "--addr", "256.0.0.1:1"}, "listen on 256.0.0.1:1"},
+		{[]string{"bench-upstream", "--tls-addr", "127.0.0.1:0"}, "--tls-addr needs --tls-cert and --tls-key"},
+		{[]string{"bench-upstream", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "--tls-addr needs --tls-cert and --tls-key"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(t.Context(), tt.args, &stdout, &stderr)

@@ -68,7 +68,8 @@ type Options struct {
 	// Chunks per stream (see UpstreamOptions).
 	Chunks int
 	// IdleStreams is how many idle streams the memory scenario holds open
-	// at once (0: skip it).
+	// at once (0: skip it), through the floor and the gateway, with their
+	// upstream over HTTP/1.1 and again over HTTP/2.
 	IdleStreams int
 	// Scenarios selects scenarios by name (see ScenarioNames; IdleScenario
 	// is the idle streams'); empty means all.
@@ -177,10 +178,9 @@ type Report struct {
 	Options   Options
 	FileLimit uint64
 	Rows      []Row
-	Idle      *IdleResult
-	// IdleFloor is the same streams held through the floor proxy, for
-	// scale.
-	IdleFloor *IdleResult
+	// Idle holds the idle streams' runs, one for each way of reaching the
+	// upstream.
+	Idle []IdleRun
 	// Peak is each process's VmHWM at the end of the run.
 	Peak map[string]int64
 }
@@ -195,8 +195,32 @@ type harness struct {
 	gatewayRuns int
 	key         string
 	cfgPath     string
+	// upstreamTLS is the upstream's TLS listener (HTTP/2); certPath its
+	// certificate, which the children trust.
+	upstreamTLS string
+	certPath    string
+	// proxyTarget is the floor's upstream URL.
+	proxyTarget string
 	hc          *http.Client
 }
+
+// IdleRun is the idle streams held through the floor and through the
+// gateway to one kind of upstream connection.
+type IdleRun struct {
+	// Upstream names the protocol the streams reach the upstream by.
+	Upstream string
+	// FilesPerStream is how many descriptors the floor and the gateway
+	// hold per stream: the client's connection and, over HTTP/1.1, the
+	// upstream's (HTTP/2 carries many streams on one).
+	FilesPerStream int
+	Floor, Gateway *IdleResult
+}
+
+// The upstream's two listeners.
+const (
+	upstreamHTTP1 = "HTTP/1.1"
+	upstreamHTTP2 = "HTTP/2 over TLS"
+)
 
 // Run starts the processes, runs the scenarios and stops everything.
 func Run(ctx context.Context, o Options) (rep *Report, err error) {
@@ -239,39 +263,63 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		rep.Rows = append(rep.Rows, row)
 	}
 	if o.IdleStreams > 0 && o.selects(IdleScenario) {
-		// A fresh gateway and floor, so that the heap left by the load
-		// scenarios does not absorb the streams' memory.
-		if err := h.restart(ctx, &h.gateway, h.startGateway, rep.Peak); err != nil {
-			return rep, err
-		}
-		if err := h.restart(ctx, &h.proxy, h.startProxy, rep.Peak); err != nil {
-			return rep, err
-		}
-		n := o.IdleStreams
-		if limit := int(rep.FileLimit); limit > 0 && 2*n+1024 > limit {
-			n = (limit - 1024) / 2
-			h.logf("idle streams: %d, not %d: RLIMIT_NOFILE is %d", n, o.IdleStreams, limit)
-		}
-		for _, t := range []struct {
-			name   string
-			target idleTarget
-			res    **IdleResult
-		}{
-			{Floor, floorIdleTarget(h.proxy), &rep.IdleFloor},
-			{Gateway, gatewayIdleTarget(h.gateway, h.key), &rep.Idle},
+		for _, up := range []IdleRun{
+			{Upstream: upstreamHTTP1, FilesPerStream: 2},
+			{Upstream: upstreamHTTP2, FilesPerStream: 1},
 		} {
-			h.logf("idle streams → %s: opening %d", t.name, n)
-			r, err := idleStreams(ctx, t.target, n)
+			run, err := h.idle(ctx, up, rep)
 			if err != nil {
-				return rep, fmt.Errorf("idle streams → %s: %w", t.name, err)
+				return rep, err
 			}
-			r.Requested = o.IdleStreams
-			*t.res = r
-			h.logf("idle streams → %s: %d open, %d stalled, %d failed, %.1f KiB each", t.name, r.Opened, r.Stalled,
-				r.Failed, float64(r.PerStream())/1024)
+			rep.Idle = append(rep.Idle, run)
 		}
 	}
 	return rep, nil
+}
+
+// idle holds o.IdleStreams idle streams open through a fresh floor and a
+// fresh gateway (so that the heap left by the load scenarios does not
+// absorb the streams' memory) whose upstream is run.Upstream's listener,
+// or as many as RLIMIT_NOFILE lets them hold.
+func (h *harness) idle(ctx context.Context, run IdleRun, rep *Report) (IdleRun, error) {
+	base := "http://" + h.upstream.addr
+	if run.Upstream == upstreamHTTP2 {
+		base = "https://" + h.upstreamTLS
+	}
+	if err := h.writeGatewayConfig(h.gateway.addr, base); err != nil {
+		return run, err
+	}
+	h.proxyTarget = base
+	if err := h.restart(ctx, &h.gateway, h.startGateway, rep.Peak); err != nil {
+		return run, err
+	}
+	if err := h.restart(ctx, &h.proxy, h.startProxy, rep.Peak); err != nil {
+		return run, err
+	}
+	n := h.o.IdleStreams
+	if limit := int(rep.FileLimit); limit > 0 && run.FilesPerStream*n+1024 > limit {
+		n = (limit - 1024) / run.FilesPerStream
+		h.logf("idle streams over %s: %d, not %d: RLIMIT_NOFILE is %d", run.Upstream, n, h.o.IdleStreams, limit)
+	}
+	for _, t := range []struct {
+		name   string
+		target idleTarget
+		res    **IdleResult
+	}{
+		{Floor, floorIdleTarget(h.proxy), &run.Floor},
+		{Gateway, gatewayIdleTarget(h.gateway, h.key), &run.Gateway},
+	} {
+		h.logf("idle streams → %s over %s: opening %d", t.name, run.Upstream, n)
+		r, err := idleStreams(ctx, t.target, n)
+		if err != nil {
+			return run, fmt.Errorf("idle streams → %s over %s: %w", t.name, run.Upstream, err)
+		}
+		r.Requested = h.o.IdleStreams
+		*t.res = r
+		h.logf("idle streams → %s over %s: %d open, %d stalled, %d failed, %.1f KiB each", t.name, run.Upstream,
+			r.Opened, r.Stalled, r.Failed, float64(r.PerStream())/1024)
+	}
+	return run, nil
 }
 
 func (h *harness) logf(format string, args ...any) {
@@ -285,12 +333,22 @@ func (h *harness) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.upstream, err = startProcess(ctx, "upstream", o.Exe,
-		[]string{UpstreamCommand, "--addr", upAddr, "--chunks", fmt.Sprint(o.Chunks)},
+	if h.upstreamTLS, err = freeAddr(); err != nil {
+		return err
+	}
+	certPath, keyPath, err := writeUpstreamCert(o.Dir)
+	if err != nil {
+		return fmt.Errorf("the upstream's certificate: %w", err)
+	}
+	h.certPath = certPath
+	h.upstream, err = h.startProcess(ctx, "upstream",
+		[]string{UpstreamCommand, "--addr", upAddr, "--chunks", fmt.Sprint(o.Chunks),
+			"--tls-addr", h.upstreamTLS, "--tls-cert", certPath, "--tls-key", keyPath},
 		upAddr, "http://"+upAddr+"/", filepath.Join(o.Dir, "upstream.log"))
 	if err != nil {
 		return err
 	}
+	h.proxyTarget = "http://" + upAddr
 	proxyAddr, err := freeAddr()
 	if err != nil {
 		return err
@@ -302,22 +360,36 @@ func (h *harness) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := filepath.Join(o.Dir, "bench.db")
-	h.cfgPath = filepath.Join(o.Dir, "switchyard.yaml")
-	if err := os.WriteFile(h.cfgPath, []byte(gatewayConfig(gwAddr, db, "http://"+upAddr)), 0o600); err != nil {
+	if err := h.writeGatewayConfig(gwAddr, "http://"+upAddr); err != nil {
 		return err
 	}
-	if h.key, err = createKey(ctx, o.Exe, db); err != nil {
+	if h.key, err = createKey(ctx, o.Exe, h.db()); err != nil {
 		return err
 	}
 	return h.startGateway(ctx, gwAddr)
 }
 
+func (h *harness) db() string { return filepath.Join(h.o.Dir, "bench.db") }
+
+// writeGatewayConfig writes the gateway's configuration: to serve at
+// addr, from upstreamBase.
+func (h *harness) writeGatewayConfig(addr, upstreamBase string) error {
+	h.cfgPath = filepath.Join(h.o.Dir, "switchyard.yaml")
+	return os.WriteFile(h.cfgPath, []byte(gatewayConfig(addr, h.db(), upstreamBase)), 0o600)
+}
+
+// startProcess starts one of the servers from o.Exe, trusting the
+// upstream's certificate.
+func (h *harness) startProcess(ctx context.Context, name string, args []string, addr, readyURL, logPath string) (*process, error) {
+	env := append(os.Environ(), certEnv+"="+h.certPath)
+	return startProcess(ctx, name, h.o.Exe, args, env, addr, readyURL, logPath)
+}
+
 // startProxy starts the floor proxy at addr, to the upstream.
 func (h *harness) startProxy(ctx context.Context, addr string) error {
 	var err error
-	h.proxy, err = startProcess(ctx, "floor proxy", h.o.Exe,
-		[]string{ProxyCommand, "--addr", addr, "--target", "http://" + h.upstream.addr},
+	h.proxy, err = h.startProcess(ctx, "floor proxy",
+		[]string{ProxyCommand, "--addr", addr, "--target", h.proxyTarget},
 		addr, "http://"+addr+"/", filepath.Join(h.o.Dir, "proxy.log"))
 	return err
 }
@@ -332,7 +404,7 @@ func (h *harness) startGateway(ctx context.Context, addr string) error {
 		args = append(args, "--trace", filepath.Join(h.o.Dir, fmt.Sprintf("gateway-%d.trace", h.gatewayRuns)))
 	}
 	var err error
-	h.gateway, err = startProcess(ctx, "gateway", h.o.Exe, args,
+	h.gateway, err = h.startProcess(ctx, "gateway", args,
 		addr, "http://"+addr+"/healthz", filepath.Join(h.o.Dir, "gateway.log"))
 	if err != nil {
 		return err

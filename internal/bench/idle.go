@@ -15,8 +15,8 @@ import (
 // IdleResult is the outcome of holding many idle streams open.
 type IdleResult struct {
 	// Wanted streams were opened, of the Requested: fewer when
-	// RLIMIT_NOFILE cannot cover two descriptors per stream in the
-	// gateway.
+	// RLIMIT_NOFILE cannot cover the descriptors a stream takes in the
+	// gateway (IdleRun.FilesPerStream).
 	Wanted, Requested int
 	// Opened streams got their first chunk; Stalled were answered but no
 	// chunk came within the deadline; Failed got an error or a status

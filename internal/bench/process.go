@@ -35,9 +35,9 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startProcess runs exe with args, its output to logPath, and waits until
-// readyURL answers (any status).
-func startProcess(ctx context.Context, name, exe string, args []string, addr, readyURL, logPath string) (*process, error) {
+// startProcess runs exe with args in env, its output to logPath, and
+// waits until readyURL answers (any status).
+func startProcess(ctx context.Context, name, exe string, args, env []string, addr, readyURL, logPath string) (*process, error) {
 	// Appended to: a restarted gateway keeps its first run's log.
 	log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -45,6 +45,7 @@ func startProcess(ctx context.Context, name, exe string, args []string, addr, re
 	}
 	defer log.Close() // the child has its own descriptor
 	cmd := exec.Command(exe, args...)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {

@@ -54,20 +54,26 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// Serve serves h on addr until ctx is cancelled. ready, when set, gets the
-// bound address once the listener is open.
-func Serve(ctx context.Context, addr string, h http.Handler, ready func(addr string)) error {
+// KeyPair names the PEM files of a TLS certificate and its key.
+type KeyPair struct{ Cert, Key string }
+
+// Serve serves h on addr until ctx is cancelled; over TLS, where HTTP/2 is
+// offered too, when tlsFiles is set.
+func Serve(ctx context.Context, addr string, h http.Handler, tlsFiles *KeyPair) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: log.New(discard{}, "", 0)}
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsFiles != nil {
+			errc <- srv.ServeTLS(ln, tlsFiles.Cert, tlsFiles.Key)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

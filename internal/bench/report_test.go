@@ -41,9 +41,15 @@ func testReport() *Report {
 			row(Scenarios[0], 100*time.Microsecond, 140*time.Microsecond, 350*time.Microsecond), // 1.4×, +50 µs: met
 			row(Scenarios[4], 100*time.Microsecond, 250*time.Microsecond, 500*time.Microsecond), // 2.5×, +200 µs: missed
 		},
-		Idle:      &IdleResult{Wanted: 100, Opened: 100, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 100*30<<10},
-		IdleFloor: &IdleResult{Wanted: 100, Opened: 100, RSSBefore: 5 << 20, RSSAfter: 5<<20 + 100*24<<10},
-		Peak:      map[string]int64{"gateway": 50 << 20},
+		Idle: []IdleRun{
+			{Upstream: upstreamHTTP1, FilesPerStream: 2, // fewer than asked for: RLIMIT_NOFILE
+				Gateway: &IdleResult{Wanted: 90, Requested: 100, Opened: 90, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 90*30<<10},
+				Floor:   &IdleResult{Wanted: 90, Requested: 100, Opened: 90, RSSBefore: 5 << 20, RSSAfter: 5<<20 + 90*24<<10}},
+			{Upstream: upstreamHTTP2, FilesPerStream: 1, // over 40 KiB, and one stalled
+				Gateway: &IdleResult{Wanted: 100, Requested: 100, Opened: 99, Stalled: 1, RSSBefore: 10 << 20, RSSAfter: 10<<20 + 99*42<<10},
+				Floor:   &IdleResult{Wanted: 100, Requested: 100, Opened: 100, RSSBefore: 5 << 20, RSSAfter: 5<<20 + 100*28<<10}},
+		},
+		Peak: map[string]int64{"gateway": 50 << 20},
 	}
 }
 
@@ -57,7 +63,8 @@ func TestTargets(t *testing.T) {
 		{"json-1k: added latency", "+50 / +200 µs", true},
 		{"anthropic-sse20-1k: CPU/request ≤ 2.0×", "2.50×", false},
 		{"anthropic-sse20-1k: added latency", "+200 / +200 µs", false},
-		{"100 idle streams", "30.0 KiB each, 0 stalled, 0 failed (floor 24.0 KiB: 1.25×)", true},
+		{"90 idle streams (upstream over HTTP/1.1): ≤ 40 KiB", "30.0 KiB each, 0 stalled, 0 failed (floor 24.0 KiB: 1.25×)", true},
+		{"100 idle streams (upstream over HTTP/2 over TLS): ≤ 40 KiB", "42.0 KiB each, 1 stalled, 0 failed (floor 28.0 KiB: 1.50×)", false},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d targets: %+v", len(got), got)
@@ -129,7 +136,13 @@ func TestMarkdownIdleOnly(t *testing.T) {
 	if strings.Contains(md, "### CPU per request") || strings.Contains(md, "### Capacity") {
 		t.Errorf("load tables without load scenarios:\n%s", md)
 	}
-	for _, want := range []string{"### Idle streams", "| gateway | 100 | 100 | 0 | 0 |", "| floor | 100 | 100 | 0 | 0 |", "24.0 KiB", "100 idle streams: ≤ 40 KiB each"} {
+	for _, want := range []string{"### Idle streams",
+		"| floor | HTTP/1.1 | 90 | 90 | 0 | 0 | 0s | 5.0 MiB → 7.1 MiB | 24.0 KiB |",
+		"| gateway | HTTP/1.1 | 90 | 90 | 0 | 0 |",
+		"| floor | HTTP/2 over TLS | 100 | 100 | 0 | 0 |",
+		"| gateway | HTTP/2 over TLS | 100 | 99 | 1 | 0 |",
+		"Over HTTP/1.1, 90 streams, not 100: RLIMIT_NOFILE (0) must cover 2 descriptors per stream",
+		"90 idle streams (upstream over HTTP/1.1): ≤ 40 KiB each", "100 idle streams (upstream over HTTP/2 over TLS): ≤ 40 KiB each"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}

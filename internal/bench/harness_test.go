@@ -1,0 +1,53 @@
+package bench
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/switchyard-dev/switchyard/internal/syncbuf"
+)
+
+// TestRunIdle runs the harness's idle-stream scenario end to end with the
+// switchyard binary: the fake upstream, the floor and the gateway as
+// processes of their own, and the streams held through both over each of
+// the upstream's listeners, plain HTTP/1.1 and HTTP/2 over TLS (which the
+// floor and the gateway trust through the harness's certificate alone).
+func TestRunIdle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the switchyard binary and starts three servers")
+	}
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "switchyard")
+	if out, err := exec.Command(gotool, "build", "-o", exe, "github.com/switchyard-dev/switchyard/cmd/switchyard").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	o := QuickOptions()
+	o.Exe, o.Dir, o.Scenarios, o.IdleStreams = exe, dir, []string{IdleScenario}, 40
+	var log syncbuf.Buffer
+	o.Log = &log
+	rep, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("run: %v\nlog:\n%s", err, log.String())
+	}
+	if len(rep.Idle) != 2 || rep.Idle[0].Upstream != upstreamHTTP1 || rep.Idle[1].Upstream != upstreamHTTP2 {
+		t.Fatalf("idle runs: %+v", rep.Idle)
+	}
+	for _, run := range rep.Idle {
+		for name, r := range map[string]*IdleResult{Floor: run.Floor, Gateway: run.Gateway} {
+			if r == nil || r.Wanted != 40 || r.Opened != 40 || r.Stalled+r.Failed > 0 || r.Probe <= 0 {
+				t.Errorf("%s over %s: %+v\nlog:\n%s", name, run.Upstream, r, log.String())
+			}
+		}
+	}
+	var md bytes.Buffer
+	rep.Markdown(&md)
+	if !bytes.Contains(md.Bytes(), []byte("| gateway | HTTP/2 over TLS | 40 | 40 | 0 | 0 |")) {
+		t.Errorf("report:\n%s", md.String())
+	}
+}
