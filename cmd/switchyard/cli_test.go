@@ -250,17 +250,7 @@ func TestServeDemo(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"}, &stdout, &stderr)
 	}()
 
-	servingRE := regexp.MustCompile(`OpenAI-compatible base URL: (http://127\.0\.0\.1:\d+/api/v1)\)`)
-	keyRE := regexp.MustCompile(`(?m)^\s*(sk-sy-v1-[0-9a-f]{64})\s*$`)
-	var base, key string
-	awaitServe(t, &stdout, &stderr, done, "a URL and a key", func(out string) bool {
-		m, k := servingRE.FindStringSubmatch(out), keyRE.FindStringSubmatch(out)
-		if m == nil || k == nil {
-			return false
-		}
-		base, key = m[1], k[1]
-		return true
-	})
+	base, key := awaitDemo(t, &stdout, &stderr, done)
 
 	client := &http.Client{Timeout: 90 * time.Second}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/chat/completions", strings.NewReader(
@@ -316,6 +306,23 @@ func TestServeDemo(t *testing.T) {
 	if _, err := st.Account(t.Context(), acct.ID+2); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a third account exists: %v", err)
 	}
+}
+
+// awaitDemo waits for serve --demo to print its base URL and key (see
+// awaitServe), and returns them.
+func awaitDemo(t *testing.T, stdout, stderr *syncbuf.Buffer, done <-chan error) (base, key string) {
+	t.Helper()
+	servingRE := regexp.MustCompile(`OpenAI-compatible base URL: (http://127\.0\.0\.1:\d+/api/v1)\)`)
+	keyRE := regexp.MustCompile(`(?m)^\s*(sk-sy-v1-[0-9a-f]{64})\s*$`)
+	awaitServe(t, stdout, stderr, done, "a URL and a key", func(out string) bool {
+		m, k := servingRE.FindStringSubmatch(out), keyRE.FindStringSubmatch(out)
+		if m == nil || k == nil {
+			return false
+		}
+		base, key = m[1], k[1]
+		return true
+	})
+	return base, key
 }
 
 // awaitServe waits up to 60 s for a serve running in the background to

@@ -25,6 +25,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -193,6 +194,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.GCHeadroom > 0 && os.Getenv("GOGC") == "" {
 		defer gctune.Start(uint64(cfg.GCHeadroom), 100)()
+	}
+	if cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
 	}
 	// A line per request: batched into a write every logFlushInterval
 	// instead of a write(2) each, and formatted there, off the request's

@@ -56,6 +56,15 @@ func errOverloaded() *apierr.Error {
 	return e
 }
 
+// errShortOfMemory refuses a request while the process is short of
+// memory (Options.MemoryShort).
+func errShortOfMemory() *apierr.Error {
+	e := apierr.New(apierr.Unavailable, "the gateway is near its memory limit; retry shortly").
+		With("error_type", "overloaded")
+	e.RetryAfter = overloadRetryAfter
+	return e
+}
+
 // budgetReadSize bounds a budgetReader's reads: the budget a read takes
 // for a moment is its buffer's size, which grows with the body.
 const budgetReadSize = 32 << 10

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,5 +185,38 @@ func TestBodyReadTimeout(t *testing.T) {
 	body := string(readAll(t, stream.Body))
 	if stream.StatusCode != http.StatusOK || !strings.Contains(body, "[DONE]") {
 		t.Fatalf("a stream longer than the body timeout: status %d, body %s", stream.StatusCode, body)
+	}
+}
+
+// TestShortOfMemory: while the process is short of memory, inference
+// requests get 503 with Retry-After before their body is read and reach
+// no upstream; other endpoints still answer, and inference is served again
+// once memory is back.
+func TestShortOfMemory(t *testing.T) {
+	fake := providertest.NewOpenAI(t)
+	var short atomic.Bool
+	e := newEnv(t, envOptions{upstreams: []upstream{{slug: "alpha", fake: fake, prompt: "0.000001"}},
+		options: func(o *Options) { o.MemoryShort = short.Load }})
+	body := `{"model":"` + modelA + `","messages":[{"role":"user","content":"hi"}]}`
+
+	short.Store(true)
+	for _, path := range []string{"/api/v1/chat/completions", "/v1/completions"} {
+		resp := e.post(path, body)
+		got := errorEnvelope(t, resp, http.StatusServiceUnavailable)
+		if md, _ := got["metadata"].(map[string]any); md["error_type"] != "overloaded" {
+			t.Errorf("%s: metadata %v, want error_type overloaded", path, got["metadata"])
+		}
+		if ra := resp.Header.Get("Retry-After"); ra != "1" {
+			t.Errorf("%s: Retry-After %q, want 1", path, ra)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Fatalf("%d requests reached the upstream while short of memory", n)
+	}
+	e.get("/api/v1/models", http.StatusOK)
+
+	short.Store(false)
+	if resp := e.post("/api/v1/chat/completions", body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("with memory back: status %d, want 200", resp.StatusCode)
 	}
 }

@@ -46,6 +46,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 		// after the response, or closes the connection on a long one.
 		return nil, 0, errTooLarge(s.maxBody)
 	}
+	if s.memShort != nil && s.memShort() {
+		return nil, 0, errShortOfMemory()
+	}
 	src := io.Reader(http.MaxBytesReader(w, r.Body, s.maxBody))
 	size := r.ContentLength
 	var br *budgetReader

@@ -57,6 +57,10 @@ type Options struct {
 	// requests in flight; a request past it gets 503 with Retry-After
 	// (≤ 0: unbounded).
 	MaxInflightBodyBytes int64
+	// MemoryShort, when set, tells when the process is short of memory
+	// (package memguard): inference requests that arrive meanwhile get 503
+	// with Retry-After before their body is read.
+	MemoryShort func() bool
 	// BodyReadTimeout bounds reading a request's body (0: unbounded).
 	BodyReadTimeout time.Duration
 	// KeepAliveInterval is how long a stream waits for its upstream before
@@ -116,6 +120,7 @@ type Server struct {
 	logger    *slog.Logger
 	maxBody   int64
 	bodies    bodyBudget
+	memShort  func() bool   // Options.MemoryShort
 	bodyRead  time.Duration // Options.BodyReadTimeout
 	keepAlive time.Duration
 	now       func() time.Time
@@ -164,6 +169,7 @@ func New(o Options) *Server {
 		logger:    o.Logger,
 		maxBody:   o.MaxBodyBytes,
 		bodies:    bodyBudget{limit: o.MaxInflightBodyBytes},
+		memShort:  o.MemoryShort,
 		bodyRead:  o.BodyReadTimeout,
 		keepAlive: o.KeepAliveInterval,
 		now:       time.Now,

@@ -165,6 +165,8 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 	if err := RecoverInflight(ctx, st, instance, logger); err != nil {
 		return err
 	}
+	memoryShort, stopGuard := startMemoryGuard(metrics, logger)
+	defer stopGuard()
 	srv := api.New(api.Options{
 		Catalog:              cat,
 		Router:               rt,
@@ -173,6 +175,7 @@ func Run(ctx context.Context, cfg config.Config, env Env) error {
 		Logger:               logger.With("component", "api"),
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		MaxInflightBodyBytes: cfg.MaxInflightBodyBytes,
+		MemoryShort:          memoryShort,
 		BodyReadTimeout:      cfg.BodyReadTimeout,
 		KeepAliveInterval:    cfg.KeepAliveInterval,
 		FlushInterval:        cfg.Billing.FlushInterval,

@@ -45,6 +45,12 @@ type Config struct {
 	// Go's default, a cycle each time the heap doubles). GOGC in the
 	// environment overrides it. See internal/gctune.
 	GCHeadroom int64 `yaml:"gc_headroom"`
+	// MemoryLimit is the runtime's soft memory limit in bytes, as
+	// GOMEMLIMIT sets it (and GOMEMLIMIT in the environment overrides
+	// it): the collector works harder as the heap nears it, and inference
+	// requests get 503 while the live heap and stacks are past 80% of it
+	// (package memguard). 0: no limit (but GOMEMLIMIT's).
+	MemoryLimit int64 `yaml:"memory_limit"`
 	// ConnectTimeout bounds connecting to an upstream (TCP and TLS).
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// FirstByteTimeout is how long a streamed upstream may take to send its
@@ -135,6 +141,10 @@ type Stripe struct {
 	SuccessURL string `yaml:"success_url"`
 	CancelURL  string `yaml:"cancel_url"`
 }
+
+// minMemoryLimit is the least memory_limit: below it the server would
+// refuse inference requests with the heap it needs idle.
+const minMemoryLimit = 64 << 20
 
 // Default returns the built-in configuration.
 func Default() Config {
@@ -237,6 +247,9 @@ func (c *Config) Validate() error {
 	}
 	if c.GCHeadroom < 0 {
 		errs = append(errs, fmt.Errorf("gc_headroom %d: must not be negative", c.GCHeadroom))
+	}
+	if c.MemoryLimit != 0 && c.MemoryLimit < minMemoryLimit {
+		errs = append(errs, fmt.Errorf("memory_limit %d: must be 0 (none) or at least %d (64 MiB)", c.MemoryLimit, minMemoryLimit))
 	}
 	for name, d := range map[string]time.Duration{
 		"first_byte_timeout": c.FirstByteTimeout, "request_timeout": c.RequestTimeout,

@@ -22,6 +22,7 @@ var validateCases = []struct {
 	{"tiny body limit", func(c *Config) { c.MaxBodyBytes = 10 }, "max_body_bytes 10"},
 	{"in-flight bodies below one body", func(c *Config) { c.MaxInflightBodyBytes = c.MaxBodyBytes - 1 }, "max_inflight_body_bytes"},
 	{"no body read timeout", func(c *Config) { c.BodyReadTimeout = 0 }, "body_read_timeout"},
+	{"memory limit in KiB", func(c *Config) { c.MemoryLimit = 65536 }, "memory_limit 65536: must be 0 (none) or at least 67108864"},
 	{"zero first byte timeout", func(c *Config) { c.FirstByteTimeout = 0 }, "first_byte_timeout: must be positive"},
 	{"negative request timeout", func(c *Config) { c.RequestTimeout = -time.Second }, "request_timeout: must be positive"},
 	{"zero stream idle timeout", func(c *Config) { c.StreamIdleTimeout = 0 }, "stream_idle_timeout: must be positive"},
