@@ -32,7 +32,7 @@ const (
 )
 
 // Interval is how often a Guard reads the runtime's memory figures (a read
-// costs about a microsecond).
+// costs some 200 ns).
 const Interval = 50 * time.Millisecond
 
 // Guard reports whether the process is short of memory. The zero of a
