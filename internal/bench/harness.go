@@ -263,11 +263,14 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		rep.Rows = append(rep.Rows, row)
 	}
 	if o.IdleStreams > 0 && o.selects(IdleScenario) {
-		for _, up := range []IdleRun{
-			{Upstream: upstreamHTTP1, FilesPerStream: 2},
-			{Upstream: upstreamHTTP2, FilesPerStream: 1},
+		for _, up := range []struct {
+			run  IdleRun
+			base string
+		}{
+			{IdleRun{Upstream: upstreamHTTP1, FilesPerStream: 2}, "http://" + h.upstream.addr},
+			{IdleRun{Upstream: upstreamHTTP2, FilesPerStream: 1}, "https://" + h.upstreamTLS},
 		} {
-			run, err := h.idle(ctx, up, rep)
+			run, err := h.idle(ctx, up.run, up.base, rep)
 			if err != nil {
 				return rep, err
 			}
@@ -279,13 +282,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 
 // idle holds o.IdleStreams idle streams open through a fresh floor and a
 // fresh gateway (so that the heap left by the load scenarios does not
-// absorb the streams' memory) whose upstream is run.Upstream's listener,
-// or as many as RLIMIT_NOFILE lets them hold.
-func (h *harness) idle(ctx context.Context, run IdleRun, rep *Report) (IdleRun, error) {
-	base := "http://" + h.upstream.addr
-	if run.Upstream == upstreamHTTP2 {
-		base = "https://" + h.upstreamTLS
-	}
+// absorb the streams' memory) whose upstream is at base, run.Upstream's
+// listener, or as many as RLIMIT_NOFILE lets them hold.
+func (h *harness) idle(ctx context.Context, run IdleRun, base string, rep *Report) (IdleRun, error) {
 	if err := h.writeGatewayConfig(h.gateway.addr, base); err != nil {
 		return run, err
 	}
