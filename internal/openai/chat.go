@@ -200,11 +200,11 @@ func (c *Content) setString(lit string, info strInfo) {
 	}
 }
 
-// rawJSON returns the JSON string literal c's text was decoded from, if
+// RawJSON returns the JSON string literal c's text was decoded from, if
 // it still holds that text; "" otherwise. The comparison is of two
 // strings that share their bytes while Text is unchanged, which costs no
 // more than comparing their addresses.
-func (c *Content) rawJSON() string {
+func (c *Content) RawJSON() string {
 	if c.raw == "" || c.isList || c.Text != c.decoded {
 		return ""
 	}
@@ -223,7 +223,7 @@ func (c Content) MarshalJSON() ([]byte, error) {
 		}
 		return json.Marshal(c.Parts)
 	}
-	if raw := c.rawJSON(); raw != "" {
+	if raw := c.RawJSON(); raw != "" {
 		return []byte(raw), nil
 	}
 	return json.Marshal(c.Text)

@@ -38,7 +38,7 @@ func MessagesJSONSize(msgs []Message, spliced bool) int {
 	for i := range msgs {
 		m := &msgs[i]
 		n += 64 + len(m.Name) + len(m.ToolCallID) + len(m.Reasoning) + len(m.ReasoningDetails)
-		if raw := m.Content.rawJSON(); raw != "" {
+		if raw := m.Content.RawJSON(); raw != "" {
 			if !spliced || len(raw) < SpliceMin {
 				n += len(raw)
 			}
@@ -124,7 +124,7 @@ func (c *Content) appendJSON(dst []byte, s *Spliced) ([]byte, error) {
 		}
 		return appendValue(dst, c.Parts)
 	}
-	if raw := c.rawJSON(); raw != "" {
+	if raw := c.RawJSON(); raw != "" {
 		if s != nil && len(raw) >= SpliceMin {
 			return s.splice(dst, raw), nil
 		}

@@ -86,6 +86,13 @@ func SpliceMessagesJSON(s *Spliced, dst []byte, msgs []Message) ([]byte, error) 
 // splice ends the piece dst, adds it and raw to s, and returns the empty
 // piece that follows, in what is left of dst's array.
 func (s *Spliced) splice(dst []byte, raw string) []byte {
-	*s = append(*s, dst[:len(dst):len(dst)], unsafe.Slice(unsafe.StringData(raw), len(raw)))
+	s.Splice(dst[:len(dst):len(dst)], raw)
 	return dst[len(dst):]
+}
+
+// Splice adds piece to s and, after it, raw: a literal of a decoded
+// request (Content.RawJSON), referred to where the decoder found it, not
+// copied.
+func (s *Spliced) Splice(piece []byte, raw string) {
+	*s = append(*s, piece, unsafe.Slice(unsafe.StringData(raw), len(raw)))
 }

@@ -12,7 +12,6 @@
 package anthropic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -157,8 +156,8 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.Request) (provid
 // request that cannot be expressed in Anthropic's dialect (or needs a
 // capability it lacks under require_parameters) is a non-retryable
 // invalid_request.
-func (a *Adapter) encode(ctx context.Context, req *provider.Request, stream bool) ([]byte, string, decodeOptions, error) {
-	invalid := func(err error) ([]byte, string, decodeOptions, error) {
+func (a *Adapter) encode(ctx context.Context, req *provider.Request, stream bool) (openai.Spliced, string, decodeOptions, error) {
+	invalid := func(err error) (openai.Spliced, string, decodeOptions, error) {
 		return nil, "", decodeOptions{}, &provider.Error{
 			Provider: a.name,
 			Status:   http.StatusBadRequest,
@@ -181,7 +180,7 @@ func (a *Adapter) encode(ctx context.Context, req *provider.Request, stream bool
 		return invalid(err)
 	}
 	model := a.shape(m)
-	body, err := json.Marshal(m)
+	body, err := t.splice.body(m)
 	if err != nil {
 		return invalid(err)
 	}
@@ -190,11 +189,15 @@ func (a *Adapter) encode(ctx context.Context, req *provider.Request, stream bool
 
 // send posts body upstream with ctx, so that a client disconnect cancels
 // the upstream request. A non-2xx answer becomes a *provider.Error.
-func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, model string, stream bool) (*http.Response, error) {
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, a.endpoint(model, stream).String(), bytes.NewReader(body))
+func (a *Adapter) send(ctx context.Context, req *provider.Request, body openai.Spliced, model string, stream bool) (*http.Response, error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, a.endpoint(model, stream).String(), body.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("anthropic: %w", err)
 	}
+	// As for a bytes.Reader: a known length, and a body the transport can
+	// send again when a kept-alive connection turns out to be closed.
+	hr.ContentLength = int64(body.Len())
+	hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.Reader()), nil }
 	hr.Header = a.header.Clone()
 	for k, vs := range req.Headers {
 		switch k = http.CanonicalHeaderKey(k); k {
@@ -212,7 +215,7 @@ func (a *Adapter) send(ctx context.Context, req *provider.Request, body []byte, 
 		hr.Header.Set("Accept", "text/event-stream")
 	}
 	if a.auth != nil {
-		if err := a.auth.Authorize(hr, body); err != nil {
+		if err := a.auth.Authorize(hr, body.Bytes()); err != nil { // a copy, if spliced: signing reads it whole
 			return nil, &provider.Error{Provider: a.name, Type: "authentication", Message: "authenticating the upstream request: " + err.Error(), Err: err}
 		}
 	}

@@ -101,6 +101,8 @@ type translator struct {
 	ctx    context.Context
 	media  *media.Fetcher
 	inline bool
+	// long texts of the client's, spliced into the body as written
+	splice splicer
 }
 
 // translate builds the upstream request. It never modifies req.Chat. A
@@ -307,7 +309,7 @@ func (t *translator) contentBlocks(c openai.Content, allowMedia bool) ([]block, 
 		if c.Text == "" {
 			return nil, nil
 		}
-		return []block{textBlock(c.Text, nil)}, nil
+		return []block{t.splice.textBlock(c)}, nil
 	}
 	var out []block
 	for i, p := range c.Parts {
