@@ -21,13 +21,18 @@ type Scenario struct {
 	PromptBytes int
 }
 
-// Scenarios are the load scenarios in the order they run.
+// Scenarios are the load scenarios in the order they run: each kind of
+// request (non-streamed, streamed, each translated to Anthropic or not)
+// with a 1 KB and a 100 KB prompt.
 var Scenarios = []Scenario{
 	{Name: "json-1k", Title: "non-streamed, 1 KB prompt", Protocol: ProtocolOpenAI, PromptBytes: 1 << 10},
 	{Name: "json-100k", Title: "non-streamed, 100 KB prompt", Protocol: ProtocolOpenAI, PromptBytes: 100 << 10},
 	{Name: "sse20-1k", Title: "streamed, 20 chunks, 1 KB prompt", Protocol: ProtocolOpenAI, Stream: true, PromptBytes: 1 << 10},
+	{Name: "sse20-100k", Title: "streamed, 20 chunks, 100 KB prompt", Protocol: ProtocolOpenAI, Stream: true, PromptBytes: 100 << 10},
 	{Name: "anthropic-json-1k", Title: "translated to Anthropic, non-streamed, 1 KB prompt", Protocol: ProtocolAnthropic, PromptBytes: 1 << 10},
+	{Name: "anthropic-json-100k", Title: "translated to Anthropic, non-streamed, 100 KB prompt", Protocol: ProtocolAnthropic, PromptBytes: 100 << 10},
 	{Name: "anthropic-sse20-1k", Title: "translated to Anthropic, streamed, 20 chunks, 1 KB prompt", Protocol: ProtocolAnthropic, Stream: true, PromptBytes: 1 << 10},
+	{Name: "anthropic-sse20-100k", Title: "translated to Anthropic, streamed, 20 chunks, 100 KB prompt", Protocol: ProtocolAnthropic, Stream: true, PromptBytes: 100 << 10},
 }
 
 // The models the generated gateway config declares, and what the upstream
