@@ -124,7 +124,7 @@ func DefaultOptions() Options {
 		LatencyBound: 50 * time.Millisecond, Steps: 3, Chunks: 20, IdleStreams: 10000}
 }
 
-// QuickOptions are for a run of about a minute, with coarse figures.
+// QuickOptions are for a run of about two minutes, with coarse figures.
 func QuickOptions() Options {
 	o := DefaultOptions()
 	o.Duration, o.Warmup, o.Rounds, o.Steps = 700*time.Millisecond, 200*time.Millisecond, 1, 0
