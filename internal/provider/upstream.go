@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/switchyard-dev/switchyard/internal/openai"
 )
 
 // Helpers shared by adapters to turn an upstream's error answer into an
@@ -102,6 +104,20 @@ func ParseBaseURL(slug, base, def string) (*url.URL, error) {
 		return nil, fmt.Errorf("provider %q: base URL %q is not an absolute http(s) URL", slug, base)
 	}
 	return u, nil
+}
+
+// NewPost is a POST of body to url with ctx. Its length is known and the
+// transport can read it again, as for a bytes.Reader (for a body in
+// pieces net/http knows neither): it can resend the request when a
+// kept-alive connection turns out to be closed.
+func NewPost(ctx context.Context, url string, body openai.Spliced) (*http.Request, error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body.Reader())
+	if err != nil {
+		return nil, err
+	}
+	hr.ContentLength = int64(body.Len())
+	hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.Reader()), nil }
+	return hr, nil
 }
 
 // Do sends an upstream request built with its caller's context. A

@@ -190,14 +190,10 @@ func (a *Adapter) encode(ctx context.Context, req *provider.Request, stream bool
 // send posts body upstream with ctx, so that a client disconnect cancels
 // the upstream request. A non-2xx answer becomes a *provider.Error.
 func (a *Adapter) send(ctx context.Context, req *provider.Request, body openai.Spliced, model string, stream bool) (*http.Response, error) {
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, a.endpoint(model, stream).String(), body.Reader())
+	hr, err := provider.NewPost(ctx, a.endpoint(model, stream).String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("anthropic: %w", err)
 	}
-	// As for a bytes.Reader: a known length, and a body the transport can
-	// send again when a kept-alive connection turns out to be closed.
-	hr.ContentLength = int64(body.Len())
-	hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.Reader()), nil }
 	hr.Header = a.header.Clone()
 	for k, vs := range req.Headers {
 		switch k = http.CanonicalHeaderKey(k); k {

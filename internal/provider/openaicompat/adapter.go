@@ -180,14 +180,10 @@ func (a *Adapter) newRequest(ctx context.Context, req *provider.Request, body op
 	if err != nil {
 		return nil, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, body.Reader())
+	hr, err := provider.NewPost(ctx, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("openaicompat: %w", err)
 	}
-	// As for a bytes.Reader: a known length, and a body the transport can
-	// send again when a kept-alive connection turns out to be closed.
-	hr.ContentLength = int64(body.Len())
-	hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.Reader()), nil }
 	hr.Header = a.header.Clone()
 	for k, vs := range req.Headers {
 		if ck := http.CanonicalHeaderKey(k); ck == "Authorization" || ck == a.credHeader {
