@@ -50,17 +50,19 @@ func (b *bodyBudget) give(n int64) {
 
 // errOverloaded is the error of a request refused for want of budget.
 func errOverloaded() *apierr.Error {
-	e := apierr.New(apierr.Unavailable, "the gateway is holding as many request bytes as it allows; retry shortly").
-		With("error_type", "overloaded")
-	e.RetryAfter = overloadRetryAfter
-	return e
+	return overloaded("the gateway is holding as many request bytes as it allows; retry shortly")
 }
 
 // errShortOfMemory refuses a request while the process is short of
 // memory (Options.MemoryShort).
 func errShortOfMemory() *apierr.Error {
-	e := apierr.New(apierr.Unavailable, "the gateway is near its memory limit; retry shortly").
-		With("error_type", "overloaded")
+	return overloaded("the gateway is near its memory limit; retry shortly")
+}
+
+// overloaded is a 503 of error_type overloaded, to retry after
+// overloadRetryAfter.
+func overloaded(message string) *apierr.Error {
+	e := apierr.New(apierr.Unavailable, "%s", message).With("error_type", "overloaded")
 	e.RetryAfter = overloadRetryAfter
 	return e
 }
