@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"github.com/switchyard-dev/switchyard/internal/h1"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"github.com/switchyard-dev/switchyard/internal/catalog"
 	"github.com/switchyard-dev/switchyard/internal/config"
 	"github.com/switchyard-dev/switchyard/internal/demo"
+	"github.com/switchyard-dev/switchyard/internal/h1"
+	"github.com/switchyard-dev/switchyard/internal/h2"
 	"github.com/switchyard-dev/switchyard/internal/provider"
 )
 
@@ -127,9 +128,18 @@ func newHTTPClient(connect time.Duration) *http.Client {
 		WriteBufferSize:       upstreamWriteBuffer,
 	}
 	// Plain-HTTP upstreams (local inference servers) go through the lean
-	// HTTP/1.1 transport: no goroutines of its own per connection.
+	// HTTP/1.1 transport, HTTPS ones that speak HTTP/2 (hosted providers)
+	// through the lean HTTP/2 one: no goroutines of their own per stream.
+	// net/http's takes the rest (proxies, HTTPS over HTTP/1.1).
+	secure := &h2.Transport{
+		Fallback:         t,
+		Dial:             dial,
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: connect,
+		IdleTimeout:      t.IdleConnTimeout,
+	}
 	return &http.Client{Transport: &h1.Transport{
-		Fallback:       t,
+		Fallback:       secure,
 		Dial:           dial,
 		Proxy:          http.ProxyFromEnvironment,
 		MaxIdlePerHost: t.MaxIdleConnsPerHost,

@@ -76,7 +76,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.handles(req) {
 		return t.Fallback.RoundTrip(req)
 	}
-	if err := validRequest(req); err != nil {
+	if err := CheckRequest(req); err != nil {
 		closeBody(req)
 		return nil, err
 	}
@@ -118,9 +118,14 @@ func retryable(req *http.Request, err error) bool {
 	if errors.As(err, &nw) {
 		return true
 	}
-	if !errors.Is(err, errClosedBeforeResponse) {
-		return false
-	}
+	return errors.Is(err, errClosedBeforeResponse) && Replayable(req)
+}
+
+// Replayable reports whether req may be sent again after a connection
+// failed under it with no byte of its answer come, as net/http has it: its
+// method is idempotent or it carries an idempotency key. Package h2 holds
+// its requests to the same rule.
+func Replayable(req *http.Request) bool {
 	switch req.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return true
@@ -135,7 +140,16 @@ func hasBody(req *http.Request) bool { return req.Body != nil && req.Body != htt
 
 // handles reports whether req is one this transport sends itself.
 func (t *Transport) handles(req *http.Request) bool {
-	if req.URL == nil || req.URL.Scheme != "http" || req.URL.Host == "" || req.Method == http.MethodConnect {
+	return req.URL != nil && req.URL.Scheme == "http" && Plain(req, t.Proxy)
+}
+
+// Plain reports whether req is a plain exchange, the kind this package
+// and package h2 send themselves: a host to go to directly (proxy, if not
+// nil, names none), a body of known length if any, and none of what
+// changes how an exchange goes: CONNECT, Transfer-Encoding, Expect,
+// Upgrade, Connection.
+func Plain(req *http.Request, proxy func(*http.Request) (*url.URL, error)) bool {
+	if req.URL == nil || req.URL.Host == "" || req.Method == http.MethodConnect {
 		return false
 	}
 	if hasBody(req) && req.ContentLength <= 0 {
@@ -145,8 +159,8 @@ func (t *Transport) handles(req *http.Request) bool {
 		req.Header.Get("Connection") != "" {
 		return false
 	}
-	if t.Proxy != nil {
-		if p, err := t.Proxy(req); err != nil || p != nil {
+	if proxy != nil {
+		if p, err := proxy(req); err != nil || p != nil {
 			return false
 		}
 	}
@@ -707,39 +721,40 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// validRequest refuses what would let a configured or forwarded value
+// CheckRequest refuses what would let a configured or forwarded value
 // forge a request line or header fields, as net/http does: a method that
 // is not a token, a host or request target with spaces or control
 // characters, a field name that is not a token, a value with a line break.
-// A ContentLength with no body to send is refused too.
-func validRequest(req *http.Request) error {
+// A ContentLength with no body to send is refused too. Package h2 holds
+// its requests to the same rules.
+func CheckRequest(req *http.Request) error {
 	for i := 0; i < len(req.Method); i++ {
 		if !isTokenByte(req.Method[i]) {
-			return fmt.Errorf("h1: invalid method %q", req.Method)
+			return fmt.Errorf("http: invalid method %q", req.Method)
 		}
 	}
 	if host := hostHeader(req); !printable(host) {
-		return fmt.Errorf("h1: invalid Host %q", host)
+		return fmt.Errorf("http: invalid Host %q", host)
 	}
 	if uri := req.URL.RequestURI(); !printable(uri) {
-		return fmt.Errorf("h1: invalid request target %q", uri)
+		return fmt.Errorf("http: invalid request target %q", uri)
 	}
 	if req.Body == nil && req.ContentLength > 0 {
-		return fmt.Errorf("h1: ContentLength %d with no body", req.ContentLength)
+		return fmt.Errorf("http: ContentLength %d with no body", req.ContentLength)
 	}
 	for k, vs := range req.Header {
 		if k == "" {
-			return errors.New("h1: empty header field name")
+			return errors.New("http: empty header field name")
 		}
 		for i := 0; i < len(k); i++ {
 			if !isTokenByte(k[i]) {
-				return fmt.Errorf("h1: invalid header field name %q", k)
+				return fmt.Errorf("http: invalid header field name %q", k)
 			}
 		}
 		for _, v := range vs {
 			for i := 0; i < len(v); i++ {
 				if c := v[i]; c == '\r' || c == '\n' || c == 0 {
-					return fmt.Errorf("h1: invalid header field value for %q", k)
+					return fmt.Errorf("http: invalid header field value for %q", k)
 				}
 			}
 		}
