@@ -66,6 +66,10 @@ type Transport struct {
 	// IdleTimeout closes a connection that carried no stream this long
 	// (default 90 s).
 	IdleTimeout time.Duration
+	// PingTimeout is how long a connection on which a request was given
+	// up (its context ended) may stay silent after a PING before it is
+	// closed as dead (default 15 s).
+	PingTimeout time.Duration
 
 	mu      sync.Mutex
 	conns   map[string][]*conn   // by host:port
@@ -78,6 +82,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 const (
 	defaultHandshakeTimeout = 10 * time.Second
 	defaultIdleTimeout      = 90 * time.Second
+	defaultPingTimeout      = 15 * time.Second
 	// h1Memory is how long a host that did not offer HTTP/2 is sent to
 	// Fallback before it is asked again.
 	h1Memory = time.Hour
@@ -339,6 +344,9 @@ type conn struct {
 	tls   *tls.ConnectionState
 	fr    *http2.Framer // reads on readLoop's goroutine; writes under wmu
 	idleT *time.Timer   // closes it once idle too long; guarded by mu
+
+	frames  atomic.Uint64 // frames read
+	pinging atomic.Bool   // a health check is on (checkHealth)
 
 	// Guarded by wmu: what writes frames.
 	wmu  sync.Mutex
@@ -700,9 +708,43 @@ func (c *conn) readLoop() {
 			}
 			continue
 		}
+		c.frames.Add(1)
 		err = c.dispatch(f)
 	}
 	c.fail(err)
+}
+
+// checkHealth pings c, on which a request was given up: a connection the
+// network dropped without a word (a NAT's timeout, a host gone) reads
+// nothing, and would take the requests sent on it until the kernel gave
+// up on it, many minutes later. Any frame that comes within the timeout
+// (the PING's ACK or another) shows it alive; if none does, c is closed
+// and its streams fail.
+func (c *conn) checkHealth() {
+	if !c.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	seen := c.frames.Load()
+	if err := c.writeFrame(func() error { return c.fr.WritePing(false, [8]byte{'h', 'e', 'a', 'l', 't', 'h'}) }); err != nil {
+		c.nc.Close()
+		return
+	}
+	timeout := c.t.PingTimeout
+	if timeout <= 0 {
+		timeout = defaultPingTimeout
+	}
+	time.AfterFunc(timeout, func() {
+		defer c.pinging.Store(false)
+		if c.frames.Load() != seen {
+			return
+		}
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = fmt.Errorf("h2: connection to %s: no frame came within %v of a PING", c.key, timeout)
+		}
+		c.mu.Unlock()
+		c.nc.Close()
+	})
 }
 
 // fail ends c: no new streams, and its streams end with err.
@@ -1085,9 +1127,11 @@ func (s *stream) reset(code http2.ErrCode, err error) {
 	}
 }
 
-// cancel ends the stream for its request's context.
+// cancel ends the stream for its request's context, and checks that its
+// connection is alive.
 func (s *stream) cancel(err error) {
 	s.reset(http2.ErrCodeCancel, err)
+	s.c.checkHealth()
 }
 
 // releaseBuf gives the stream's buffer back; s.mu is held.
