@@ -711,6 +711,10 @@ func (c *conn) readLoop() {
 		c.frames.Add(1)
 		err = c.dispatch(f)
 	}
+	if ce, ok := errors.AsType[http2.ConnectionError](err); ok {
+		// The upstream broke the protocol: say how before hanging up.
+		c.writeFrame(func() error { return c.fr.WriteGoAway(0, http2.ErrCode(ce), nil) })
+	}
 	c.fail(err)
 }
 
