@@ -102,7 +102,9 @@ func clientConfig(p *catalog.Provider, dp config.Provider, key string, httpClien
 // (package h1, which keeps no write buffer): local servers send a few
 // hundred bytes of headers, a read as large as the buffer bypasses it (a
 // JSON body, an SSE reader's), and a stream waiting on a slow local model
-// keeps 3 KiB less than with the 4 KiB buffer of an HTTPS connection.
+// keeps 3 KiB less than with net/http's 4 KiB buffer. The other two are
+// those of net/http's connections (HTTPS upstreams without HTTP/2, or
+// through a proxy); package h2's carry many streams each.
 const (
 	plainReadBuffer     = 1 << 10
 	upstreamReadBuffer  = 4 << 10

@@ -313,6 +313,7 @@ func (t *Transport) connect(ctx context.Context, key string) (*conn, error) {
 	deadline, _ := ctx.Deadline()
 	tc.SetDeadline(deadline)
 	if err := c.handshake(); err != nil {
+		c.idleT.Stop()
 		tc.Close()
 		return nil, fmt.Errorf("h2: opening the connection to %s: %w", key, err)
 	}
