@@ -42,7 +42,7 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"separate processes from this binary, drives each with a built-in load generator and reads\n"+
 			"each process's CPU time and memory from /proc (Linux). Prints markdown tables.", stderr)
 	o := bench.DefaultOptions()
-	quick := fs.Bool("quick", false, "short phases (about two minutes in all); coarse figures")
+	quick := fs.Bool("quick", false, "short phases (about two and a half minutes in all); coarse figures")
 	duration := fs.Duration("duration", o.Duration, "length of each measurement phase")
 	rounds := fs.Int("rounds", o.Rounds, "slices of each phase, run for the targets in turn (1: each target's phase whole)")
 	rate := fs.Float64("rate", o.Rate, "fixed rate of the open-loop phase, requests/s")

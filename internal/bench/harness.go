@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -124,7 +125,8 @@ func DefaultOptions() Options {
 		LatencyBound: 50 * time.Millisecond, Steps: 3, Chunks: 20, IdleStreams: 10000}
 }
 
-// QuickOptions are for a run of about two minutes, with coarse figures.
+// QuickOptions are for a run of about two and a half minutes (2m32s on
+// the 2-core VM of BENCHMARKS.md), with coarse figures.
 func QuickOptions() Options {
 	o := DefaultOptions()
 	o.Duration, o.Warmup, o.Rounds, o.Steps = 700*time.Millisecond, 200*time.Millisecond, 1, 0
@@ -199,9 +201,11 @@ type harness struct {
 	// certificate, which the children trust.
 	upstreamTLS string
 	certPath    string
-	// proxyTarget is the floor's upstream URL.
+	// proxyTarget is the upstream base URL of the floor and the gateway.
 	proxyTarget string
-	hc          *http.Client
+	// hc is the load generator's client; it trusts the upstream's
+	// certificate.
+	hc *http.Client
 }
 
 // IdleRun is the idle streams held through the floor and through the
@@ -230,7 +234,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if err := o.checkScenarios(); err != nil {
 		return nil, err
 	}
-	h := &harness{o: o, hc: NewClient(maxInFlight)}
+	h := &harness{o: o}
 	rep = &Report{Machine: ThisMachine(), Options: o, Peak: map[string]int64{}}
 	// Children inherit the limit: the gateway holds two sockets per
 	// open stream, the upstream and this process one each.
@@ -255,6 +259,11 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	for _, sc := range Scenarios {
 		if !o.selects(sc.Name) {
 			continue
+		}
+		if base := h.upstreamBase(sc); base != h.proxyTarget {
+			if err := h.repoint(ctx, base, rep.Peak); err != nil {
+				return rep, fmt.Errorf("scenario %s: %w", sc.Name, err)
+			}
 		}
 		row, err := h.scenario(ctx, sc)
 		if err != nil {
@@ -285,14 +294,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 // absorb the streams' memory) whose upstream is at base, run.Upstream's
 // listener, or as many as RLIMIT_NOFILE lets them hold.
 func (h *harness) idle(ctx context.Context, run IdleRun, base string, rep *Report) (IdleRun, error) {
-	if err := h.writeGatewayConfig(h.gateway.addr, base); err != nil {
-		return run, err
-	}
-	h.proxyTarget = base
-	if err := h.restart(ctx, &h.gateway, h.startGateway, rep.Peak); err != nil {
-		return run, err
-	}
-	if err := h.restart(ctx, &h.proxy, h.startProxy, rep.Peak); err != nil {
+	if err := h.repoint(ctx, base, rep.Peak); err != nil {
 		return run, err
 	}
 	n := h.o.IdleStreams
@@ -321,6 +323,29 @@ func (h *harness) idle(ctx context.Context, run IdleRun, base string, rep *Repor
 	return run, nil
 }
 
+// upstreamBase is the upstream's base URL for sc: its TLS listener or its
+// plain one.
+func (h *harness) upstreamBase(sc Scenario) string {
+	if sc.TLS {
+		return "https://" + h.upstreamTLS
+	}
+	return "http://" + h.upstream.addr
+}
+
+// repoint starts the floor and the gateway again, at their addresses, with
+// base as their upstream; peak gets the peak memory of the processes they
+// replace.
+func (h *harness) repoint(ctx context.Context, base string, peak map[string]int64) error {
+	if err := h.writeGatewayConfig(h.gateway.addr, base); err != nil {
+		return err
+	}
+	h.proxyTarget = base
+	if err := h.restart(ctx, &h.proxy, h.startProxy, peak); err != nil {
+		return err
+	}
+	return h.restart(ctx, &h.gateway, h.startGateway, peak)
+}
+
 func (h *harness) logf(format string, args ...any) {
 	fmt.Fprintf(h.o.Log, "bench: "+format+"\n", args...)
 }
@@ -340,6 +365,11 @@ func (h *harness) start(ctx context.Context) error {
 		return fmt.Errorf("the upstream's certificate: %w", err)
 	}
 	h.certPath = certPath
+	roots, err := certPool(certPath)
+	if err != nil {
+		return err
+	}
+	h.hc = NewClient(maxInFlight, &tls.Config{RootCAs: roots})
 	h.upstream, err = h.startProcess(ctx, "upstream",
 		[]string{UpstreamCommand, "--addr", upAddr, "--chunks", fmt.Sprint(o.Chunks),
 			"--tls-addr", h.upstreamTLS, "--tls-cert", certPath, "--tls-key", keyPath},
@@ -452,6 +482,7 @@ func createKey(ctx context.Context, exe, db string) (string, error) {
 func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 	o := h.o
 	reqs := sc.requests("http://"+h.gateway.addr, h.key)
+	base := h.upstreamBase(sc)
 	row := Row{Scenario: sc, Targets: map[string]*TargetResult{}}
 	targets := []struct {
 		name string
@@ -459,7 +490,7 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 		proc *process // whose CPU counts
 		tr   *TargetResult
 	}{
-		{Direct, reqs.upstream("http://" + h.upstream.addr), h.upstream, nil},
+		{Direct, reqs.upstream(base), h.upstream, nil},
 		{Floor, reqs.upstream("http://" + h.proxy.addr), h.proxy, nil},
 		{Gateway, reqs.gateway, h.gateway, nil},
 	}

@@ -5,16 +5,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/syncbuf"
 )
 
-// TestRunIdle runs the harness's idle-stream scenario end to end with the
-// switchyard binary: the fake upstream, the floor and the gateway as
-// processes of their own, and the streams held through both over each of
-// the upstream's listeners, plain HTTP/1.1 and HTTP/2 over TLS (which the
-// floor and the gateway trust through the harness's certificate alone).
-func TestRunIdle(t *testing.T) {
+// TestRun runs the harness end to end with the switchyard binary, in short
+// phases: the fake upstream, the floor and the gateway as processes of
+// their own; a load scenario whose upstream is reached over HTTPS (HTTP/2,
+// the gateway through internal/h2), which the load generator, the floor
+// and the gateway trust through the harness's certificate alone; and the
+// idle streams held through both over each of the upstream's listeners,
+// plain HTTP/1.1 and HTTP/2 over TLS.
+func TestRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the switchyard binary and starts three servers")
 	}
@@ -28,12 +31,22 @@ func TestRunIdle(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	o := QuickOptions()
-	o.Exe, o.Dir, o.Scenarios, o.IdleStreams = exe, dir, []string{IdleScenario}, 40
+	o.Exe, o.Dir, o.Scenarios, o.IdleStreams = exe, dir, []string{"tls-sse20-1k", IdleScenario}, 40
+	o.Duration, o.Warmup, o.Rate, o.MaxRate = 300*time.Millisecond, 100*time.Millisecond, 200, 200
 	var log syncbuf.Buffer
 	o.Log = &log
 	rep, err := Run(t.Context(), o)
 	if err != nil {
 		t.Fatalf("run: %v\nlog:\n%s", err, log.String())
+	}
+	if len(rep.Rows) != 1 || !rep.Rows[0].Scenario.TLS {
+		t.Fatalf("rows: %+v", rep.Rows)
+	}
+	for name, tr := range rep.Rows[0].Targets {
+		if tr.C1.Requests == 0 || tr.Rate.Requests == 0 || tr.C1.Errors+tr.Rate.Errors > 0 {
+			t.Errorf("tls-sse20-1k → %s: %d and %d requests, %d and %d errors (first: %q)\nlog:\n%s", name,
+				tr.C1.Requests, tr.Rate.Requests, tr.C1.Errors, tr.Rate.Errors, tr.C1.FirstError+tr.Rate.FirstError, log.String())
+		}
 	}
 	if len(rep.Idle) != 2 || rep.Idle[0].Upstream != upstreamHTTP1 || rep.Idle[1].Upstream != upstreamHTTP2 {
 		t.Fatalf("idle runs: %+v", rep.Idle)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -82,14 +83,17 @@ func (r *Result) ok() {
 
 // NewClient returns the HTTP client the load generator uses for every
 // target alike: keep-alive connections, enough of them idle for
-// concurrency requests in flight, no compression.
-func NewClient(concurrency int) *http.Client {
+// concurrency requests in flight, no compression. tlsConfig, if not nil,
+// is its HTTPS configuration (HTTPS targets are reached over HTTP/2).
+func NewClient(concurrency int, tlsConfig *tls.Config) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        concurrency,
 		MaxIdleConnsPerHost: concurrency,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
+		TLSClientConfig:     tlsConfig,
+		ForceAttemptHTTP2:   true,
 	}}
 }
 

@@ -38,7 +38,7 @@ func slowServer(t *testing.T, delay time.Duration, hits *atomic.Int64) *httptest
 func TestClosedLoop(t *testing.T) {
 	var hits atomic.Int64
 	srv := slowServer(t, 10*time.Millisecond, &hits)
-	res := Closed(context.Background(), NewClient(4), &Request{URL: srv.URL + "/", Body: []byte("{}")}, 4, 300*time.Millisecond)
+	res := Closed(context.Background(), NewClient(4, nil), &Request{URL: srv.URL + "/", Body: []byte("{}")}, 4, 300*time.Millisecond)
 	// 4 workers × 300 ms / 10 ms ≈ 120; the machine may be slower.
 	if res.Errors != 0 || res.Requests < 20 || res.Requests > 130 || int64(res.Requests) != hits.Load() {
 		t.Fatalf("%d requests, %d errors, %d hits: %s", res.Requests, res.Errors, hits.Load(), res.FirstError)
@@ -55,7 +55,7 @@ func TestOpenLoop(t *testing.T) {
 	var hits atomic.Int64
 	srv := slowServer(t, 20*time.Millisecond, &hits)
 	rq := &Request{URL: srv.URL + "/stream", Body: []byte("{}"), Stream: true, Done: []byte("[DONE]")}
-	res := Open(context.Background(), NewClient(64), rq, 200, 250*time.Millisecond)
+	res := Open(context.Background(), NewClient(64, nil), rq, 200, 250*time.Millisecond)
 	// 200/s for 250 ms: 50 requests, sent on schedule whatever the
 	// answers take.
 	if res.Requests != 50 || res.Errors != 0 || res.Dropped != 0 {
@@ -105,7 +105,7 @@ func TestLoadErrors(t *testing.T) {
 		{URL: srv.URL + "/", Done: []byte("[DONE]")}, // answered "ok": cut short
 		{URL: "http://127.0.0.1:1/"},                 // nothing listens
 	} {
-		res := Closed(context.Background(), NewClient(1), rq, 1, 50*time.Millisecond)
+		res := Closed(context.Background(), NewClient(1, nil), rq, 1, 50*time.Millisecond)
 		if res.Requests != 0 || res.Errors == 0 || res.FirstError == "" || res.Latency.Len() != 0 {
 			t.Errorf("%s: %d requests, %d errors (%s)", rq.URL, res.Requests, res.Errors, res.FirstError)
 		}

@@ -47,7 +47,7 @@ func TestProxyForwards(t *testing.T) {
 	px2 := httptest.NewServer(NewProxy(target, nil))
 	defer px2.Close()
 	rq := &Request{URL: px2.URL + "/v1/chat/completions", Body: ChatBody("m", true, 1<<10), Stream: true, Done: []byte("[DONE]")}
-	res := Closed(context.Background(), NewClient(8), rq, 8, 200*time.Millisecond)
+	res := Closed(context.Background(), NewClient(8, nil), rq, 8, 200*time.Millisecond)
 	if res.Requests == 0 || res.Errors > 0 {
 		t.Fatalf("%d streams, %d errors: %s", res.Requests, res.Errors, res.FirstError)
 	}

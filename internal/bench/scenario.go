@@ -19,11 +19,18 @@ type Scenario struct {
 	Protocol    string // of the upstream: ProtocolOpenAI or ProtocolAnthropic (translated by the gateway)
 	Stream      bool
 	PromptBytes int
+	// TLS has the floor and the gateway reach the upstream over HTTPS
+	// with HTTP/2, as hosted providers are reached (the gateway through
+	// internal/h2), instead of plain HTTP/1.1 (through internal/h1).
+	TLS bool
 }
 
 // Scenarios are the load scenarios in the order they run: each kind of
 // request (non-streamed, streamed, each translated to Anthropic or not)
-// with a 1 KB and a 100 KB prompt.
+// with a 1 KB and a 100 KB prompt to a plain-HTTP upstream, then the
+// 1 KB ones to the upstream over HTTPS (HTTP/2), as hosted providers are
+// reached. The TLS ones run last: the floor and the gateway are started
+// again for them.
 var Scenarios = []Scenario{
 	{Name: "json-1k", Title: "non-streamed, 1 KB prompt", Protocol: ProtocolOpenAI, PromptBytes: 1 << 10},
 	{Name: "json-100k", Title: "non-streamed, 100 KB prompt", Protocol: ProtocolOpenAI, PromptBytes: 100 << 10},
@@ -33,6 +40,9 @@ var Scenarios = []Scenario{
 	{Name: "anthropic-json-100k", Title: "translated to Anthropic, non-streamed, 100 KB prompt", Protocol: ProtocolAnthropic, PromptBytes: 100 << 10},
 	{Name: "anthropic-sse20-1k", Title: "translated to Anthropic, streamed, 20 chunks, 1 KB prompt", Protocol: ProtocolAnthropic, Stream: true, PromptBytes: 1 << 10},
 	{Name: "anthropic-sse20-100k", Title: "translated to Anthropic, streamed, 20 chunks, 100 KB prompt", Protocol: ProtocolAnthropic, Stream: true, PromptBytes: 100 << 10},
+	{Name: "tls-json-1k", Title: "non-streamed, 1 KB prompt, upstream over HTTPS (HTTP/2)", Protocol: ProtocolOpenAI, PromptBytes: 1 << 10, TLS: true},
+	{Name: "tls-sse20-1k", Title: "streamed, 20 chunks, 1 KB prompt, upstream over HTTPS (HTTP/2)", Protocol: ProtocolOpenAI, Stream: true, PromptBytes: 1 << 10, TLS: true},
+	{Name: "tls-anthropic-sse20-1k", Title: "translated to Anthropic, streamed, 20 chunks, 1 KB prompt, upstream over HTTPS (HTTP/2)", Protocol: ProtocolAnthropic, Stream: true, PromptBytes: 1 << 10, TLS: true},
 }
 
 // The models the generated gateway config declares, and what the upstream

@@ -61,3 +61,16 @@ func writeUpstreamCert(dir string) (certPath, keyPath string, err error) {
 	}
 	return certPath, keyPath, nil
 }
+
+// certPool is a pool of the certificates in the PEM file at path.
+func certPool(path string) (*x509.CertPool, error) {
+	pemBytes, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
