@@ -13,10 +13,11 @@
 // closed after its final event keeps its connection for the next request
 // (body.CloseAtEnd), where a body closed before its end costs a new one.
 //
-// What it does not do it hands to Fallback (net/http's Transport): HTTPS
-// (real providers, over HTTP/2), requests through a proxy, bodies of
-// unknown length, Expect: 100-continue, protocol upgrades and requests that
-// set Connection themselves.
+// What it does not do it hands to Fallback (in the gateway package h2,
+// then net/http's Transport): HTTPS (real providers, over HTTP/2),
+// requests through a proxy, bodies of unknown length, Expect:
+// 100-continue, protocol upgrades and requests that set Connection
+// themselves.
 package h1
 
 import (
