@@ -121,7 +121,8 @@ func TestLiveConnectionKept(t *testing.T) {
 	})
 	defer close(release)
 	tr := newTransport(t, srv)
-	tr.PingTimeout = 100 * time.Millisecond
+	// Long enough for a loaded machine's server to answer the PING.
+	tr.PingTimeout = 500 * time.Millisecond
 	if _, body := do(t, tr, "GET", srv.URL+"/ok", ""); body != "ok" {
 		t.Fatalf("first request: %q", body)
 	}
@@ -130,11 +131,28 @@ func TestLiveConnectionKept(t *testing.T) {
 	if _, err := tr.RoundTrip(newRequest(t, "GET", srv.URL+"/slow", nil).WithContext(ctx)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("RoundTrip of a request whose context ended: %v", err)
 	}
-	time.Sleep(3 * tr.PingTimeout) // the health check's verdict is in
+	c := onlyConn(t, tr)
+	eventually(t, "the health check to start", c.pinging.Load)
+	eventually(t, "the health check to end", func() bool { return !c.pinging.Load() })
 	if _, body := do(t, tr, "GET", srv.URL+"/ok", ""); body != "ok" {
 		t.Fatalf("request after the health check: %q", body)
 	}
 	if opened, closed := k.counts(); opened != 1 || closed != 0 {
 		t.Errorf("the server saw %d connections opened, %d closed; want 1, 0", opened, closed)
 	}
+}
+
+// onlyConn is tr's one pooled connection.
+func onlyConn(t *testing.T, tr *Transport) *conn {
+	t.Helper()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var all []*conn
+	for _, list := range tr.conns {
+		all = append(all, list...)
+	}
+	if len(all) != 1 {
+		t.Fatalf("the transport holds %d connections; want 1", len(all))
+	}
+	return all[0]
 }
