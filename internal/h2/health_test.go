@@ -2,7 +2,6 @@ package h2
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -25,15 +24,8 @@ type silentServer struct {
 }
 
 func newSilentServer(t *testing.T) *silentServer {
-	t.Helper()
 	s := &silentServer{}
-	s.Server = httptest.NewUnstartedServer(http.NotFoundHandler())
-	s.EnableHTTP2 = true
-	s.Config.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){
-		"h2": func(_ *http.Server, c *tls.Conn, _ http.Handler) { s.serve(c) },
-	}
-	s.StartTLS()
-	t.Cleanup(s.Close)
+	s.Server = newFramingServer(t, s.serve)
 	return s
 }
 
@@ -71,12 +63,7 @@ func TestDeadConnectionClosed(t *testing.T) {
 
 	// A request that waits, on the same connection, for as long as the
 	// test: it must fail once the connection is found dead.
-	waiting := make(chan error, 1)
-	first := newRequest(t, "GET", srv.URL+"/waits", nil)
-	go func() {
-		_, err := tr.RoundTrip(first)
-		waiting <- err
-	}()
+	waiting := goRoundTrip(tr, newRequest(t, "GET", srv.URL+"/waits", nil))
 	eventually(t, "the first request to reach the server", func() bool { return srv.requests.Load() == 1 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -85,7 +72,7 @@ func TestDeadConnectionClosed(t *testing.T) {
 	if _, err := tr.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("RoundTrip of a request whose context ended: %v; want context.DeadlineExceeded", err)
 	}
-	err := recv(t, waiting, "the waiting request to fail")
+	err := awaitErr(t, waiting, "the waiting request to fail")
 	if err == nil {
 		t.Fatal("the request waiting on the dead connection got a response")
 	}

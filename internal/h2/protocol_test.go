@@ -421,32 +421,6 @@ func scriptTransport(t *testing.T, s *scriptServer) *Transport {
 	return tr
 }
 
-type rtResult struct {
-	resp *http.Response
-	err  error
-}
-
-// goRoundTrip sends req on a goroutine of its own: the test plays the
-// server meanwhile.
-func goRoundTrip(rt http.RoundTripper, req *http.Request) <-chan rtResult {
-	ch := make(chan rtResult, 1)
-	go func() {
-		resp, err := rt.RoundTrip(req)
-		ch <- rtResult{resp, err}
-	}()
-	return ch
-}
-
-// awaitResponse waits for ch's response, failing the test on an error.
-func awaitResponse(t *testing.T, ch <-chan rtResult, what string) *http.Response {
-	t.Helper()
-	r := recv(t, ch, what)
-	if r.err != nil {
-		t.Fatalf("%s: %v", what, r.err)
-	}
-	return r.resp
-}
-
 type readResult struct {
 	b   []byte
 	err error
@@ -463,6 +437,19 @@ func readBody(t *testing.T, body io.ReadCloser) ([]byte, error) {
 	r := recv(t, ch, "the response's body")
 	body.Close()
 	return r.b, r.err
+}
+
+// expectNextOnNewConn checks that the next request after failed, a
+// connection that failed, goes out on a new one and succeeds.
+func expectNextOnNewConn(t *testing.T, tr *Transport, srv *scriptServer, failed *sconn) {
+	t.Helper()
+	ch := goRoundTrip(tr, newRequest(t, "GET", srv.url("/next"), nil))
+	next := srv.expect(t, "the next request", isRequest("/next"))
+	if next.c == failed {
+		t.Fatal("the next request went on the failed connection")
+	}
+	next.c.answer(t, next.f.StreamID, "ok")
+	expectOK(t, awaitResponse(t, ch, "the next request"), "ok")
 }
 
 // expectOK checks that resp is a 200 whose body is want.
@@ -702,13 +689,7 @@ func TestProtocolRecvWindowExceeded(t *testing.T) {
 		t.Errorf("the body read %d bytes, more than the window of %d", len(b), window)
 	}
 
-	ch = goRoundTrip(tr, newRequest(t, "GET", srv.url("/next"), nil))
-	next := srv.expect(t, "the next request", isRequest("/next"))
-	if next.c == sc1 {
-		t.Fatal("the next request went on the failed connection")
-	}
-	next.c.answer(t, next.f.StreamID, "ok")
-	expectOK(t, awaitResponse(t, ch, "the next request"), "ok")
+	expectNextOnNewConn(t, tr, srv, sc1)
 }
 
 // TestProtocolPushPromise checks that a PUSH_PROMISE, refused in the
@@ -734,13 +715,7 @@ func TestProtocolPushPromise(t *testing.T) {
 		t.Errorf("the request succeeded (%d) on a connection that got PUSH_PROMISE", r.resp.StatusCode)
 	}
 
-	ch = goRoundTrip(tr, newRequest(t, "GET", srv.url("/next"), nil))
-	next := srv.expect(t, "the next request", isRequest("/next"))
-	if next.c == sc1 {
-		t.Fatal("the next request went on the failed connection")
-	}
-	next.c.answer(t, next.f.StreamID, "ok")
-	expectOK(t, awaitResponse(t, ch, "the next request"), "ok")
+	expectNextOnNewConn(t, tr, srv, sc1)
 }
 
 // TestProtocolInformational checks that a 103 Early Hints before the final

@@ -321,6 +321,14 @@ func (t *Transport) connect(ctx context.Context, key string) (*conn, error) {
 	return c, nil
 }
 
+// idleTimeout is IdleTimeout or its default.
+func (t *Transport) idleTimeout() time.Duration {
+	if t.IdleTimeout > 0 {
+		return t.IdleTimeout
+	}
+	return defaultIdleTimeout
+}
+
 // remove drops c from the pool.
 func (t *Transport) remove(c *conn) {
 	t.mu.Lock()
@@ -382,11 +390,7 @@ func newConn(t *Transport, key string, nc net.Conn, state *tls.ConnectionState) 
 	c.fr.MaxHeaderListSize = maxHeaderList
 	c.fr.SetMaxReadFrameSize(maxReadFrame)
 	c.henc = hpack.NewEncoder(&c.hbuf)
-	timeout := t.IdleTimeout
-	if timeout <= 0 {
-		timeout = defaultIdleTimeout
-	}
-	c.idleT = time.AfterFunc(timeout, c.closeIfIdle) // stopped by reserve
+	c.idleT = time.AfterFunc(t.idleTimeout(), c.closeIfIdle) // stopped by reserve
 	return c
 }
 
@@ -454,11 +458,7 @@ func (c *conn) releaseLocked() {
 		go c.nc.Close() // not under mu: readLoop ends the rest
 		return
 	}
-	timeout := c.t.IdleTimeout
-	if timeout <= 0 {
-		timeout = defaultIdleTimeout
-	}
-	c.idleT.Reset(timeout)
+	c.idleT.Reset(c.t.idleTimeout())
 }
 
 // closeIfIdle closes c if it carries no stream.

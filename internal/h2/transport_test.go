@@ -195,6 +195,43 @@ func do(tb testing.TB, rt http.RoundTripper, method, target, body string) (*http
 	return resp, string(b)
 }
 
+type rtResult struct {
+	resp *http.Response
+	err  error
+}
+
+// goRoundTrip sends req on a goroutine of its own, for a test that acts
+// (plays the server, cancels) while it waits.
+func goRoundTrip(rt http.RoundTripper, req *http.Request) <-chan rtResult {
+	ch := make(chan rtResult, 1)
+	go func() {
+		resp, err := rt.RoundTrip(req)
+		ch <- rtResult{resp, err}
+	}()
+	return ch
+}
+
+// awaitResponse waits for ch's response, failing the test on an error.
+func awaitResponse(t *testing.T, ch <-chan rtResult, what string) *http.Response {
+	t.Helper()
+	r := recv(t, ch, what)
+	if r.err != nil {
+		t.Fatalf("%s: %v", what, r.err)
+	}
+	return r.resp
+}
+
+// awaitErr waits for ch's outcome and returns its error, closing the
+// body of a response that came instead.
+func awaitErr(t *testing.T, ch <-chan rtResult, what string) error {
+	t.Helper()
+	r := recv(t, ch, what)
+	if r.err == nil {
+		r.resp.Body.Close()
+	}
+	return r.err
+}
+
 // recv waits, within bound, for a value on ch.
 func recv[T any](tb testing.TB, ch <-chan T, what string) T {
 	tb.Helper()
@@ -670,17 +707,10 @@ func TestCancelWaitingForHeaders(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/wait", strings.NewReader("body"))
-		errc := make(chan error, 1)
-		go func() {
-			resp, err := tr.RoundTrip(req)
-			if err == nil {
-				resp.Body.Close()
-			}
-			errc <- err
-		}()
+		ch := goRoundTrip(tr, req)
 		recv(t, entered, "the handler")
 		cancel()
-		if err := recv(t, errc, "RoundTrip to return after the cancel"); !errors.Is(err, context.Canceled) {
+		if err := awaitErr(t, ch, "RoundTrip to return after the cancel"); !errors.Is(err, context.Canceled) {
 			t.Errorf("RoundTrip: %v; want context.Canceled", err)
 		}
 		recv(t, gone, "the handler's context to end (RST_STREAM)")
@@ -689,15 +719,7 @@ func TestCancelWaitingForHeaders(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/wait", strings.NewReader("body"))
-		errc := make(chan error, 1)
-		go func() {
-			resp, err := tr.RoundTrip(req)
-			if err == nil {
-				resp.Body.Close()
-			}
-			errc <- err
-		}()
-		if err := recv(t, errc, "RoundTrip to return after the deadline"); !errors.Is(err, context.DeadlineExceeded) {
+		if err := awaitErr(t, goRoundTrip(tr, req), "RoundTrip to return after the deadline"); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("RoundTrip: %v; want context.DeadlineExceeded", err)
 		}
 		select { // the handler, if the request got there, was let go
@@ -1059,12 +1081,19 @@ type rawH2Server struct {
 }
 
 func newRawH2Server(t *testing.T) *rawH2Server {
-	t.Helper()
 	s := &rawH2Server{}
-	s.Server = httptest.NewUnstartedServer(http.NotFoundHandler())
+	s.Server = newFramingServer(t, s.serve)
+	return s
+}
+
+// newFramingServer starts an HTTPS test server whose HTTP/2 connections,
+// once TLS has chosen "h2", are served by serve instead of net/http.
+func newFramingServer(t *testing.T, serve func(net.Conn)) *httptest.Server {
+	t.Helper()
+	s := httptest.NewUnstartedServer(http.NotFoundHandler())
 	s.EnableHTTP2 = true
 	s.Config.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){
-		"h2": func(_ *http.Server, c *tls.Conn, _ http.Handler) { s.serve(c) },
+		"h2": func(_ *http.Server, c *tls.Conn, _ http.Handler) { serve(c) },
 	}
 	s.StartTLS()
 	t.Cleanup(s.Close)
@@ -1221,15 +1250,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	tr := &Transport{Fallback: fb, Dial: (&net.Dialer{}).DialContext, HandshakeTimeout: 100 * time.Millisecond}
 	t.Cleanup(tr.CloseIdleConnections)
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", "https://"+ln.Addr().String()+"/", nil)
-	errc := make(chan error, 1)
-	go func() {
-		resp, err := tr.RoundTrip(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		errc <- err
-	}()
-	if err := recv(t, errc, "RoundTrip to give up on the handshake"); err == nil {
+	if err := awaitErr(t, goRoundTrip(tr, req), "RoundTrip to give up on the handshake"); err == nil {
 		t.Errorf("RoundTrip succeeded against a server that never completes the handshake")
 	}
 	if n := fb.calls.Load(); n != 0 {
