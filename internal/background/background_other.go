@@ -7,3 +7,5 @@ import "errors"
 func lower() error { return errors.ErrUnsupported }
 
 func sched() (Sched, bool) { return Sched{}, false }
+
+func yield() {}

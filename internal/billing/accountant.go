@@ -519,6 +519,10 @@ func (a *Accountant) run() {
 	defer t.Stop()
 	normal := 0 // flushes left to run at the process's priority
 	last := a.now()
+	// Either way the flush runs in short steps and gives up its core
+	// between them (background.Yield): a request's thread woken onto it
+	// would otherwise wait for the flush, whatever its priority.
+	ctx := background.Yielding(context.Background())
 	for {
 		select {
 		case <-t.C:
@@ -536,12 +540,12 @@ func (a *Accountant) run() {
 		if normal > 0 || late {
 			normal = max(normal-1, 0)
 			a.countFlush(unlowered)
-			atNormalPriority(func() { a.flush(context.Background()) })
+			atNormalPriority(func() { a.flush(ctx) })
 			continue
 		}
 		a.countFlush(lowered)
 		before, ok := readSched(th)
-		a.flush(context.Background())
+		a.flush(ctx)
 		if after, ok2 := readSched(th); ok && ok2 && a.contended(before, after) {
 			normal = normalFlushes
 		}
@@ -666,6 +670,9 @@ func (a *Accountant) record(ctx context.Context, batch []queued) error {
 		// batch that fails to be written is queued again.
 		if g := &batch[i].g; g.Categorize != nil {
 			g.Category, g.Categorize = g.Categorize(), nil
+			if i%8 == 7 { // some 4 µs each
+				background.Yield(ctx)
+			}
 		}
 		gens[i] = batch[i].g
 	}

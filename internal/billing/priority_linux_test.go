@@ -28,27 +28,35 @@ func threadNice(t *testing.T) int {
 	return 20 - raw
 }
 
-// niceLedger notes the nice value of the thread each batch is written on.
+// niceLedger notes the nice value of the thread each batch is written on,
+// and whether it was written in short steps (background.Yields).
 type niceLedger struct {
 	*memLedger
-	t     *testing.T
-	nices chan int
+	t      *testing.T
+	nices  chan int
+	yields chan bool
 }
 
 func (l niceLedger) RecordGenerations(ctx context.Context, gens []store.Generation) (map[int64]money.Amount, error) {
 	l.nices <- threadNice(l.t)
+	if l.yields != nil {
+		l.yields <- background.Yields(ctx)
+	}
 	return l.memLedger.RecordGenerations(ctx, gens)
 }
 
 // TestFlushPriority: batches are written on a thread of low priority,
 // except by a flush that starts late (the flusher starved of CPU) and on
-// Close, when they are written at the process's.
+// Close, when they are written at the process's. The flusher's rounds
+// write in short steps that yield the core, low priority or not; Close
+// writes at once.
 func TestFlushPriority(t *testing.T) {
 	runtime.LockOSThread()
 	base := threadNice(t)
 	runtime.UnlockOSThread()
 
-	ledger := niceLedger{memLedger: newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD}), t: t, nices: make(chan int, 4)}
+	ledger := niceLedger{memLedger: newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD}), t: t,
+		nices: make(chan int, 4), yields: make(chan bool, 4)}
 	clk := &clock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
 	interval := time.Hour // no tick: a full queue (2 records) wakes the flusher
 	reg := prometheus.NewRegistry()
@@ -70,6 +78,9 @@ func TestFlushPriority(t *testing.T) {
 	if got, want := written(), min(base+background.Nice, 19); got != want {
 		t.Errorf("a batch on time was written at nice %d, want %d", got, want)
 	}
+	if !<-ledger.yields {
+		t.Error("a batch on time was written without yielding")
+	}
 
 	a.Record(store.Generation{ID: "g3", AccountID: 1})
 	clk.add(lateAfter * interval)
@@ -77,11 +88,17 @@ func TestFlushPriority(t *testing.T) {
 	if got := written(); got != base {
 		t.Errorf("a late batch was written at nice %d, want the process's %d", got, base)
 	}
+	if !<-ledger.yields {
+		t.Error("a late batch was written without yielding")
+	}
 
 	a.Record(store.Generation{ID: "g5", AccountID: 1})
 	a.Close()
 	if got := written(); got != base {
 		t.Errorf("the last batch, on Close, was written at nice %d, want the process's %d", got, base)
+	}
+	if <-ledger.yields {
+		t.Error("the last batch, on Close, was written yielding")
 	}
 	// The flushes metric tells the rounds apart as the batches were.
 	if low, normal := testutil.ToFloat64(a.flushes.WithLabelValues("low")),

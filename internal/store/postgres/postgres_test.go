@@ -245,7 +245,7 @@ func benchRecordGenerations(b *testing.B, size int) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	storetest.BenchRecordGenerations(b, s, size)
+	storetest.BenchRecordGenerations(b.Context(), b, s, size)
 }
 
 // BenchmarkRecordGenerations measures the accountant's batched writes at

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/background"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/batch"
@@ -173,9 +174,16 @@ func recordIn(ctx context.Context, tx *sql.Tx, st *recordStmts, gens, fresh []st
 
 	// Multi-row statements of recordChunks rows: each INSERT skips ids
 	// already stored, which makes it change fewer rows than it was given.
+	// Work that yields (the billing flusher's) runs statements of
+	// yieldRows rows with its core given up between them.
 	var args []any
+	yields := background.Yields(ctx)
 	for i := 0; i < len(fresh); {
-		c := chunkFor(len(fresh) - i)
+		n := len(fresh) - i
+		if yields {
+			n = min(n, yieldRows)
+		}
+		c := chunkFor(n)
 		chunk := fresh[i:min(i+recordChunks[c], len(fresh))]
 		i += len(chunk)
 		if args == nil {
@@ -200,6 +208,7 @@ func recordIn(ctx context.Context, tx *sql.Tx, st *recordStmts, gens, fresh []st
 		if n, err := res.RowsAffected(); err != nil || n != int64(len(chunk)) {
 			return nil, cmp.Or(err, errStoredBefore)
 		}
+		background.Yield(ctx)
 	}
 
 	if len(sums.Keys) > 0 {
@@ -219,6 +228,7 @@ func recordIn(ctx context.Context, tx *sql.Tx, st *recordStmts, gens, fresh []st
 		}
 		balances[c.ID] = balance
 	}
+	background.Yield(ctx) // before the commit
 	return balances, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/background"
 	"github.com/switchyard-dev/switchyard/internal/money"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/internal/batch"
@@ -105,6 +106,14 @@ func TestRecordChunks(t *testing.T) {
 
 	testRecordChunks(t, sizes, func(ctx context.Context, s *Store, gens []store.Generation) (map[int64]money.Amount, error) {
 		return s.RecordGenerations(ctx, gens)
+	})
+}
+
+// TestRecordChunksYielding is TestRecordChunks for the billing flusher's
+// writes, in statements of at most yieldRows rows (background.Yielding).
+func TestRecordChunksYielding(t *testing.T) {
+	testRecordChunks(t, []int{1, 3, 4, 5, 9, 100}, func(ctx context.Context, s *Store, gens []store.Generation) (map[int64]money.Amount, error) {
+		return s.RecordGenerations(background.Yielding(ctx), gens)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/background"
 	"github.com/switchyard-dev/switchyard/internal/store"
 	"github.com/switchyard-dev/switchyard/internal/store/sqlite"
 	"github.com/switchyard-dev/switchyard/internal/store/storetest"
@@ -213,14 +214,14 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	}
 }
 
-func benchRecordGenerations(b *testing.B, size int) {
+func benchRecordGenerations(ctx context.Context, b *testing.B, size int) {
 	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "switchyard.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	start := cpuTime()
-	storetest.BenchRecordGenerations(b, s, size)
+	storetest.BenchRecordGenerations(ctx, b, s, size)
 	if cpu := cpuTime() - start; cpu > 0 {
 		b.ReportMetric(float64(cpu)/float64(b.N*size), "cpu-ns/generation")
 	}
@@ -228,10 +229,15 @@ func benchRecordGenerations(b *testing.B, size int) {
 
 // BenchmarkRecordGenerations measures the accountant's batched writes at
 // the sizes a flush interval collects at low and high load (100 is a
-// 100 ms flush at 1000 requests a second).
+// 100 ms flush at 1000 requests a second), as the flusher writes them (in
+// statements of yieldRows rows, yielding between them) and in as few
+// statements as the batch allows (the accountant's Flush and Close).
 func BenchmarkRecordGenerations(b *testing.B) {
 	for _, size := range []int{10, 100, 256, 4096} {
-		b.Run(fmt.Sprint(size), func(b *testing.B) { benchRecordGenerations(b, size) })
+		b.Run(fmt.Sprint(size), func(b *testing.B) { benchRecordGenerations(b.Context(), b, size) })
+		b.Run(fmt.Sprintf("yielding-%d", size), func(b *testing.B) {
+			benchRecordGenerations(background.Yielding(b.Context()), b, size)
+		})
 	}
 }
 

@@ -288,9 +288,9 @@ func testConcurrentBatches(t *testing.T, s store.Store) {
 
 // BenchRecordGenerations measures RecordGenerations on batches of size new
 // generations spread over four keys of two accounts, as the billing
-// accountant flushes them. s must be a fresh store.
-func BenchRecordGenerations(b *testing.B, s store.Store, size int) {
-	ctx := b.Context()
+// accountant flushes them, in ctx (the accountant's flusher passes one of
+// background.Yielding). s must be a fresh store.
+func BenchRecordGenerations(ctx context.Context, b *testing.B, s store.Store, size int) {
 	var keys []store.Key
 	for i := range 2 {
 		a, err := s.CreateAccount(ctx, fmt.Sprintf("bench-%d", i), usd(1_000_000))
