@@ -112,6 +112,10 @@ func TestRecordChunks(t *testing.T) {
 // TestRecordChunksYielding is TestRecordChunks for the billing flusher's
 // writes, in statements of at most yieldRows rows (background.Yielding).
 func TestRecordChunksYielding(t *testing.T) {
+	// chunkFor(n) for n ≤ yieldRows must not pick a longer statement.
+	if !slices.Contains(recordChunks[:], yieldRows) {
+		t.Fatalf("yieldRows %d is not a size of recordChunks %v", yieldRows, recordChunks)
+	}
 	testRecordChunks(t, []int{1, 3, 4, 5, 9, 100}, func(ctx context.Context, s *Store, gens []store.Generation) (map[int64]money.Amount, error) {
 		return s.RecordGenerations(background.Yielding(ctx), gens)
 	})
