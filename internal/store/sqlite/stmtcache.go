@@ -28,8 +28,8 @@ var recordChunks = [...]int{1, 2, 4, 8, 16, 32, 64, 128, 256}
 // yields (background.Yields, the billing flusher's): some 60–100 µs of CPU
 // in the gateway, after which the flusher gives its core to any request
 // thread woken onto it. In alternating short runs of switchyard bench at
-// concurrency 1 (a 2-vCPU VM) the gateway's p99 was lower so than with
-// statements of up to 256 rows in 16 of 17 pairs (statements of two and
+// concurrency 1 (a 2-vCPU VM) the gateway's p99 was lower with them than with
+// statements of up to 256 rows in 19 of 20 pairs (statements of two and
 // of four rows), by a median of 170 µs. Four rows cost some 10% more CPU
 // a record than as few statements as possible in BenchmarkRecordGenerations,
 // two rows 40%, eight no less than four (docs/performance.md).
