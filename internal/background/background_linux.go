@@ -59,5 +59,11 @@ func parseSchedstat(s string) (Sched, bool) {
 	return Sched{Ran: time.Duration(ran), Waited: time.Duration(waited)}, true
 }
 
-// yield calls sched_yield(2), which cannot fail on Linux.
-func yield() { syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
+// yield calls sched_yield(2), which cannot fail on Linux, as a raw system
+// call: the Go runtime is not told of it, so the thread keeps its P
+// through the yield, as it does when the kernel preempts it. Through
+// syscall.Syscall a yield that lasts (the core went to a thread that runs
+// a while) lets the runtime's monitor hand the P to another thread, and
+// the yielding thread, locked to its goroutine, has to be handed one back
+// after: thread wake-ups that cost the process CPU for nothing.
+func yield() { syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
