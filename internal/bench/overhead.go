@@ -111,6 +111,56 @@ const (
 	flushPriorityMetric = "switchyard_billing_flushes_total"
 )
 
+// pendingMetric counts the billing records the gateway has settled and
+// not yet written.
+const pendingMetric = "switchyard_billing_pending_records"
+
+// drainTimeout bounds drain's wait.
+const drainTimeout = 2 * time.Minute
+
+// drain waits until the gateway at base has written the billing records
+// settled so far (it reads 0 where the gateway does not report them).
+// Under a load past its capacity, such as the search for the highest
+// rate, the gateway settles records faster than it writes them, and the
+// backlog (tens of thousands of records in a run of 2026-12-07, seconds
+// of SQLite work) would otherwise be written during the phases that
+// follow, taking CPU from whichever target they measure. A backlog that
+// outlasts drainTimeout is reported and the run goes on.
+func (h *harness) drain(ctx context.Context, base string) error {
+	start := time.Now()
+	for {
+		families, err := readMetrics(ctx, h.hc, base)
+		if err != nil {
+			return err
+		}
+		n := gaugeOf(families, pendingMetric)
+		waited := time.Since(start)
+		if n == 0 {
+			if waited >= time.Second {
+				h.logf("waited %s for the gateway to write its billing backlog", waited.Round(time.Millisecond))
+			}
+			return nil
+		}
+		if waited >= drainTimeout {
+			h.logf("the gateway still has %.0f billing records to write after %s; measuring anyway", n, drainTimeout)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// gaugeOf reads the value of an unlabelled gauge, 0 where it is missing.
+func gaugeOf(families map[string]*dto.MetricFamily, name string) float64 {
+	if f := families[name]; f != nil && len(f.GetMetric()) == 1 {
+		return f.GetMetric()[0].GetGauge().GetValue()
+	}
+	return 0
+}
+
 // gatewayReading is what the harness reads of the gateway's /metrics
 // before and after a phase.
 type gatewayReading struct {

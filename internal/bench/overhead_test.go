@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,5 +157,38 @@ func TestReadFlush(t *testing.T) {
 	}
 	if s := (&Flush{}).String(); s != "—" {
 		t.Errorf("no records rendered %q, want a dash", s)
+	}
+}
+
+// TestDrain: drain returns once the gateway reports no billing records
+// pending, reading again while it does, and at once from a gateway that
+// does not report them.
+func TestDrain(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	ctx := context.Background()
+	var log strings.Builder
+	h := &harness{o: Options{Log: &log}, hc: srv.Client()}
+	if err := h.drain(ctx, srv.URL); err != nil {
+		t.Fatalf("no gauge exposed: %v", err)
+	}
+
+	var reads atomic.Int64
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: pendingMetric, Help: "test"}, func() float64 {
+		return float64(max(3-reads.Add(1), 0)) // 2, 1, 0
+	}))
+	if err := h.drain(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if n := reads.Load(); n != 3 {
+		t.Errorf("drain read the gauge %d times, want 3 (until it read 0)", n)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	reads.Store(-100) // pending for a long while
+	if err := h.drain(cancelled, srv.URL); err == nil {
+		t.Error("drain of a cancelled run returned no error")
 	}
 }

@@ -153,6 +153,10 @@ type Accountant struct {
 	accounts map[int64]*books
 	keys     map[string]*books
 	queue    []queued
+	// writing is the size of the batch a flush is writing, taken off
+	// the queue but not yet written: with the queue, what
+	// switchyard_billing_pending_records counts.
+	writing int
 	// open are the holds with a Request not yet ended; ended lists the
 	// journaled ones that have, for the journal to forget.
 	open  map[*Hold]struct{}
@@ -220,10 +224,10 @@ func NewAccountant(ledger Ledger, o AccountantOptions) *Accountant {
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(a.flushTime, a.recordsWritten, a.failures, a.flushes,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_billing_pending_records",
-				Help: "Generation records settled and waiting to be written."}, func() float64 {
+				Help: "Generation records settled and not yet written (queued, or in the batch being written)."}, func() float64 {
 				a.mu.Lock()
 				defer a.mu.Unlock()
-				return float64(len(a.queue))
+				return float64(len(a.queue) + a.writing)
 			}))
 	}
 	go a.run()
@@ -607,11 +611,15 @@ func (a *Accountant) flush(ctx context.Context) error {
 	a.mu.Lock()
 	batch := a.queue
 	a.queue = nil
+	a.writing = len(batch)
 	a.mu.Unlock()
 	if len(batch) > 0 {
 		start := time.Now()
 		err := a.record(ctx, batch)
 		a.flushTime.Observe(time.Since(start).Seconds())
+		a.mu.Lock()
+		a.writing = 0 // written, or back on the queue
+		a.mu.Unlock()
 		if err != nil {
 			return err
 		}

@@ -387,6 +387,51 @@ func TestCategorizeAndWritten(t *testing.T) {
 	}
 }
 
+// gatedLedger holds each batch's write until release is closed, having
+// said on writing (buffered: the last flush, on Close, has no reader)
+// that it started.
+type gatedLedger struct {
+	*memLedger
+	writing, release chan struct{}
+}
+
+func (l gatedLedger) RecordGenerations(ctx context.Context, gens []store.Generation) (map[int64]money.Amount, error) {
+	l.writing <- struct{}{}
+	<-l.release
+	return l.memLedger.RecordGenerations(ctx, gens)
+}
+
+// TestPendingCountsBatchBeingWritten: a batch a flush has taken off the
+// queue stays pending until it is written, so that a reader of
+// switchyard_billing_pending_records (an operator, the bench waiting for
+// the gateway to catch up) is not told a backlog is gone while a long
+// flush still writes it.
+func TestPendingCountsBatchBeingWritten(t *testing.T) {
+	ledger := gatedLedger{newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD}), make(chan struct{}, 10), make(chan struct{})}
+	reg := prometheus.NewPedanticRegistry()
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Hour, Registerer: reg})
+	defer a.Close()
+	pending := func() float64 {
+		return gathered(t, reg, "switchyard_billing_pending_records").GetGauge().GetValue()
+	}
+	a.Record(store.Generation{ID: "g1", AccountID: 1})
+	a.Record(store.Generation{ID: "g2", AccountID: 1})
+	flushed := make(chan error)
+	go func() { flushed <- a.flush(context.Background()) }()
+	<-ledger.writing
+	a.Record(store.Generation{ID: "g3", AccountID: 1})
+	if got := pending(); got != 3 {
+		t.Errorf("pending records during the flush %v, want 3 (2 being written, 1 queued)", got)
+	}
+	close(ledger.release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if got := pending(); got != 1 {
+		t.Errorf("pending records after the flush %v, want 1", got)
+	}
+}
+
 // TestFlushMetrics checks the accountant's metrics through a failed and a
 // successful write.
 func TestFlushMetrics(t *testing.T) {
