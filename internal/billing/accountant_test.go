@@ -432,6 +432,38 @@ func TestPendingCountsBatchBeingWritten(t *testing.T) {
 	}
 }
 
+// TestFlushBoundsTransactions: a backlog is written maxTxRecords at a
+// time, and what a failed write leaves stays queued, in order.
+func TestFlushBoundsTransactions(t *testing.T) {
+	ledger := newMemLedger(map[int64]money.Amount{1: money.NanoPerUSD})
+	reg := prometheus.NewPedanticRegistry()
+	a := NewAccountant(ledger, AccountantOptions{FlushInterval: time.Hour, MaxBatch: 1 << 20, Registerer: reg})
+	defer a.Close()
+	const n = 2*maxTxRecords + 5
+	for i := range n {
+		a.Record(store.Generation{ID: fmt.Sprintf("g%05d", i), AccountID: 1})
+	}
+	ledger.fail.Store(true)
+	if err := a.flush(context.Background()); err == nil {
+		t.Fatal("flush did not fail")
+	}
+	a.mu.Lock()
+	if len(a.queue) != n || a.queue[0].g.ID != "g00000" || a.queue[n-1].g.ID != fmt.Sprintf("g%05d", n-1) {
+		t.Errorf("after a failed flush the queue holds %d records, want all %d in order", len(a.queue), n)
+	}
+	a.mu.Unlock()
+	ledger.fail.Store(false)
+	if err := a.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ledger.batches != 3 || len(ledger.charged) != n {
+		t.Errorf("%d records written in %d batches, want %d in 3", len(ledger.charged), ledger.batches, n)
+	}
+	if got := gathered(t, reg, "switchyard_billing_pending_records").GetGauge().GetValue(); got != 0 {
+		t.Errorf("pending records %v after the flush, want 0", got)
+	}
+}
+
 // TestFlushMetrics checks the accountant's metrics through a failed and a
 // successful write.
 func TestFlushMetrics(t *testing.T) {
