@@ -133,7 +133,7 @@ func (h *harness) drain(ctx context.Context, base string) error {
 		if err != nil {
 			return err
 		}
-		n := gaugeOf(families, pendingMetric)
+		n := unlabelled(families, pendingMetric).GetGauge().GetValue()
 		waited := time.Since(start)
 		if n == 0 {
 			if waited >= time.Second {
@@ -153,12 +153,13 @@ func (h *harness) drain(ctx context.Context, base string) error {
 	}
 }
 
-// gaugeOf reads the value of an unlabelled gauge, 0 where it is missing.
-func gaugeOf(families map[string]*dto.MetricFamily, name string) float64 {
+// unlabelled returns the one metric of an unlabelled family, nil where it
+// is missing (whose getters read zeros).
+func unlabelled(families map[string]*dto.MetricFamily, name string) *dto.Metric {
 	if f := families[name]; f != nil && len(f.GetMetric()) == 1 {
-		return f.GetMetric()[0].GetGauge().GetValue()
+		return f.GetMetric()[0]
 	}
-	return 0
+	return nil
 }
 
 // gatewayReading is what the harness reads of the gateway's /metrics
@@ -215,13 +216,8 @@ func overheadOf(families map[string]*dto.MetricFamily, stream bool) *Histogram {
 // flushOf reads the billing flush's counts; those not exposed read 0.
 func flushOf(families map[string]*dto.MetricFamily) *Flush {
 	f := &Flush{}
-	if fam := families[flushSecondsMetric]; fam != nil && len(fam.GetMetric()) == 1 {
-		h := fam.GetMetric()[0].GetHistogram()
-		f.Seconds = h.GetSampleSum()
-	}
-	if fam := families[recordsMetric]; fam != nil && len(fam.GetMetric()) == 1 {
-		f.Records = fam.GetMetric()[0].GetCounter().GetValue()
-	}
+	f.Seconds = unlabelled(families, flushSecondsMetric).GetHistogram().GetSampleSum()
+	f.Records = unlabelled(families, recordsMetric).GetCounter().GetValue()
 	if fam := families[flushPriorityMetric]; fam != nil {
 		for _, m := range fam.GetMetric() {
 			v := m.GetCounter().GetValue()
