@@ -101,8 +101,10 @@ func clientConfig(p *catalog.Provider, dp config.Provider, key string, httpClien
 // plainReadBuffer is the read buffer of a plain-HTTP upstream's connection
 // (package h1, which keeps no write buffer): local servers send a few
 // hundred bytes of headers, a read as large as the buffer bypasses it (a
-// JSON body, an SSE reader's), and a stream waiting on a slow local model
-// keeps 3 KiB less than with net/http's 4 KiB buffer. The other two are
+// JSON body of known length), a burst (a stream's events that came
+// together) is read past it into a pooled buffer held only while the
+// burst is read, and a stream waiting on a slow local model keeps 3 KiB
+// less than with net/http's 4 KiB buffer. The other two are
 // those of net/http's connections (HTTPS upstreams without HTTP/2, or
 // through a proxy); package h2's carry many streams each.
 const (

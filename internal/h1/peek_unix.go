@@ -10,19 +10,14 @@ import "syscall"
 // it: servers close kept-alive connections after their own idle timeout,
 // uvicorn's after 5 s).
 func (c *conn) peek() pending {
-	if c.br.Buffered() > 0 {
+	if c.br.Buffered() > 0 || len(c.ahead) > 0 {
 		return pendingBytes
 	}
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
+	if c.raw == nil {
 		return pendingUnknown
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return pendingEnd
-	}
 	p := pendingEnd
-	err = rc.Read(func(fd uintptr) bool {
+	err := c.raw.Read(func(fd uintptr) bool {
 		var b [1]byte
 		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
@@ -37,4 +32,16 @@ func (c *conn) peek() pending {
 		return pendingEnd
 	}
 	return p
+}
+
+// readNow reads into b what has come on the connection, without waiting
+// for more: 0 when nothing has, or on an error (a deadline passed, the
+// upstream closed the connection), which the next blocking read meets.
+func (c *conn) readNow(b []byte) int {
+	var n int
+	c.raw.Read(func(fd uintptr) bool {
+		n, _ = syscall.Read(int(fd), b) // -1 with EAGAIN: nothing yet
+		return true
+	})
+	return max(n, 0)
 }

@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -222,6 +223,9 @@ func (t *Transport) get(ctx context.Context, key string) (*conn, error) {
 		size = defaultReadBuffer
 	}
 	c := &conn{t: t, key: key, nc: nc, headLeft: -1}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn() // nil (no reading ahead) if it has none
+	}
 	c.br = bufio.NewReaderSize(c, size)
 	return c, nil
 }
@@ -246,6 +250,7 @@ func (t *Transport) dial(ctx context.Context, key string) (net.Conn, error) {
 
 // put keeps c for the next request to its host, or closes it.
 func (t *Transport) put(c *conn) {
+	c.keepAhead()
 	limit, timeout := t.MaxIdlePerHost, t.IdleTimeout
 	if limit <= 0 {
 		limit = defaultMaxIdlePerHost
@@ -277,8 +282,16 @@ type conn struct {
 	t      *Transport
 	key    string
 	nc     net.Conn
-	br     *bufio.Reader // reads through c
-	reused bool          // it served a request before this one
+	raw    syscall.RawConn // nc's descriptor, if it has one (a socket's)
+	br     *bufio.Reader   // reads through c
+	reused bool            // it served a request before this one
+
+	// ahead holds what a read past br's buffer took during a burst
+	// (conn.recv), not yet read through br; aheadBuf is the pooled buffer
+	// it is in, held only until ahead is read.
+	ahead    []byte
+	aheadBuf *[]byte
+	filled   bool // the last read from nc filled the buffer it was given
 
 	written  int64 // bytes of the current request sent
 	headLeft int   // bytes a response's head may still take; -1: reading a body
@@ -375,7 +388,7 @@ var errHeadTooLarge = fmt.Errorf("h1: the response's header fields pass %d bytes
 // of a response is read.
 func (c *conn) Read(p []byte) (int, error) {
 	if c.headLeft < 0 {
-		return c.nc.Read(p)
+		return c.recv(p)
 	}
 	if c.headLeft == 0 {
 		return 0, errHeadTooLarge
@@ -383,9 +396,82 @@ func (c *conn) Read(p []byte) (int, error) {
 	if len(p) > c.headLeft {
 		p = p[:c.headLeft]
 	}
-	n, err := c.nc.Read(p)
+	n, err := c.recv(p)
 	c.headLeft -= n
 	return n, err
+}
+
+// aheadSize is the buffer a read past br's takes during a burst.
+const aheadSize = 16 << 10
+
+var aheadBufs = sync.Pool{New: func() any { b := make([]byte, aheadSize); return &b }}
+
+// recv reads from the connection into p. A connection keeps a small read
+// buffer (br's, 1 KiB in the gateway) for as long as it is open, so that a
+// stream waiting on its upstream holds little; but a burst, the events of
+// a stream that came together or a response's head and body, would then
+// take a system call a KiB, several where net/http's 4 KiB buffer takes
+// one. So once a read has filled p, the next one first takes, without
+// waiting, whatever else has come into a pooled buffer of aheadSize, and
+// hands it out from there; the buffer goes back to the pool as soon as
+// what it holds is read, so a stream that waits holds none.
+func (c *conn) recv(p []byte) (int, error) {
+	if len(c.ahead) == 0 && c.filled && len(p) < aheadSize {
+		c.filled = false
+		c.readAhead()
+	}
+	if len(c.ahead) > 0 {
+		n := copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+		if len(c.ahead) == 0 {
+			c.releaseAhead()
+		}
+		return n, nil
+	}
+	n, err := c.nc.Read(p)
+	c.filled = n == len(p) && n > 0
+	return n, err
+}
+
+// readAhead reads what has come on the connection into a pooled buffer,
+// without waiting: nothing when nothing has come, or the connection has no
+// descriptor to read that way (readNow). An error is left for the next
+// read to meet.
+func (c *conn) readAhead() {
+	if c.raw == nil {
+		return
+	}
+	b := aheadBufs.Get().(*[]byte)
+	n := c.readNow(*b)
+	if n <= 0 {
+		aheadBufs.Put(b)
+		return
+	}
+	c.ahead, c.aheadBuf = (*b)[:n], b
+	c.filled = n == len(*b)
+}
+
+// releaseAhead gives the read-ahead buffer back to the pool; ahead must
+// hold nothing of it.
+func (c *conn) releaseAhead() {
+	c.ahead = nil
+	if c.aheadBuf != nil {
+		aheadBufs.Put(c.aheadBuf)
+		c.aheadBuf = nil
+	}
+}
+
+// keepAhead moves what is read ahead out of the pooled buffer, before c
+// waits idle: a few bytes at most (the framing of a chunked body's end,
+// left unread by body.CloseAtEnd).
+func (c *conn) keepAhead() {
+	c.filled = false
+	if c.aheadBuf == nil {
+		return
+	}
+	rest := bytes.Clone(c.ahead)
+	c.releaseAhead()
+	c.ahead = rest
 }
 
 // Write writes to the connection, counting what left.
@@ -418,7 +504,7 @@ func (c *conn) roundTrip(req *http.Request) (*http.Response, error) {
 		c.nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	}
 	c.headLeft = maxHead
-	buffered := c.br.Buffered()
+	buffered := c.br.Buffered() + len(c.ahead)
 	resp, err := http.ReadResponse(c.br, req)
 	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 		resp, err = http.ReadResponse(c.br, req) // 1xx: informational, the answer follows

@@ -1859,3 +1859,103 @@ func TestCloseAtEnd(t *testing.T) {
 		})
 	}
 }
+
+// readCounter is a socket whose blocking reads are counted; its
+// descriptor stays reachable (syscall.Conn), so reads ahead go past it.
+type readCounter struct {
+	*net.TCPConn
+	reads atomic.Int32
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.TCPConn.Read(p)
+}
+
+// TestReadAhead checks that a burst read through a small buffer takes a
+// few reads of the socket, not one per buffer's worth, that what it
+// delivers is the response as sent, and that neither a stream waiting
+// between bursts nor an idle connection holds the read-ahead buffer.
+func TestReadAhead(t *testing.T) {
+	event := func(i int) string {
+		return fmt.Sprintf("data: {\"i\":%d,\"text\":%q}\n\n", i, strings.Repeat("w", 200+i))
+	}
+	chunk := func(s string) string { return fmt.Sprintf("%x\r\n%s\r\n", len(s), s) }
+	var burst, want strings.Builder
+	for i := range 40 { // some 10 KiB
+		burst.WriteString(chunk(event(i)))
+		want.WriteString(event(i))
+	}
+	last := event(40)
+	next := make(chan struct{})
+	s := rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for first := true; ; first = false {
+			if _, err := readHead(br); err != nil {
+				return
+			}
+			if !first {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				continue
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"+burst.String())
+			select {
+			case <-next:
+			case <-time.After(bound):
+				return
+			}
+			io.WriteString(c, chunk(last)+"0\r\n\r\n")
+		}
+	})
+	var rc *readCounter
+	tr := newTransport(t)
+	tr.ReadBufferSize = 1 << 10
+	tr.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		rc = &readCounter{TCPConn: nc.(*net.TCPConn)}
+		return rc, nil
+	}
+	resp := roundTrip(t, tr, newRequest(t, "GET", "http://"+s.addr+"/stream", nil))
+	c := resp.Body.(*body).c
+	got := make([]byte, want.Len())
+	// The burst has come whole before the first read but for the rarest
+	// of schedulings: wait for it, so that the count below is the reader's.
+	time.Sleep(50 * time.Millisecond)
+	for off := 0; off < len(got); {
+		n, err := resp.Body.Read(got[off:min(off+300, len(got))]) // as an SSE reader's small reads
+		if err != nil {
+			t.Fatalf("reading the burst: %v", err)
+		}
+		off += n
+	}
+	if string(got) != want.String() {
+		t.Fatalf("the burst read differs from the one sent")
+	}
+	if n := rc.reads.Load(); n > 3 {
+		t.Errorf("%d blocking reads of the socket for a burst of %d bytes through a 1 KiB buffer; want at most 3", n, burst.Len())
+	}
+	if c.aheadBuf != nil || len(c.ahead) != 0 {
+		t.Errorf("a stream between bursts holds %d bytes read ahead in a pooled buffer", len(c.ahead))
+	}
+	close(next)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != last {
+		t.Fatalf("the last event: %q, %v", rest, err)
+	}
+	resp.Body.Close()
+	if idleCount(tr, s.addr) != 1 {
+		t.Fatalf("the connection was not kept")
+	}
+	if c.aheadBuf != nil {
+		t.Errorf("an idle connection holds the read-ahead buffer")
+	}
+	if _, body := do(t, tr, "GET", "http://"+s.addr+"/next", ""); body != "ok" {
+		t.Errorf("next request: %q", body)
+	}
+	if n := s.accepted.Load(); n != 1 {
+		t.Errorf("the server accepted %d connections; want 1", n)
+	}
+}
