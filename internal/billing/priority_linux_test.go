@@ -122,8 +122,8 @@ func TestFlushPriorityContended(t *testing.T) {
 
 	var reads int // read by the flusher goroutine only
 	readSched = func(*background.Thread) (background.Sched, bool) {
-		reads++ // each reading: 1 min more run, 10 min more wait (the interval is an hour)
-		return background.Sched{Ran: time.Duration(reads) * time.Minute, Waited: time.Duration(reads) * 10 * time.Minute}, true
+		reads++ // each reading: 1 min more run, 20 min more wait (the interval is an hour)
+		return background.Sched{Ran: time.Duration(reads) * time.Minute, Waited: time.Duration(reads) * 20 * time.Minute}, true
 	}
 	t.Cleanup(func() { readSched = (*background.Thread).Sched })
 
@@ -165,9 +165,10 @@ func TestContended(t *testing.T) {
 		want          bool
 	}{
 		{s(0, 0), s(6*ms, ms), false},
-		{s(0, 0), s(6*ms, 12*ms), false},
-		{s(0, 0), s(6*ms, 13*ms), true},
-		{s(time.Second, time.Second), s(time.Second+ms, time.Second+6*ms), true},
+		{s(0, 0), s(13*ms, 26*ms), false}, // not twice as long as it ran
+		{s(0, 0), s(12*ms, 26*ms), true},
+		{s(time.Second, time.Second), s(time.Second+ms, time.Second+26*ms), true},
+		{s(0, 0), s(ms, 24*ms), false},                  // its yields' waits, say: not a shortage of CPU
 		{s(0, 0), s(100*time.Microsecond, 4*ms), false}, // a short wait: not worth a P
 	} {
 		if got := a.contended(c.before, c.after); got != c.want {
