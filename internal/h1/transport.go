@@ -462,8 +462,9 @@ func (c *conn) releaseAhead() {
 }
 
 // keepAhead moves what is read ahead out of the pooled buffer, before c
-// waits idle: a few bytes at most (the framing of a chunked body's end,
-// left unread by body.CloseAtEnd).
+// waits idle: the few bytes of a chunked body's end left unread by
+// body.CloseAtEnd, or bytes the upstream sent unasked, for which the
+// connection is given up when next taken (conn.alive).
 func (c *conn) keepAhead() {
 	c.filled = false
 	if c.aheadBuf == nil {
