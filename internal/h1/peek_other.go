@@ -11,6 +11,10 @@ func (c *conn) peek() pending {
 	return pendingUnknown
 }
 
-// readNow reads nothing here: reads past the connection's buffer are
-// unix-only.
+// readsAhead is false here: reads past the connection's buffer are
+// unix-only, and readAhead takes no pooled buffer for a read that cannot
+// be made.
+const readsAhead = false
+
+// readNow reads nothing here (readsAhead).
 func (c *conn) readNow([]byte) int { return 0 }

@@ -34,6 +34,9 @@ func (c *conn) peek() pending {
 	return p
 }
 
+// readsAhead is true here: readNow reads a socket without waiting.
+const readsAhead = true
+
 // readNow reads into b what has come on the connection, without waiting
 // for more: 0 when nothing has, or on an error (a deadline passed, the
 // upstream closed the connection), which the next blocking read meets.

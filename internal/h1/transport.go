@@ -435,10 +435,10 @@ func (c *conn) recv(p []byte) (int, error) {
 
 // readAhead reads what has come on the connection into a pooled buffer,
 // without waiting: nothing when nothing has come, or the connection has no
-// descriptor to read that way (readNow). An error is left for the next
-// read to meet.
+// descriptor to read that way, or the platform no way to (readsAhead). An
+// error is left for the next read to meet.
 func (c *conn) readAhead() {
-	if c.raw == nil {
+	if !readsAhead || c.raw == nil {
 		return
 	}
 	b := aheadBufs.Get().(*[]byte)
