@@ -525,16 +525,13 @@ func (h *harness) scenario(ctx context.Context, sc Scenario) (Row, error) {
 		// The billing records of what came before (the warm-ups, the
 		// last scenario's search for its max RPS) are written first:
 		// their flush would otherwise fall on every target's slices.
-		if err := h.drain(ctx, gatewayBase); err != nil {
-			return row, err
-		}
-		h.logf("%s: %s, %d rounds of %s a target", sc.Name, phase.name, rounds, slice)
-		// The gateway serves only in its own slices, so one reading of
-		// its metrics before the phase and one after it cover them.
-		before, err := readGateway(ctx, h.hc, gatewayBase, sc.Stream)
+		// The gateway serves only in its own slices, so drain's last
+		// reading of its metrics and one after the phase cover them.
+		before, err := h.drain(ctx, gatewayBase, sc.Stream)
 		if err != nil {
 			return row, err
 		}
+		h.logf("%s: %s, %d rounds of %s a target", sc.Name, phase.name, rounds, slice)
 		for range rounds {
 			for _, t := range targets {
 				if err := h.gateway.alive(); err != nil {

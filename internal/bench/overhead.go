@@ -119,19 +119,21 @@ const pendingMetric = "switchyard_billing_pending_records"
 const drainTimeout = 2 * time.Minute
 
 // drain waits until the gateway at base has written the billing records
-// settled so far (it reads 0 where the gateway does not report them).
+// settled so far (it reads 0 where the gateway does not report them), and
+// returns its last reading of the gateway's metrics, the one a phase
+// starts from (see readGateway).
 // Under a load past its capacity, such as the search for the highest
 // rate, the gateway settles records faster than it writes them, and the
 // backlog (tens of thousands of records in a run of 2026-12-07, seconds
 // of SQLite work) would otherwise be written during the phases that
 // follow, taking CPU from whichever target they measure. A backlog that
 // outlasts drainTimeout is reported and the run goes on.
-func (h *harness) drain(ctx context.Context, base string) error {
+func (h *harness) drain(ctx context.Context, base string, stream bool) (*gatewayReading, error) {
 	start := time.Now()
 	for {
 		families, err := readMetrics(ctx, h.hc, base)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n := unlabelled(families, pendingMetric).GetGauge().GetValue()
 		waited := time.Since(start)
@@ -139,15 +141,15 @@ func (h *harness) drain(ctx context.Context, base string) error {
 			if waited >= time.Second {
 				h.logf("waited %s for the gateway to write its billing backlog", waited.Round(time.Millisecond))
 			}
-			return nil
+			return readingOf(families, stream), nil
 		}
 		if waited >= drainTimeout {
 			h.logf("the gateway still has %.0f billing records to write after %s; measuring anyway", n, drainTimeout)
-			return nil
+			return readingOf(families, stream), nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -176,7 +178,11 @@ func readGateway(ctx context.Context, hc *http.Client, base string, stream bool)
 	if err != nil {
 		return nil, err
 	}
-	return &gatewayReading{overhead: overheadOf(families, stream), flush: flushOf(families)}, nil
+	return readingOf(families, stream), nil
+}
+
+func readingOf(families map[string]*dto.MetricFamily, stream bool) *gatewayReading {
+	return &gatewayReading{overhead: overheadOf(families, stream), flush: flushOf(families)}
 }
 
 func readMetrics(ctx context.Context, hc *http.Client, base string) (map[string]*dto.MetricFamily, error) {

@@ -170,7 +170,7 @@ func TestDrain(t *testing.T) {
 	ctx := context.Background()
 	var log strings.Builder
 	h := &harness{o: Options{Log: &log}, hc: srv.Client()}
-	if err := h.drain(ctx, srv.URL); err != nil {
+	if _, err := h.drain(ctx, srv.URL, false); err != nil {
 		t.Fatalf("no gauge exposed: %v", err)
 	}
 
@@ -178,17 +178,24 @@ func TestDrain(t *testing.T) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: pendingMetric, Help: "test"}, func() float64 {
 		return float64(max(3-reads.Add(1), 0)) // 2, 1, 0
 	}))
-	if err := h.drain(ctx, srv.URL); err != nil {
+	records := prometheus.NewCounter(prometheus.CounterOpts{Name: recordsMetric, Help: "test"})
+	records.Add(7)
+	reg.MustRegister(records)
+	r, err := h.drain(ctx, srv.URL, false)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if n := reads.Load(); n != 3 {
 		t.Errorf("drain read the gauge %d times, want 3 (until it read 0)", n)
 	}
+	if r.flush.Records != 7 {
+		t.Errorf("drain's reading has %g records written, want 7", r.flush.Records)
+	}
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	reads.Store(-100) // pending for a long while
-	if err := h.drain(cancelled, srv.URL); err == nil {
+	if _, err := h.drain(cancelled, srv.URL, false); err == nil {
 		t.Error("drain of a cancelled run returned no error")
 	}
 }
